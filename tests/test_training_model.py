@@ -89,3 +89,18 @@ def test_loss_network_is_frozen_and_stops_early():
 def test_random_loss_network_warns_loudly():
     with pytest.warns(UserWarning, match="RANDOM weights"):
         load_loss_network("random")
+
+
+def test_gatys_lowers_the_loss_from_white_noise():
+    from training.gatys import gatys
+
+    torch.manual_seed(0)
+    criterion = PerceptualLoss(load_loss_network("random"), torch.rand(3, 32, 32) * 255)
+    photo = torch.rand(3, 24, 20) * 255
+    snapshots = gatys(criterion, photo, iterations=(2, 10))
+    assert set(snapshots) == {2, 10} and snapshots[10].shape == photo.shape
+    start = torch.rand(photo.shape, generator=torch.Generator().manual_seed(0)) * 255
+    with torch.no_grad():
+        loss = {k: float(criterion(v.unsqueeze(0), photo.unsqueeze(0)).total) for k, v in snapshots.items()}
+        initial = float(criterion(start.unsqueeze(0), photo.unsqueeze(0)).total)
+    assert loss[10] < loss[2] < initial
