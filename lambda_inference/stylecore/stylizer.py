@@ -1,0 +1,169 @@
+"""One style's ONNX session, and running the transformer network on an image of any size.
+
+The model interface (written by `export/`): input "input" (N, 3, H, W) float32 RGB 0..255, output
+"output" of the same shape, unclamped. Our exporter also exposes the instance-norm statistics:
+output "norm_stats" (N, 2, C) holds every instance-norm layer's per-channel mean and variance, and
+the inputs "norm_stats_override" (2, C) and "norm_stats_mix" (a scalar, default 0) replace them:
+mix 0 uses the image's own statistics, mix 1 the given ones. That is what makes tiles match.
+"""
+
+import logging
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from PIL import Image
+
+log = logging.getLogger(__name__)
+
+MIN_SIDE = 5  # the 9x9 reflection padding needs at least 5 pixels per side
+# Images above this many pixels are stylized in tiles. 1920x1080 (2.07 MP) still runs whole.
+DEFAULT_TILE_THRESHOLD = 2_100_000
+DEFAULT_TILE_SIZE = 1024  # the core of each tile, a multiple of 4 so the stride-2 convs stay on the global grid
+# Each tile sees this much of its neighbours on every side and drops it: more than the network's
+# receptive-field radius (54 px), so every kept pixel is computed exactly as in the whole image.
+DEFAULT_TILE_MARGIN = 64
+# The global instance-norm statistics come from a copy of the image scaled down to this many pixels.
+DEFAULT_STATS_PIXELS = 1_000_000
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on: its affinity mask, capped by a cgroup CPU quota (containers)."""
+    count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            count = min(count, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError):
+        pass
+    return max(1, count)
+
+
+def env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def session_options(threads: int | None = None, memory_arena: bool | None = None) -> ort.SessionOptions:
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.intra_op_num_threads = threads or int(os.environ.get("STYLECORE_THREADS", 0)) or available_cpus()
+    options.inter_op_num_threads = 1
+    # The arena keeps every buffer it ever allocated (about 1.35 GB per megapixel, growing across image
+    # sizes): too much for a Lambda. Off costs some latency; STYLECORE_MEMORY_ARENA=1 turns it back on.
+    options.enable_cpu_mem_arena = env_flag("STYLECORE_MEMORY_ARENA", False) if memory_arena is None else memory_arena
+    options.log_severity_level = 3
+    return options
+
+
+class Stylizer:
+    """A loaded style: call `stylize(rgb)` with (H, W, 3) pixels 0..255, get float (H, W, 3) back."""
+
+    def __init__(self, session: ort.InferenceSession, style_id: str = "", card: dict | None = None,
+                 path: str | None = None):
+        self.session = session
+        self.style_id = style_id
+        self.card = card or {}
+        self.path = path
+        inputs = {i.name: i for i in session.get_inputs()}
+        self.input_name = "input" if "input" in inputs else session.get_inputs()[0].name
+        self.output_name = "output" if "output" in {o.name for o in session.get_outputs()} \
+            else session.get_outputs()[0].name
+        overridable = {i.name for i in session.get_overridable_initializers()} | set(inputs)
+        outputs = {o.name for o in session.get_outputs()}
+        self.has_norm_stats = {"norm_stats_override", "norm_stats_mix"} <= overridable and "norm_stats" in outputs
+        self.tile_threshold = DEFAULT_TILE_THRESHOLD
+        self.tile_size = DEFAULT_TILE_SIZE
+        self.tile_margin = DEFAULT_TILE_MARGIN
+        self.stats_pixels = DEFAULT_STATS_PIXELS
+
+    @classmethod
+    def from_file(cls, path, style_id: str | None = None, card: dict | None = None, threads: int | None = None,
+                  memory_arena: bool | None = None) -> "Stylizer":
+        path = Path(path)
+        started = time.perf_counter()
+        try:
+            session = ort.InferenceSession(str(path), session_options(threads, memory_arena),
+                                           providers=["CPUExecutionProvider"])
+        except Exception as exc:  # a broken model file is our fault, not the user's: not a StyleCoreError
+            raise RuntimeError(f"cannot load the ONNX model {path}: {exc}") from exc
+        stylizer = cls(session, style_id or path.name.split(".")[0], card, str(path))
+        log.info("loaded %s in %.0f ms", path, 1000 * (time.perf_counter() - started))
+        return stylizer
+
+    # --------------------------------------------------------------------------------- running
+
+    def run(self, batch: np.ndarray, norm_stats: np.ndarray | None = None, want_stats: bool = False):
+        """(N, 3, H, W) float32 0..255 -> (N, 3, H, W), optionally with the (N, 2, C) statistics used."""
+        feeds = {self.input_name: np.ascontiguousarray(batch, dtype=np.float32)}
+        if norm_stats is not None:
+            feeds["norm_stats_override"] = np.ascontiguousarray(norm_stats, dtype=np.float32)
+            feeds["norm_stats_mix"] = np.array(1.0, dtype=np.float32)
+        names = [self.output_name] + (["norm_stats"] if want_stats else [])
+        results = self.session.run(names, feeds)
+        return (results[0], results[1]) if want_stats else results[0]
+
+    def stylize_whole(self, rgb: np.ndarray, norm_stats: np.ndarray | None = None) -> np.ndarray:
+        """The whole image in one run. Images under 5 pixels a side are padded, then cropped back."""
+        height, width = rgb.shape[:2]
+        pad_y, pad_x = max(0, MIN_SIDE - height), max(0, MIN_SIDE - width)
+        if pad_y or pad_x:  # mirror the tiny image outwards, keep the original at the top left
+            rgb = np.pad(rgb, ((0, pad_y), (0, pad_x), (0, 0)), mode="symmetric")
+        batch = rgb.astype(np.float32).transpose(2, 0, 1)[None]
+        out = self.run(batch, norm_stats)[0].transpose(1, 2, 0)
+        return out[:height, :width]
+
+    def stylize(self, rgb: np.ndarray) -> np.ndarray:
+        """(H, W, 3) 0..255 -> (H, W, 3) float32 0..255 (unclamped). Large images go through tiles."""
+        height, width = rgb.shape[:2]
+        if height * width > self.tile_threshold and self.has_norm_stats:
+            return self.stylize_tiled(rgb)
+        return self.stylize_whole(rgb)
+
+    # ---------------------------------------------------------------------------------- tiling
+
+    def global_norm_stats(self, rgb: np.ndarray, stats_pixels: int | None = None) -> np.ndarray:
+        """Every instance-norm layer's statistics, measured once on a scaled-down copy of the image."""
+        stats_pixels = stats_pixels or self.stats_pixels
+        height, width = rgb.shape[:2]
+        scale = min(1.0, (stats_pixels / (height * width)) ** 0.5)
+        small = rgb
+        if scale < 1.0:
+            size = (max(MIN_SIDE, round(width * scale)), max(MIN_SIDE, round(height * scale)))
+            small = np.asarray(Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).resize(
+                size, Image.Resampling.LANCZOS, reducing_gap=3.0))
+        batch = small.astype(np.float32).transpose(2, 0, 1)[None]
+        _, stats = self.run(batch, want_stats=True)
+        return stats[0]
+
+    def stylize_tiled(self, rgb: np.ndarray, tile_size: int | None = None, margin: int | None = None,
+                      norm_stats: np.ndarray | None = None) -> np.ndarray:
+        """Overlapping tiles sharing the global instance-norm statistics, so memory stays bounded.
+
+        Each tile is run with `margin` pixels of context on every side, and only its core is kept.
+        With the same statistics everywhere and a margin wider than the receptive field, the kept
+        pixels are the ones the whole image would give: there is no seam to blend away.
+        """
+        if not self.has_norm_stats:
+            raise RuntimeError(f"{self.path}: this model does not expose its instance-norm statistics "
+                               "(export it with our exporter to stylize in tiles)")
+        tile_size = tile_size or self.tile_size
+        margin = self.tile_margin if margin is None else margin
+        if tile_size % 4 or margin % 4:
+            raise ValueError("tile size and margin must be multiples of 4 (the network's total stride)")
+        if norm_stats is None:
+            norm_stats = self.global_norm_stats(rgb)
+        height, width = rgb.shape[:2]
+        out = np.empty((height, width, 3), np.float32)
+        for top in range(0, height, tile_size):
+            for left in range(0, width, tile_size):
+                bottom, right = min(top + tile_size, height), min(left + tile_size, width)
+                y0, x0 = max(0, top - margin), max(0, left - margin)
+                y1, x1 = min(height, bottom + margin), min(width, right + margin)
+                styled = self.stylize_whole(rgb[y0:y1, x0:x1], norm_stats)
+                out[top:bottom, left:right] = styled[top - y0:bottom - y0, left - x0:right - x0]
+        return out
