@@ -1,0 +1,196 @@
+"""API Gateway proxy events in, proxy responses out.
+
+Both payload formats reach the same code: REST APIs send v1 events (`httpMethod`, `path`), HTTP APIs
+send v2 events (`requestContext.http.method`, `rawPath`, which keeps a named stage as its first
+segment). A handler declares its routes as `{"/styles": {"GET": function}}`; `handle` does the rest:
+OPTIONS preflights, 404/405, the body-size limit, errors as `{"error": {"code", "message"}}`,
+CORS headers on every response, a Server-Timing header, and one structured log line per request.
+"""
+
+import base64
+import binascii
+import json
+import os
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+# Lambda refuses invocation payloads over 6 MB (6,291,456 bytes), and the event wraps the body with
+# headers and context, so the body itself gets a little less. The same figure bounds our responses.
+MAX_BODY_BYTES = 6_000_000
+MAX_RESPONSE_BYTES = 6_000_000
+
+_cold_start = True
+
+
+class ApiError(Exception):
+    """An error the client caused or can act on; `str(e)` is the message shown to people."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.headers = status, code, headers or {}
+
+
+@dataclass
+class Request:
+    method: str
+    path: str  # the route's path, stage prefix and trailing slash removed: "/styles"
+    query: dict[str, str]
+    headers: dict[str, str]  # names in lower case
+    body: bytes
+    request_id: str
+
+    def json(self) -> dict:
+        """The body as a JSON object, or a 400 that says what was expected."""
+        try:
+            value = json.loads(self.body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            hint = "The request body is empty." if not self.body.strip() else f"The request body is not JSON ({error})."
+            raise ApiError(400, "invalid_json", f"{hint} Send a JSON object with "
+                           "Content-Type: application/json.") from None
+        if not isinstance(value, dict):
+            raise ApiError(400, "invalid_json", "The request body must be a JSON object, not a "
+                           f"{type(value).__name__}.")
+        return value
+
+
+@dataclass
+class Response:
+    body: dict | None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # milliseconds, for Server-Timing
+    log: dict = field(default_factory=dict)  # extra fields for the request's log line
+
+
+Route = Callable[[Request], "Response | dict"]
+
+
+def log(message: str, level: str = "INFO", **fields) -> None:
+    """One JSON object per line on stdout: CloudWatch (and the dev server's console) keeps it whole."""
+    record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()), "level": level, "message": message}
+    record.update(fields)
+    print(json.dumps(record, default=str, separators=(",", ":")), flush=True)
+
+
+def parse_event(event: dict, context) -> Request:
+    """A REST (v1) or HTTP API (v2) proxy event as a Request."""
+    request_context = event.get("requestContext") or {}
+    if event.get("version") == "2.0":
+        method = request_context.get("http", {}).get("method", "GET")
+        path = event.get("rawPath") or "/"
+        stage = request_context.get("stage") or "$default"
+        if stage != "$default" and (path == f"/{stage}" or path.startswith(f"/{stage}/")):
+            path = path[len(stage) + 1:]
+    else:
+        method = event.get("httpMethod") or "GET"
+        path = event.get("path") or "/"
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            body = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise ApiError(400, "invalid_request", "The request body is marked base64 "
+                           "but is not valid base64.") from None
+    elif isinstance(body, str):
+        body = body.encode("utf-8", "surrogatepass")
+    return Request(
+        method=method.upper(),
+        path=path.rstrip("/") or "/",
+        query={k: v for k, v in (event.get("queryStringParameters") or {}).items() if v is not None},
+        headers={k.lower(): v for k, v in (event.get("headers") or {}).items() if v is not None},
+        body=body,
+        request_id=getattr(context, "aws_request_id", None) or request_context.get("requestId") or "local",
+    )
+
+
+def cors_headers() -> dict[str, str]:
+    origin = os.environ.get("ALLOWED_ORIGIN", "*")
+    headers = {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Expose-Headers": "Server-Timing, X-Request-Id",
+        "Timing-Allow-Origin": origin,
+    }
+    if origin != "*":
+        headers["Vary"] = "Origin"
+    return headers
+
+
+def server_timing(timings: dict[str, float]) -> str:
+    """`decode;dur=4.1, inference;dur=512.0` from {"decode_ms": 4.1, "inference_ms": 512.0}."""
+    return ", ".join(f"{name.removesuffix('_ms')};dur={ms:.1f}" for name, ms in timings.items())
+
+
+def proxy_response(response: Response, request_id: str) -> dict:
+    headers = {**cors_headers(), "X-Request-Id": request_id, **response.headers}
+    body = ""
+    if response.body is not None:
+        headers["Content-Type"] = "application/json"
+        body = json.dumps(response.body, separators=(",", ":"), allow_nan=False)
+    if response.timings:
+        headers["Server-Timing"] = server_timing(response.timings)
+    return {"statusCode": response.status, "headers": headers, "body": body, "isBase64Encoded": False}
+
+
+def error_body(code: str, message: str) -> dict:
+    return {"error": {"code": code, "message": message}}
+
+
+def check_fields(body: dict, required: set[str], optional: set[str] = frozenset()) -> None:
+    """400 for a missing or unknown field: a typo such as `preserve_colour` should not pass silently."""
+    unknown = sorted(set(body) - required - optional)
+    if unknown:
+        raise ApiError(400, "invalid_request", f"Unknown field {unknown[0]!r}. This route takes: "
+                       f"{', '.join(sorted(required | optional))}.")
+    missing = sorted(required - set(body))
+    if missing:
+        raise ApiError(400, "invalid_request", f"The field {missing[0]!r} is required.")
+
+
+def handle(event: dict, context, routes: dict[str, dict[str, Route]]) -> dict:
+    """Run the route an event asks for, and turn whatever happens into a proxy response."""
+    global _cold_start
+    started = time.perf_counter()
+    cold_start, _cold_start = _cold_start, False
+    request_id = getattr(context, "aws_request_id", None) or "local"
+    method = path = None
+    try:
+        request = parse_event(event, context)
+        request_id, method, path = request.request_id, request.method, request.path
+        response = _dispatch(request, routes)
+    except ApiError as error:
+        response = Response(error_body(error.code, str(error)), error.status, error.headers,
+                            log={"error_code": error.code})
+    except Exception as error:  # a bug: log it whole, tell the client nothing internal
+        log("unhandled error", "ERROR", request_id=request_id, exception=traceback.format_exc())
+        response = Response(error_body("internal_error", f"Something went wrong on our side (request {request_id})."),
+                            500, log={"error_code": "internal_error", "error": repr(error)})
+    total_ms = (time.perf_counter() - started) * 1000
+    if response.timings:
+        response.timings["total_ms"] = round(total_ms, 1)
+    log("request", request_id=request_id, method=method, path=path, status=response.status,
+        duration_ms=round(total_ms, 1), cold_start=cold_start, **response.log,
+        **({"timings": response.timings} if response.timings else {}))
+    return proxy_response(response, request_id)
+
+
+def _dispatch(request: Request, routes: dict[str, dict[str, Route]]) -> Response:
+    methods = routes.get(request.path)
+    if methods is None:
+        raise ApiError(404, "not_found", f"No route {request.path}. Routes: {', '.join(sorted(routes))}.")
+    allowed = ", ".join([*sorted(methods), "OPTIONS"])
+    if request.method == "OPTIONS":
+        return Response(None, 204, {"Access-Control-Allow-Methods": allowed,
+                                    "Access-Control-Allow-Headers": "Content-Type",
+                                    "Access-Control-Max-Age": "600"})
+    route = methods.get(request.method)
+    if route is None:
+        raise ApiError(405, "method_not_allowed", f"{request.path} takes {allowed}, not {request.method}.",
+                       {"Allow": allowed})
+    if len(request.body) > MAX_BODY_BYTES:
+        raise ApiError(413, "payload_too_large", f"The request body is {len(request.body) / 1e6:.1f} MB; the API takes "
+                       f"at most {MAX_BODY_BYTES / 1e6:.1f} MB, base64 included (a photo of about 4.4 MB). "
+                       "Scale the photo down or send it as a JPEG.")
+    result = route(request)
+    return result if isinstance(result, Response) else Response(result)
