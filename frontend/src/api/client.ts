@@ -1,0 +1,120 @@
+// The typed client of the HTTP API. Wire types come from openapi.yaml (src/api/schema.d.ts is
+// generated from it by `npm run gen:api`, which build and test run first), so a change to the
+// contract that this client does not follow fails the type check.
+import { base64ToBlob, blobToBase64 } from "../image/pipeline";
+import { ApiError, CLIENT_CODES } from "./errors";
+import type { components } from "./schema";
+import type { GalleryImage, Style, StylizeRequest, StylizeResult } from "./types";
+
+type Schemas = components["schemas"];
+export type ErrorCode = Schemas["Error"]["error"]["code"];
+
+/** Most gallery pages the app will follow; the gallery is a handful of samples, not an archive. */
+const MAX_GALLERY_PAGES = 4;
+
+export interface Api {
+  listStyles(signal?: AbortSignal): Promise<Style[]>;
+  listGallery(signal?: AbortSignal): Promise<GalleryImage[]>;
+  fetchGalleryImage(key: string, signal?: AbortSignal): Promise<Blob>;
+  stylize(request: StylizeRequest, signal?: AbortSignal): Promise<StylizeResult>;
+}
+
+export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) => fetch(...args)): Api {
+  const base = baseUrl.replace(/\/+$/, "");
+
+  async function call<T>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
+    const { json, ...rest } = init;
+    let response: Response;
+    try {
+      response = await fetchImpl(`${base}${path}`, {
+        ...rest,
+        headers: json === undefined ? rest.headers : { "Content-Type": "application/json", ...rest.headers },
+        body: json === undefined ? rest.body : JSON.stringify(json),
+      });
+    } catch (error) {
+      if (error instanceof DOMException && error.name === "AbortError") throw error;
+      throw new ApiError(CLIENT_CODES.network, "The request did not reach the server.");
+    }
+    const body: unknown = await response.json().catch(() => undefined);
+    if (response.ok) {
+      if (body === undefined) throw new ApiError(CLIENT_CODES.unexpected, "The server's answer was not JSON.", response.status);
+      return body as T;
+    }
+    throw errorFrom(response.status, body);
+  }
+
+  return {
+    async listStyles(signal) {
+      const body = await call<Schemas["StyleList"]>("/styles", { signal });
+      return body.styles.map((style) => ({
+        id: style.id,
+        name: style.name,
+        artist: style.artist ?? "Unknown artist",
+        year: style.year,
+        thumbnail: style.thumbnail,
+      }));
+    },
+
+    async listGallery(signal) {
+      const images: GalleryImage[] = [];
+      let cursor: string | null = null;
+      for (let page = 0; page < MAX_GALLERY_PAGES; page++) {
+        const query = new URLSearchParams({ limit: "50" });
+        if (cursor) query.set("cursor", cursor);
+        const body: Schemas["GalleryList"] = await call<Schemas["GalleryList"]>(`/gallery?${query}`, { signal });
+        images.push(...body.images.map((item) => ({ key: item.key, name: item.name, thumbnail: item.url })));
+        cursor = body.next_cursor;
+        if (!cursor) break;
+      }
+      return images;
+    },
+
+    async fetchGalleryImage(key, signal) {
+      const request: Schemas["GalleryImageRequest"] = { key };
+      const body = await call<Schemas["GalleryImage"]>("/gallery", { method: "POST", json: request, signal });
+      return base64ToBlob(body.image, body.content_type);
+    },
+
+    async stylize({ styleId, strength, keepColours, photo, maxSize }, signal) {
+      const common = {
+        style: styleId,
+        strength,
+        preserve_color: keepColours,
+        max_size: maxSize,
+        format: "jpeg" as const,
+        quality: 90,
+      };
+      const request: Schemas["StylizeRequest"] =
+        photo.kind === "gallery"
+          ? { ...common, gallery_key: photo.key }
+          : { ...common, image: await blobToBase64(photo.blob) };
+      const body = await call<Schemas["StylizeResponse"]>("/stylize", { method: "POST", json: request, signal });
+      return {
+        blob: base64ToBlob(body.image, body.mime_type),
+        width: body.width,
+        height: body.height,
+        elapsedMs: body.timings.total_ms,
+      };
+    },
+  };
+}
+
+// The API's own errors carry {"error": {"code", "message"}}. Answers from in front of the function
+// (API Gateway's 413/429/502/504, a proxy's HTML page) do not, so those are classified by status.
+function errorFrom(status: number, body: unknown): ApiError {
+  const error = (body as Partial<Schemas["Error"]> | undefined)?.error;
+  if (error && typeof error.code === "string" && typeof error.message === "string") {
+    return new ApiError(error.code, error.message, status);
+  }
+  const code =
+    status === 413
+      ? "payload_too_large"
+      : status === 504
+        ? CLIENT_CODES.timeout
+        : status === 429
+          ? CLIENT_CODES.throttled
+          : status >= 500
+            ? "internal_error"
+            : CLIENT_CODES.unexpected;
+  return new ApiError(code, `HTTP ${status}`, status);
+}

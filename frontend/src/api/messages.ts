@@ -1,0 +1,105 @@
+// What the person sees for each error: a short title and a sentence that says what to do next.
+// Every code of openapi.yaml's Error schema has an entry (the Record type makes a new code in the
+// contract a compile error here), plus the client's own codes for failures around the API.
+import type { ErrorCode } from "./client";
+import { ApiError, CLIENT_CODES } from "./errors";
+
+export interface Notice {
+  title: string;
+  message: string;
+  code?: string;
+  /** The server's own sentence, for codes where it names what exactly was wrong. */
+  detail?: string;
+}
+
+// For these the server's message is specific ("strength must be between 0 and 1") and worth showing.
+const SHOW_SERVER_MESSAGE = new Set(["invalid_parameter", "invalid_request", "invalid_json", "method_not_allowed", "unexpected_response"]);
+
+type ClientCode = (typeof CLIENT_CODES)[keyof typeof CLIENT_CODES];
+
+const MESSAGES: Record<ErrorCode | ClientCode, Omit<Notice, "code">> = {
+  invalid_image: {
+    title: "That file isn’t a photo we can read",
+    message: "It may be damaged or in a format the server does not support. Try a JPEG, PNG or WebP.",
+  },
+  invalid_base64: {
+    title: "The photo got garbled on the way",
+    message: "The server could not read the upload. Try choosing the photo again.",
+  },
+  payload_too_large: {
+    title: "That photo is too large to send",
+    message: "Try a smaller photo; the app already shrinks photos, so this one is unusually big.",
+  },
+  image_too_large: {
+    title: "That image has too many pixels",
+    message: "The server refuses images this large to stay fast and safe. Try a smaller photo.",
+  },
+  response_too_large: {
+    title: "The result is too large to send back",
+    message: "Try again with a smaller photo.",
+  },
+  unknown_style: {
+    title: "That style is no longer available",
+    message: "The list of styles has changed. Reload the page and pick another style.",
+  },
+  not_found: {
+    title: "That sample photo is gone",
+    message: "It was removed from the gallery. Reload the page to see the current samples.",
+  },
+  invalid_key: {
+    title: "That sample photo can’t be used",
+    message: "Its name is not one the gallery accepts. Pick another sample.",
+  },
+  gallery_unavailable: {
+    title: "The sample gallery is unavailable",
+    message: "Upload a photo of your own instead, or try again in a moment.",
+  },
+  invalid_parameter: {
+    title: "The server refused a setting",
+    message: "Reload the page and try again; if it persists, this site’s configuration needs a look.",
+  },
+  invalid_request: {
+    title: "The request was not understood",
+    message: "This page and the server disagree. Reload the page and try again.",
+  },
+  invalid_json: {
+    title: "The request was not understood",
+    message: "This page and the server disagree. Reload the page and try again.",
+  },
+  method_not_allowed: {
+    title: "The request was not understood",
+    message: "This page and the server disagree. Reload the page and try again.",
+  },
+  internal_error: {
+    title: "Something went wrong on our side",
+    message: "The server hit an unexpected problem. Try again in a moment.",
+  },
+  network_error: {
+    title: "Can’t reach the server",
+    message: "Check your connection and try again.",
+  },
+  gateway_timeout: {
+    title: "The server took too long",
+    message: "It may have been starting up. Try again: the next request is usually quick.",
+  },
+  throttled: {
+    title: "The server is busy",
+    message: "Too many requests right now. Wait a few seconds and try again.",
+  },
+  unexpected_response: {
+    title: "The server sent an unexpected answer",
+    message: "Check that this site’s config.json points at the API, then reload.",
+  },
+};
+
+export function describeError(error: unknown): Notice {
+  if (error instanceof ApiError) {
+    const known = MESSAGES[error.code as keyof typeof MESSAGES];
+    if (known) {
+      const detail = SHOW_SERVER_MESSAGE.has(error.code) ? error.message : undefined;
+      return { ...known, code: error.code, ...(detail ? { detail } : {}) };
+    }
+    return { title: "Something went wrong", message: error.message, code: error.code };
+  }
+  return { ...MESSAGES.internal_error, code: "internal_error" };
+}

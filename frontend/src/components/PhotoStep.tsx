@@ -1,0 +1,164 @@
+import type { GalleryImage } from "../api/types";
+import { formatBytes, type PreparedImage } from "../image/pipeline";
+import { Thumb } from "./Thumb";
+
+export interface Photo {
+  /** For the download's file name. */
+  name: string;
+  previewUrl: string;
+  width: number;
+  height: number;
+  source: { kind: "upload"; prepared: PreparedImage } | { kind: "gallery"; key: string; prepared: PreparedImage };
+}
+
+interface Props {
+  photo: Photo | null;
+  preparing: boolean;
+  gallery: GalleryImage[] | null;
+  galleryError: string | null;
+  onFile(file: File): void;
+  onGalleryPick(image: GalleryImage): void;
+  onRetryGallery(): void;
+  inputRef: React.RefObject<HTMLInputElement | null>;
+}
+
+export const ACCEPTED_TYPES = "image/jpeg,image/png,image/webp,image/gif,image/bmp,image/avif,image/heic,image/heif";
+
+export function PhotoStep({ photo, preparing, gallery, galleryError, onFile, onGalleryPick, onRetryGallery, inputRef }: Props) {
+  const selectedKey = photo?.source.kind === "gallery" ? photo.source.key : null;
+  return (
+    <section className="step" aria-labelledby="photo-step-title">
+      <h2 className="step__title" id="photo-step-title">
+        <span className="step__number" aria-hidden="true">1</span> Choose a photo
+      </h2>
+      <div className="upload-row">
+        <input
+          ref={inputRef}
+          id="photo-input"
+          type="file"
+          accept={ACCEPTED_TYPES}
+          className="visually-hidden"
+          tabIndex={-1}
+          aria-label="Photo file"
+          onChange={(event) => {
+            const file = event.target.files?.[0];
+            if (file) onFile(file);
+            event.target.value = ""; // picking the same file again still fires a change
+          }}
+        />
+        <button
+          type="button"
+          className="button button--secondary upload-button"
+          aria-busy={preparing}
+          onClick={() => inputRef.current?.click()}
+        >
+          <UploadIcon /> {photo ? "Upload another photo" : "Upload a photo"}
+        </button>
+        <span className="upload-row__hint">or drop / paste one anywhere</span>
+      </div>
+      {photo && <PhotoFacts photo={photo} />}
+      <GalleryRow
+        gallery={gallery}
+        error={galleryError}
+        selectedKey={selectedKey}
+        onPick={onGalleryPick}
+        onRetry={onRetryGallery}
+      />
+    </section>
+  );
+}
+
+// What goes over the wire: the re-encoded upload (and what it was made from), or nothing for a
+// sample, which the server reads from the gallery itself.
+function PhotoFacts({ photo }: { photo: Photo }) {
+  const { prepared } = photo.source;
+  if (photo.source.kind === "gallery") {
+    return (
+      <p className="sent-size" data-testid="sent-size">
+        Sample photo, {prepared.width} × {prepared.height}. <span className="muted">The server reads it from the gallery.</span>
+      </p>
+    );
+  }
+  const resized = prepared.width !== prepared.originalWidth || prepared.height !== prepared.originalHeight;
+  return (
+    <p className="sent-size" data-testid="sent-size">
+      Sends {prepared.width} × {prepared.height} JPEG, {formatBytes(prepared.blob.size)}{" "}
+      <span className="muted">
+        {resized
+          ? `(resized from ${prepared.originalWidth} × ${prepared.originalHeight}, ${formatBytes(prepared.originalBytes)})`
+          : `(re-encoded from ${formatBytes(prepared.originalBytes)})`}
+      </span>
+    </p>
+  );
+}
+
+function GalleryRow({
+  gallery,
+  error,
+  selectedKey,
+  onPick,
+  onRetry,
+}: {
+  gallery: GalleryImage[] | null;
+  error: string | null;
+  selectedKey: string | null;
+  onPick(image: GalleryImage): void;
+  onRetry(): void;
+}) {
+  if (error) {
+    return (
+      <div className="inline-error" role="alert">
+        <p>The sample photos could not be loaded. {error}</p>
+        <button type="button" className="button button--quiet" onClick={onRetry}>
+          Try again
+        </button>
+      </div>
+    );
+  }
+  if (gallery !== null && gallery.length === 0) return null;
+  return (
+    <div className="gallery">
+      <p className="gallery__label" id="gallery-label">
+        Or try a sample
+      </p>
+      <ul className="gallery__list" aria-labelledby="gallery-label" aria-busy={gallery === null}>
+        {gallery === null
+          ? Array.from({ length: 5 }, (_, i) => (
+              <li key={i} aria-hidden="true">
+                <span className="thumb skeleton gallery__thumb" />
+              </li>
+            ))
+          : gallery.map((image) => (
+              <li key={image.key}>
+                <button
+                  type="button"
+                  className="gallery__item"
+                  aria-pressed={selectedKey === image.key}
+                  aria-label={`Sample photo: ${image.name}`}
+                  title={image.name}
+                  data-gallery-key={image.key}
+                  onClick={() => onPick(image)}
+                >
+                  <Thumb src={image.thumbnail} label={image.name} />
+                </button>
+              </li>
+            ))}
+      </ul>
+    </div>
+  );
+}
+
+function UploadIcon() {
+  return (
+    <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+      <path
+        d="M12 16V4m0 0l-5 5m5-5l5 5M4 15v3a2 2 0 002 2h12a2 2 0 002-2v-3"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="2"
+        strokeLinecap="round"
+        strokeLinejoin="round"
+      />
+    </svg>
+  );
+}

@@ -1,0 +1,170 @@
+import { useEffect, useState } from "react";
+import { boxStyle } from "./boxStyle";
+import { CompareSlider } from "./CompareSlider";
+import type { Photo } from "./PhotoStep";
+
+export interface StylizedResult {
+  url: string;
+  width: number;
+  height: number;
+  styleName: string;
+  artist: string;
+  fileName: string;
+  bytes: number;
+  elapsedMs: number | null;
+  roundTripMs: number;
+}
+
+export type Job =
+  | { state: "idle" }
+  | { state: "busy"; styleName: string; startedAt: number }
+  | { state: "done"; result: StylizedResult };
+
+interface Props {
+  photo: Photo | null;
+  preparing: boolean;
+  job: Job;
+  coldStartHintMs: number;
+  onBrowse(): void;
+  onCancel(): void;
+}
+
+export function Stage({ photo, preparing, job, coldStartHintMs, onBrowse, onCancel }: Props) {
+  if (job.state === "done" && photo) {
+    return <ResultView photo={photo} result={job.result} />;
+  }
+  if (!photo) {
+    return preparing ? (
+      <div className="stage stage--empty" aria-busy="true">
+        <div className="spinner" aria-hidden="true" />
+        <p className="stage__lead">Reading your photo…</p>
+      </div>
+    ) : (
+      <EmptyStage onBrowse={onBrowse} />
+    );
+  }
+  return (
+    <div className="stage" aria-busy={job.state === "busy" || preparing}>
+      <figure className="stage__photo" style={boxStyle(photo.width, photo.height)}>
+        <img src={photo.previewUrl} alt="Your photo, ready to stylize" data-testid="photo-preview" />
+        {job.state === "busy" && (
+          <BusyOverlay styleName={job.styleName} startedAt={job.startedAt} hintMs={coldStartHintMs} onCancel={onCancel} />
+        )}
+      </figure>
+    </div>
+  );
+}
+
+function EmptyStage({ onBrowse }: { onBrowse(): void }) {
+  return (
+    <div className="stage stage--empty">
+      <button type="button" className="dropzone" onClick={onBrowse}>
+        <span className="dropzone__art" aria-hidden="true">
+          <span />
+          <span />
+          <span />
+        </span>
+        <span className="dropzone__title">Drop a photo here</span>
+        <span className="dropzone__text">
+          or <span className="link-like">browse your files</span>, or paste with <kbd>Ctrl</kbd>+<kbd>V</kbd>
+        </span>
+        <span className="dropzone__small">JPEG, PNG, WebP or HEIC. Resized in your browser before upload.</span>
+      </button>
+    </div>
+  );
+}
+
+function BusyOverlay({
+  styleName,
+  startedAt,
+  hintMs,
+  onCancel,
+}: {
+  styleName: string;
+  startedAt: number;
+  hintMs: number;
+  onCancel(): void;
+}) {
+  const [now, setNow] = useState(() => performance.now());
+  useEffect(() => {
+    const timer = window.setInterval(() => setNow(performance.now()), 250);
+    return () => window.clearInterval(timer);
+  }, []);
+  useEffect(() => {
+    // Escape cancels from anywhere, as the overlay is the one thing on screen that can be acted on.
+    const onKey = (event: KeyboardEvent) => event.key === "Escape" && onCancel();
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [onCancel]);
+  const elapsed = now - startedAt;
+  const slow = elapsed >= hintMs;
+  return (
+    <div className="busy" role="status" aria-live="polite">
+      <div className="busy__card">
+        <div className="spinner" aria-hidden="true" />
+        <p className="busy__title">Painting in the style of {styleName}…</p>
+        <p className="busy__time" aria-hidden="true">
+          {(elapsed / 1000).toFixed(0)} s
+        </p>
+        {slow && (
+          <p className="busy__hint" data-testid="cold-start-hint">
+            Waking the model up. The first request after a quiet spell loads it from storage and can take up to
+            half a minute; the next ones take about a second.
+          </p>
+        )}
+        <button type="button" className="button button--ghost" onClick={onCancel}>
+          Cancel <kbd>Esc</kbd>
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function ResultView({ photo, result }: { photo: Photo; result: StylizedResult }) {
+  return (
+    <div className="stage stage--result">
+      <CompareSlider
+        beforeUrl={photo.previewUrl}
+        afterUrl={result.url}
+        beforeLabel="Original"
+        afterLabel={result.styleName}
+        width={result.width}
+        height={result.height}
+      />
+      <div className="result-bar">
+        <div className="result-bar__info">
+          <p className="result-bar__title">
+            {result.styleName}
+            <span className="muted"> {result.artist}</span>
+          </p>
+          <p className="result-bar__meta muted">
+            {result.width} × {result.height} · {formatSeconds(result.elapsedMs ?? result.roundTripMs)}
+            {result.elapsedMs !== null ? " on the server" : ""}
+          </p>
+        </div>
+        <a className="button button--primary" href={result.url} download={result.fileName} data-testid="download">
+          <DownloadIcon /> Download
+        </a>
+      </div>
+    </div>
+  );
+}
+
+function formatSeconds(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+function DownloadIcon() {
+  return (
+    <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+      <path
+        d="M12 4v12m0 0l-5-5m5 5l5-5M4 20h16"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="2"
+        strokeLinecap="round"
+        strokeLinejoin="round"
+      />
+    </svg>
+  );
+}

@@ -1,0 +1,58 @@
+// Runtime configuration, fetched from /config.json next to index.html, so one build serves every
+// stack: the local one writes {"apiBaseUrl": "/api"}, a deployment writes its API Gateway URL.
+import { DEFAULT_MAX_SIDE } from "./image/pipeline";
+
+export interface AppConfig {
+  apiBaseUrl: string;
+  /** Longest side, in pixels, of the photo sent for stylizing. */
+  maxImageSide: number;
+  /** After this many milliseconds, a request is probably waiting on a Lambda cold start. */
+  coldStartHintMs: number;
+}
+
+export const DEFAULT_CONFIG: AppConfig = {
+  apiBaseUrl: "/api",
+  maxImageSide: DEFAULT_MAX_SIDE,
+  coldStartHintMs: 4000,
+};
+
+export class ConfigError extends Error {}
+
+export function parseConfig(raw: unknown): AppConfig {
+  if (typeof raw !== "object" || raw === null) throw new ConfigError("config.json is not a JSON object");
+  const value = raw as Record<string, unknown>;
+  if (typeof value.apiBaseUrl !== "string" || value.apiBaseUrl.trim() === "") {
+    throw new ConfigError("config.json needs an \"apiBaseUrl\" string");
+  }
+  return {
+    apiBaseUrl: value.apiBaseUrl.trim().replace(/\/+$/, ""),
+    maxImageSide: positiveInt(value.maxImageSide, "maxImageSide") ?? DEFAULT_CONFIG.maxImageSide,
+    coldStartHintMs: positiveInt(value.coldStartHintMs, "coldStartHintMs") ?? DEFAULT_CONFIG.coldStartHintMs,
+  };
+}
+
+function positiveInt(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
+    throw new ConfigError(`config.json: "${name}" must be a positive whole number`);
+  }
+  return value;
+}
+
+export async function loadConfig(fetchImpl: typeof fetch = fetch): Promise<AppConfig> {
+  const url = new URL("config.json", document.baseURI);
+  let response: Response;
+  try {
+    response = await fetchImpl(url, { cache: "no-store" });
+  } catch {
+    throw new ConfigError(`could not fetch ${url.pathname}`);
+  }
+  if (!response.ok) throw new ConfigError(`${url.pathname} answered HTTP ${response.status}`);
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    throw new ConfigError(`${url.pathname} is not valid JSON`);
+  }
+  return parseConfig(body);
+}

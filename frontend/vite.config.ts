@@ -1,0 +1,25 @@
+/// <reference types="vitest/config" />
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "vite";
+
+// `npm run dev` proxies /api and /config.json to a running `make dev` stack (python -m devserver),
+// so the hot-reloading UI talks to the real local API.
+const devStack = process.env.DEV_STACK_URL ?? "http://127.0.0.1:8000";
+
+export default defineConfig({
+  plugins: [react()],
+  // Relative asset URLs: the same build works at a domain root or under a path (an S3 prefix).
+  base: "./",
+  server: {
+    proxy: {
+      "/api": devStack,
+      "/config.json": devStack,
+    },
+  },
+  test: {
+    environment: "jsdom",
+    globals: true,
+    include: ["src/**/*.test.{ts,tsx}"],
+    setupFiles: ["src/test/setup.ts"],
+  },
+});
