@@ -22,7 +22,9 @@ interface Props {
   inputRef: React.RefObject<HTMLInputElement | null>;
 }
 
-export const ACCEPTED_TYPES = "image/jpeg,image/png,image/webp,image/gif,image/bmp,image/avif,image/heic,image/heif";
+// Not "image/*", and no HEIC: iPhones then hand over a JPEG instead of HEIC, which most browsers
+// cannot decode.
+export const ACCEPTED_TYPES = "image/jpeg,image/png,image/webp,image/gif,image/bmp,image/avif";
 
 export function PhotoStep({ photo, preparing, gallery, galleryError, onFile, onGalleryPick, onRetryGallery, inputRef }: Props) {
   const selectedKey = photo?.source.kind === "gallery" ? photo.source.key : null;

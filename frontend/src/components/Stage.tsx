@@ -68,7 +68,7 @@ function EmptyStage({ onBrowse }: { onBrowse(): void }) {
         <span className="dropzone__text">
           or <span className="link-like">browse your files</span>, or paste with <kbd>Ctrl</kbd>+<kbd>V</kbd>
         </span>
-        <span className="dropzone__small">JPEG, PNG, WebP or HEIC. Resized in your browser before upload.</span>
+        <span className="dropzone__small">JPEG, PNG or WebP, any size: it is resized in your browser before upload.</span>
       </button>
     </div>
   );

@@ -56,6 +56,11 @@ describe("prepareImage", () => {
     expect(spy).not.toHaveBeenCalled();
   });
 
+  it("says why a HEIC photo cannot be opened", async () => {
+    const heic = new File(["ftypheic"], "IMG_0001.HEIC", { type: "" });
+    await expect(prepareImage(heic, { backend: new FakeBackend() })).rejects.toThrow(/HEIC photo.*as JPEG/);
+  });
+
   it("reports an image file the browser cannot decode as unreadable", async () => {
     const broken = new File(["\x89PNG garbage"], "broken.png", { type: "image/png" });
     await expect(prepareImage(broken, { backend: new FakeBackend() })).rejects.toThrow(ImageReadError);

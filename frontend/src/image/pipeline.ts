@@ -88,7 +88,11 @@ export async function prepareImage(
 }
 
 function notAnImageMessage(file: Blob): string {
-  const name = file instanceof File && file.name ? `“${file.name}”` : "This file";
+  const fileName = file instanceof File ? file.name : "";
+  const name = fileName ? `“${fileName}”` : "This file";
+  if (/^image\/hei[cf]$/.test(file.type) || /\.hei[cf]$/i.test(fileName)) {
+    return `${name} is a HEIC photo, which this browser cannot open. Share it as JPEG (or use Safari) and try again.`;
+  }
   return `${name} isn’t an image this browser can read. Try a JPEG, PNG or WebP photo.`;
 }
 
@@ -118,6 +122,7 @@ export function formatBytes(bytes: number): string {
 
 export const browserBackend: ImageBackend = {
   async decode(file) {
+    if (typeof createImageBitmap !== "function") return decodeWithImageElement(file);
     // "from-image" applies the EXIF orientation, so a portrait phone photo stays upright.
     const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
     return { width: bitmap.width, height: bitmap.height, source: bitmap, close: () => bitmap.close() };
@@ -143,3 +148,23 @@ export const browserBackend: ImageBackend = {
     );
   },
 };
+
+// Browsers without createImageBitmap: an <img> applies the EXIF orientation too (CSS image-orientation
+// defaults to from-image), and drawImage draws it that way.
+async function decodeWithImageElement(file: Blob): Promise<DecodedImage> {
+  const url = URL.createObjectURL(file);
+  const image = new Image();
+  image.src = url;
+  try {
+    await image.decode();
+  } catch (error) {
+    URL.revokeObjectURL(url);
+    throw error;
+  }
+  return {
+    width: image.naturalWidth,
+    height: image.naturalHeight,
+    source: image,
+    close: () => URL.revokeObjectURL(url),
+  };
+}

@@ -1,0 +1,65 @@
+// The real local stack for the e2e tests: `python -m devserver` serving the API under /api, the
+// built app (frontend/dist) at / and /config.json, started on a free port and stopped afterwards.
+import { spawn } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts the devserver and resolves once GET /api/styles answers; `stop()` ends it. */
+export async function startStack({ repo, python, modelsDir, staticDir, logFile, timeoutMs = 90_000 }) {
+  const port = await freePort();
+  const log = createWriteStream(logFile);
+  const args = ["-m", "devserver", "--port", String(port), "--models", modelsDir, "--static", staticDir];
+  const child = spawn(python, args, { cwd: repo, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1" } });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  let exited = null;
+  child.on("exit", (code, signal) => (exited = { code, signal }));
+
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited) throw new Error(`devserver exited (${JSON.stringify(exited)}) before answering; see ${logFile}`);
+    try {
+      const response = await fetch(`${baseUrl}/api/styles`);
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`devserver did not answer within ${timeoutMs / 1000} s; see ${logFile}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+
+  return {
+    baseUrl,
+    async stop() {
+      if (exited) return;
+      const gone = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await gone;
+      clearTimeout(timer);
+      log.end();
+    },
+  };
+}
+
+export function repoPaths(frontendDir) {
+  const repo = join(frontendDir, "..");
+  return { repo, python: process.env.PYTHON ?? join(repo, ".venv", "bin", "python") };
+}
