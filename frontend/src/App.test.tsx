@@ -16,17 +16,6 @@ const GALLERY: GalleryImage[] = [
   { key: "gallery/coffee.jpg", name: "coffee.jpg", thumbnail: "http://s3.local/gallery/coffee.jpg" },
 ];
 
-/** A promise the test settles by hand, to look at the busy state in between. */
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
 function fakeApi(overrides: Partial<Api> = {}) {
   const stylizeCalls: { request: StylizeRequest; signal?: AbortSignal }[] = [];
   const api: Api = {
