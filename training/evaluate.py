@@ -29,7 +29,23 @@ def load_checkpoint_stylizer(path):
     return stylize, checkpoint.get("config", {})
 
 
-STYLIZER_LOADERS = {".pth": load_checkpoint_stylizer, ".pt": load_checkpoint_stylizer}
+def load_onnx_stylizer(path):
+    """An exported ONNX model, run through the inference core exactly as it is served; defaults from its card."""
+    import numpy as np
+    from stylecore import Stylizer  # only here: the training world needs the serving core for ONNX files alone
+
+    card_path = Path(path).with_name(Path(path).name.split(".")[0] + ".json")  # x.int8.onnx shares x.json
+    card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+    stylizer = Stylizer.from_file(path)
+
+    def stylize(photo):
+        out = stylizer.stylize(photo.permute(1, 2, 0).numpy())
+        return torch.from_numpy(np.clip(out, 0, 255).transpose(2, 0, 1).copy())
+
+    return stylize, card.get("evaluation_defaults", {})
+
+
+STYLIZER_LOADERS = {".pth": load_checkpoint_stylizer, ".pt": load_checkpoint_stylizer, ".onnx": load_onnx_stylizer}
 
 
 def load_stylizer(path):

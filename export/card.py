@@ -1,0 +1,121 @@
+"""The checkpoint we export from, and the model card JSON written beside the ONNX file."""
+
+import base64
+import hashlib
+import io
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import torch
+from PIL import Image, ImageOps
+
+from training.model import load_transformer
+
+STYLE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # the registry's rule: safe in URLs and file names
+THUMBNAIL_SIDE = 160
+
+
+class ExportError(ValueError):
+    """A problem with what the user asked for: printed as a one-line error by the CLI."""
+
+
+def load_checkpoint(path) -> tuple:
+    """(TransformerNet, training config dict, step) from final.pth, checkpoints/step_*.pth or a bare state dict."""
+    path = Path(path)
+    if not path.is_file():
+        raise ExportError(f"checkpoint not found: {path}")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same clear message
+        raise ExportError(f"{path}: not a PyTorch checkpoint ({exc})") from exc
+    if not isinstance(checkpoint, dict):
+        raise ExportError(f"{path}: expected a checkpoint dict, found {type(checkpoint).__name__}")
+    state = checkpoint.get("model", checkpoint)
+    try:
+        net = load_transformer(state)
+    except Exception as exc:  # noqa: BLE001 - missing or mis-shaped keys
+        raise ExportError(f"{path}: not a TransformerNet checkpoint ({str(exc).splitlines()[0]})") from exc
+    return net, checkpoint.get("config", {}) or {}, checkpoint.get("step")
+
+
+def training_summary(checkpoint_path, config: dict, step) -> dict:
+    """The run's model_card.json (final.pth's folder, or the run folder above checkpoints/); else the config."""
+    checkpoint_path = Path(checkpoint_path)
+    for folder in (checkpoint_path.parent, checkpoint_path.parent.parent):
+        card = folder / "model_card.json"
+        if card.is_file():
+            summary = json.loads(card.read_text())
+            if checkpoint_path.name != "final.pth":
+                summary["note"] = f"exported from {checkpoint_path.name} (step {step}), not the run's final model"
+                summary["steps"] = step
+            return summary
+    keys = ("iterations", "batch_size", "image_size", "style_size", "lr", "content_layer", "vgg_weights",
+            "precision", "seed")
+    summary = {"steps": step, "hyperparameters": {k: config[k] for k in keys if k in config}}
+    if config.get("style_image"):
+        summary["style_image"] = {"file": Path(config["style_image"]).name}
+    if config.get("dataset"):
+        summary["dataset"] = {"path": config["dataset"]}
+    return summary
+
+
+def thumbnail_data_url(style_image, side: int = THUMBNAIL_SIDE) -> str:
+    """A small JPEG of the painting (longest side `side`), as a data URL the web page can show directly."""
+    try:
+        with Image.open(style_image) as image:
+            image = ImageOps.exif_transpose(image).convert("RGB")
+    except (OSError, ValueError) as exc:
+        raise ExportError(f"cannot read the style image {style_image}: {exc}") from exc
+    image.thumbnail((side, side), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=82, optimize=True, progressive=True)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def file_sha256(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def parse_year(year):
+    if year is None:
+        return None
+    text = str(year).strip()
+    return int(text) if re.fullmatch(r"-?\d{1,4}", text) else text  # "1831", or "c. 1830-32" as written
+
+
+def model_card(style_id: str, name: str, artist: str | None, year, style_license: str, style_image,
+               onnx_path, summary: dict, parity: list, exporter: str, dataset_license: str | None = None) -> dict:
+    onnx_path = Path(onnx_path)
+    return {
+        "id": style_id,
+        "name": name,
+        "artist": artist,
+        "year": parse_year(year),
+        "style_license": style_license,
+        "thumbnail": thumbnail_data_url(style_image),
+        "style_image": {"file": Path(style_image).name, "sha256": file_sha256(style_image)},
+        "training_data_license": dataset_license,
+        "model": {"file": onnx_path.name, "bytes": onnx_path.stat().st_size, "sha256": file_sha256(onnx_path),
+                  "format": "onnx", "precision": "fp32"},
+        "pixel_range": {"input": "RGB float32 (N, 3, H, W) 0..255", "output": "RGB float32 0..255, unclamped"},
+        "exported": datetime.now(UTC).isoformat(timespec="seconds"),
+        "exporter": exporter,
+        "parity": parity,
+        "training": summary,
+    }
+
+
+def evaluation_defaults(config: dict, style_image) -> dict:
+    """What `training evaluate` needs to score this ONNX file the way the checkpoint would be scored."""
+    keys = ("vgg_weights", "style_size", "content_layer")
+    return {"style_image": str(style_image), **{k: config[k] for k in keys if config.get(k) is not None}}
+
+
+def write_card(card: dict, path):
+    Path(path).write_text(json.dumps(card, indent=2, allow_nan=False) + "\n", encoding="utf-8")

@@ -1,0 +1,172 @@
+"""Checkpoint -> checked ONNX file + model card (+ the fp16 / int8 variants asked for)."""
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnx
+from stylecore import Stylizer
+
+from training.evaluate import load_photos
+
+from . import card as cards
+from .card import ExportError
+from .onnx_file import exporter_version, read_metadata, save, set_metadata, to_onnx
+from .parity import DEFAULT_SIZES, check_parity, psnr
+from .variants import INT8_DEFAULTS, to_fp16_weights, to_int8
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ExportRequest:
+    checkpoint: str
+    out: str
+    style_id: str | None = None
+    name: str | None = None
+    artist: str | None = None
+    year: str | None = None
+    style_image: str | None = None
+    style_license: str = "unknown"
+    dataset_license: str | None = None
+    fp16: bool = False
+    int8: bool = False
+    calibration_photos: str | None = None
+    eval_photos: str | None = None  # variants' quality: PSNR vs fp32 and the perceptual losses on these
+    eval_size: int = 256  # short side of the evaluation photos
+    vgg_weights: str | None = None  # for the perceptual losses; default: the checkpoint's own
+    parity_sizes: tuple = DEFAULT_SIZES
+    int8_options: dict = field(default_factory=dict)
+
+
+def validate(req: ExportRequest, config: dict) -> tuple:
+    """Everything that can be checked before the slow work; returns (style_id, style_image)."""
+    out = Path(req.out)
+    if out.suffix != ".onnx":
+        raise ExportError(f"--out must be a .onnx file, like models/{out.stem or 'my_style'}.onnx")
+    if not out.parent.is_dir():
+        raise ExportError(f"the output folder does not exist: {out.parent}")
+    style_id = req.style_id or out.stem
+    if not cards.STYLE_ID.match(style_id):
+        raise ExportError(f"style id {style_id!r}: use 1-64 lower-case letters, digits, '_' or '-' "
+                          "(it names the file and goes into URLs)")
+    if out.stem != style_id:
+        raise ExportError(f"the registry finds a style by its file name: write style {style_id!r} to "
+                          f"{out.parent / (style_id + '.onnx')}, not {out}")
+    style_image = req.style_image or config.get("style_image")
+    if not style_image:
+        raise ExportError("the checkpoint does not record its style image: pass --style-image")
+    if not Path(style_image).is_file():
+        raise ExportError(f"style image not found: {style_image} (pass --style-image)")
+    if (req.int8 or req.fp16) and not req.eval_photos and not req.calibration_photos:
+        raise ExportError("variants are judged on photos: pass --eval-photos (or --calibration-photos)")
+    if req.int8 and not req.calibration_photos:
+        raise ExportError("--int8 needs --calibration-photos DIR (a folder of photos like the ones users send)")
+    for folder in (req.calibration_photos, req.eval_photos):
+        if folder and not Path(folder).is_dir():
+            raise ExportError(f"photo folder not found: {folder}")
+    return style_id, style_image
+
+
+def export_model(req: ExportRequest, echo=print) -> dict:
+    """Do the export; returns the model card that was written."""
+    net, config, step = cards.load_checkpoint(req.checkpoint)
+    style_id, style_image = validate(req, config)
+    out = Path(req.out)
+    summary = cards.training_summary(req.checkpoint, config, step)
+    name = req.name or style_id.replace("_", " ").replace("-", " ").title()
+    if req.style_license == "unknown":
+        echo("warning: --style-license not given; the model card says the painting's licence is 'unknown'")
+    metadata = {"style_id": style_id, "name": name, "artist": req.artist, "year": req.year,
+                "style_license": req.style_license, "training_summary": summary}
+    proto = to_onnx(net, metadata)
+
+    # Write under a temporary name, check it the way it will be served, then move it into place.
+    partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
+    try:
+        save(proto, partial)
+        parity = check_parity(net, partial, req.parity_sizes)
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
+    echo(f"parity with PyTorch ({out.name}):")
+    for row in parity:
+        echo(f"  {row['size']:>9}  max abs error {row['max_abs_error']:.2e}  PSNR {row['psnr_db'] or 'inf'} dB")
+
+    card = cards.model_card(style_id, name, req.artist, req.year, req.style_license, style_image, out, summary,
+                            parity, exporter_version(), req.dataset_license)
+    card["evaluation_defaults"] = cards.evaluation_defaults(config, style_image)
+    variants = {}
+    if req.fp16:
+        variants["fp16"] = to_fp16_weights(proto)
+    if req.int8:
+        options = {**INT8_DEFAULTS, **req.int8_options}
+        echo(f"int8: calibrating on {options['calibration_count']} photos from {req.calibration_photos} ...")
+        variants["int8"] = to_int8(proto, req.calibration_photos, **options)
+        set_metadata(variants["int8"], {"quantization": options})
+    if variants:
+        card["variants"] = {}
+        photos_dir = req.eval_photos or req.calibration_photos
+        photos = [t.numpy().transpose(1, 2, 0) for _, t in load_photos(photos_dir, req.eval_size)]
+        reference = Stylizer.from_file(out)
+        for variant, model in variants.items():
+            path = out.with_name(f"{style_id}.{variant}.onnx")
+            set_metadata(model, {"variant": variant})
+            size = save(model, path)
+            quality = variant_quality(reference, Stylizer.from_file(path), photos)
+            card["variants"][variant] = {"file": path.name, "bytes": size, "sha256": cards.file_sha256(path),
+                                         **quality}
+            echo(f"{variant}: {path} ({size / 1e6:.1f} MB), PSNR vs fp32 {quality['psnr_vs_fp32_db']} dB "
+                 f"(min {quality['psnr_vs_fp32_min_db']}) on {len(photos)} photos")
+        losses = perceptual_losses(out, [out.with_name(f"{style_id}.{v}.onnx") for v in variants], photos_dir,
+                                   style_image, req, config, echo)
+        if losses:
+            card["variants_losses"] = losses
+    cards.write_card(card, out.with_suffix(".json"))
+    echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) and {out.with_suffix('.json')}")
+    return card
+
+
+def variant_quality(reference: Stylizer, variant: Stylizer, photos: list) -> dict:
+    values = [psnr(np.clip(reference.stylize(p), 0, 255), np.clip(variant.stylize(p), 0, 255)) for p in photos]
+    finite = [v for v in values if np.isfinite(v)] or [float("inf")]
+    return {"psnr_vs_fp32_db": round(float(np.mean(finite)), 2), "psnr_vs_fp32_min_db": round(float(min(finite)), 2),
+            "photos": len(photos)}
+
+
+def perceptual_losses(fp32_path, variant_paths, photos_dir, style_image, req, config, echo) -> dict | None:
+    """Content and style losses of `training evaluate` for fp32 and each variant, and their ratios to fp32."""
+    from training.evaluate import evaluate
+
+    vgg = req.vgg_weights or config.get("vgg_weights")
+    if not vgg:
+        echo("note: no --vgg-weights and none recorded in the checkpoint: variants judged by PSNR only")
+        return None
+    if vgg not in ("torchvision", "random") and not Path(vgg).is_file():
+        raise ExportError(f"VGG weights not found: {vgg} (make vgg-weights, or pass --vgg-weights)")
+    results = {}
+    for path in [fp32_path, *variant_paths]:
+        report = evaluate(path, photos_dir, style_image=style_image, vgg_weights=vgg, image_size=req.eval_size)
+        results[Path(path).name] = {k: report[k] for k in ("content", "style", "tv")}
+    base = results[Path(fp32_path).name]
+    for name, row in results.items():
+        row["content_vs_fp32"] = round(row["content"] / base["content"], 4) if base["content"] else None
+        row["style_vs_fp32"] = round(row["style"] / base["style"], 4) if base["style"] else None
+        echo(f"losses {name:>24}: content {row['content']:.5g} ({row['content_vs_fp32']}x fp32), "
+             f"style {row['style']:.5g} ({row['style_vs_fp32']}x fp32)")
+    return {"photos": str(photos_dir), "image_size": req.eval_size, "loss_network": vgg, **results}
+
+
+def describe(path) -> str:
+    """The metadata of an exported file, for `python -m export --show FILE`."""
+    proto = onnx.load(path, load_external_data=False)
+    meta = read_metadata(proto)
+    for key in ("training_summary", "quantization"):
+        if key in meta:
+            meta[key] = json.loads(meta[key])
+    return json.dumps({"opset": [o.version for o in proto.opset_import], "ir_version": proto.ir_version,
+                       "inputs": [i.name for i in proto.graph.input], "outputs": [o.name for o in proto.graph.output],
+                       "metadata": meta}, indent=2)

@@ -1,0 +1,78 @@
+"""The transformer network as it is exported: the same weights, with its instance-norm statistics exposed.
+
+Instance norm normalises each image by its own per-channel mean and variance. Tiles of one photo
+would each get their own, and their colours would not match. So every instance-norm layer here
+computes its statistics explicitly, reports them (output "norm_stats"), and can take them from
+outside instead ("norm_stats_override" with "norm_stats_mix" = 1): measure once on the whole
+(scaled-down) photo, then reuse in every tile. With mix = 0, the default, this is the plain network.
+"""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from training.model import TransformerNet
+
+
+class NormStatsContext:
+    """What the instance-norm layers share during one forward pass."""
+
+    def __init__(self):
+        self.override = None  # (2, C_total): means, then variances
+        self.mix = None  # scalar: 0 = own statistics, 1 = the override
+        self.collected = []  # each layer's own (N, 2, C)
+
+
+class ExposedInstanceNorm(nn.Module):
+    """nn.InstanceNorm2d(affine=True), written out so its statistics can be read and replaced."""
+
+    def __init__(self, norm: nn.InstanceNorm2d, offset: int, context: NormStatsContext):
+        super().__init__()
+        self.weight, self.bias, self.eps = norm.weight, norm.bias, norm.eps
+        self.offset, self.channels, self.context = offset, norm.num_features, context
+
+    def forward(self, x):
+        ctx = self.context
+        # Spatial means as global average pooling: onnxruntime runs GlobalAveragePool in its blocked
+        # (NCHWc) layout next to the convolutions, where ReduceMean forces layout reorders.
+        mean = F.adaptive_avg_pool2d(x, 1)
+        var = F.adaptive_avg_pool2d((x - mean).square(), 1)  # biased, as instance norm uses
+        ctx.collected.append(torch.cat([mean, var], dim=2).flatten(2).transpose(1, 2))  # (N, 2, C)
+        span = slice(self.offset, self.offset + self.channels)
+        given_mean = ctx.override[0, span].view(1, -1, 1, 1)
+        given_var = ctx.override[1, span].view(1, -1, 1, 1)
+        mean = mean + ctx.mix * (given_mean - mean)
+        var = var + ctx.mix * (given_var - var)
+        # One per-channel scale and shift, so the full-size tensor is touched only twice.
+        scale = self.weight.view(1, -1, 1, 1) * torch.rsqrt(var + self.eps)
+        return x * scale + (self.bias.view(1, -1, 1, 1) - mean * scale)
+
+
+class ExportableTransformer(nn.Module):
+    """forward(image, norm_stats_override, norm_stats_mix) -> (stylized, norm_stats)."""
+
+    def __init__(self, net: TransformerNet):
+        super().__init__()
+        self.context = NormStatsContext()
+        self.net = net
+        self.norm_channels = 0
+        self._expose(self.net)
+
+    def _expose(self, module):
+        for name, child in module.named_children():
+            if isinstance(child, nn.InstanceNorm2d):
+                setattr(module, name, ExposedInstanceNorm(child, self.norm_channels, self.context))
+                self.norm_channels += child.num_features
+            else:
+                self._expose(child)
+
+    def forward(self, image, norm_stats_override, norm_stats_mix):
+        ctx = self.context
+        ctx.override, ctx.mix, ctx.collected = norm_stats_override, norm_stats_mix, []
+        try:
+            out = self.net(image)
+            stats = torch.cat(ctx.collected, dim=2)
+        finally:
+            ctx.override = ctx.mix = None
+            ctx.collected = []
+        return out, stats

@@ -1,0 +1,103 @@
+"""TransformerNet -> one self-contained ONNX file: dynamic batch, height and width, metadata inside."""
+
+import copy
+import io
+import json
+
+import numpy as np
+import onnx
+import torch
+from onnx import numpy_helper
+
+from training.model import TransformerNet
+
+from .network import ExportableTransformer
+
+OPSET = 17
+EXPORTER_VERSION = "1"
+PIXEL_RANGE = "input: RGB float32 (N, 3, H, W) 0..255, any H, W >= 5; output: RGB float32 0..255, unclamped"
+NORM_STATS_DOC = ("output norm_stats (N, 2, C): each instance-norm layer's per-channel mean and variance; "
+                  "inputs norm_stats_override (2, C) and norm_stats_mix (scalar, default 0; 1 = use the override)")
+
+
+def exporter_version() -> str:
+    return f"fast-neural-style export v{EXPORTER_VERSION} (torch {torch.__version__}, onnx {onnx.__version__})"
+
+
+def to_onnx(net: TransformerNet, metadata: dict | None = None) -> onnx.ModelProto:
+    """Trace the network (the legacy TorchScript exporter: no onnxscript needed) into an ONNX model."""
+    model = ExportableTransformer(copy.deepcopy(net).float()).eval()
+    channels = model.norm_channels
+    example = (torch.rand(1, 3, 64, 64) * 255, torch.zeros(2, channels), torch.tensor(0.0))
+    buffer = io.BytesIO()
+    with torch.no_grad():
+        torch.onnx.export(
+            model, example, buffer, dynamo=False, opset_version=OPSET, do_constant_folding=True,
+            input_names=["input", "norm_stats_override", "norm_stats_mix"],
+            output_names=["output", "norm_stats"],
+            dynamic_axes={"input": {0: "batch", 2: "height", 3: "width"},
+                          "output": {0: "batch", 2: "height", 3: "width"},
+                          "norm_stats": {0: "batch"}},
+        )
+    proto = onnx.load_from_string(buffer.getvalue())
+    inline_shared_weights(proto)
+    # Defaults for the override inputs: an initializer named like an input is that input's default
+    # value, so a caller that feeds only "input" gets the plain network.
+    proto.graph.initializer.extend([
+        numpy_helper.from_array(np.zeros((2, channels), np.float32), "norm_stats_override"),
+        numpy_helper.from_array(np.array(0.0, np.float32), "norm_stats_mix"),
+    ])
+    proto.producer_name = "fast-neural-style"
+    proto.producer_version = EXPORTER_VERSION
+    proto.doc_string = "Fast neural style transformer network (Johnson et al. 2016). " + PIXEL_RANGE
+    set_metadata(proto, {"pixel_range": PIXEL_RANGE, "norm_stats": NORM_STATS_DOC,
+                         "exporter": exporter_version(), **(metadata or {})})
+    onnx.checker.check_model(proto, full_check=True)
+    return proto
+
+
+def inline_shared_weights(proto: onnx.ModelProto):
+    """Undo the exporter's de-duplication of equal weights (Identity nodes reading one initializer).
+
+    Freshly initialised instance norms all have weight 1 and bias 0, so the exporter shares one copy;
+    onnxruntime 1.32's graph optimiser then drops the Identity nodes and loses the names they defined.
+    A copy per use costs a few kilobytes at most.
+    """
+    graph = proto.graph
+    initializers = {init.name: init for init in graph.initializer}
+    kept = []
+    for node in graph.node:
+        if node.op_type == "Identity" and node.input[0] in initializers:
+            copy_ = onnx.TensorProto()
+            copy_.CopyFrom(initializers[node.input[0]])
+            copy_.name = node.output[0]
+            graph.initializer.append(copy_)
+        else:
+            kept.append(node)
+    del graph.node[:]
+    graph.node.extend(kept)
+
+
+def set_metadata(proto: onnx.ModelProto, metadata: dict):
+    """metadata_props are strings: other values are stored as JSON."""
+    existing = {p.key: p for p in proto.metadata_props}
+    for key, value in metadata.items():
+        if value is None:
+            continue
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        if key in existing:
+            existing[key].value = text
+        else:
+            proto.metadata_props.add(key=key, value=text)
+
+
+def read_metadata(proto: onnx.ModelProto) -> dict:
+    return {p.key: p.value for p in proto.metadata_props}
+
+
+def save(proto: onnx.ModelProto, path) -> int:
+    """A single file, weights included (no external data sidecar). Returns its size in bytes."""
+    data = proto.SerializeToString()
+    with open(path, "wb") as f:
+        f.write(data)
+    return len(data)

@@ -1,0 +1,69 @@
+"""Does the ONNX file, run the way it is served (through stylecore), give what PyTorch gives?"""
+
+import math
+
+import numpy as np
+import torch
+from stylecore import Stylizer
+
+from training.model import TransformerNet
+
+MAX_ABS_ERROR = 0.5  # on the 0..255 scale
+MIN_PSNR_DB = 60.0
+# Square, odd, tall, wide, the smallest allowed, and one that only the padding in stylecore can take.
+DEFAULT_SIZES = ((256, 256), (97, 131), (333, 180), (64, 250), (5, 5), (2, 7))
+
+
+class ParityError(ValueError):
+    pass
+
+
+def psnr(a: np.ndarray, b: np.ndarray, peak: float = 255.0) -> float:
+    mse = float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
+    return math.inf if mse == 0 else 10 * math.log10(peak * peak / mse)
+
+
+def test_photo(height: int, width: int, seed: int) -> np.ndarray:
+    """Smooth shapes plus noise, (H, W, 3) float32 0..255: harder than a flat image, like a photo."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    base = np.stack([np.sin(x / (3 + 9 * rng.random()) + 6 * rng.random()),
+                     np.cos(y / (3 + 9 * rng.random()) + 6 * rng.random()),
+                     np.sin((x + y) / (4 + 9 * rng.random()))], axis=-1)
+    return np.clip(128 + 90 * base + rng.normal(0, 20, base.shape), 0, 255).astype(np.float32)
+
+
+@torch.no_grad()
+def reference(net: TransformerNet, rgb: np.ndarray) -> np.ndarray:
+    """PyTorch's result; images under 5 px a side are padded the way stylecore pads them."""
+    height, width = rgb.shape[:2]
+    padded = np.pad(rgb, ((0, max(0, 5 - height)), (0, max(0, 5 - width)), (0, 0)), mode="symmetric")
+    out = net(torch.from_numpy(np.ascontiguousarray(padded.transpose(2, 0, 1)))[None])[0]
+    return out.numpy().transpose(1, 2, 0)[:height, :width]
+
+
+def check_parity(net: TransformerNet, onnx_path, sizes=DEFAULT_SIZES, max_abs: float = MAX_ABS_ERROR,
+                 min_psnr: float = MIN_PSNR_DB, stylizer: Stylizer | None = None) -> list:
+    """One row per size (max abs error and PSNR on the clamped 0..255 output); raises ParityError on a miss."""
+    net = net.float().eval()
+    stylizer = stylizer or Stylizer.from_file(onnx_path)
+    rows = []
+    for i, (height, width) in enumerate(sizes):
+        photo = test_photo(height, width, seed=1000 + i)
+        expected = np.clip(reference(net, photo), 0, 255)
+        got = np.clip(stylizer.stylize_whole(photo), 0, 255)
+        quality = psnr(expected, got)
+        rows.append({"size": f"{width}x{height}", "max_abs_error": float(np.max(np.abs(expected - got))),
+                     "psnr_db": None if math.isinf(quality) else round(quality, 2)})  # None: identical
+    failed = [r for r in rows if r["max_abs_error"] > max_abs or (r["psnr_db"] or math.inf) < min_psnr]
+    if failed:
+        raise ParityError("ONNX and PyTorch disagree: " + "; ".join(
+            f"{r['size']}: max abs error {r['max_abs_error']:.4g} (limit {max_abs}), "
+            f"PSNR {r['psnr_db']} dB (limit {min_psnr})" for r in failed))
+    return rows
+
+
+def format_parity(rows: list) -> str:
+    lines = [f"{'size':>10}  {'max abs error':>13}  {'PSNR dB':>8}"]
+    lines += [f"{r['size']:>10}  {r['max_abs_error']:>13.2e}  {r['psnr_db'] or 'inf':>8}" for r in rows]
+    return "\n".join(lines)

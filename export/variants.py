@@ -1,0 +1,105 @@
+"""Smaller or faster copies of an exported model: fp16 weights, and int8 static QDQ quantisation.
+
+fp16: the weights are stored in half precision and cast back to float32 when the session loads
+(onnxruntime's CPU kernels compute convolutions in float32 anyway), so the file halves and the
+speed stays that of fp32.
+
+int8: static QDQ, activations calibrated on a folder of photos. Only convolutions are quantised;
+the instance norms stay in float32 (they are what keeps tiles matching), and so do the first and
+last convolutions: the first sees raw pixels, the last writes them, and both are where 8 bits
+show most (the last one also costs memory when quantised).
+"""
+
+import copy
+import logging
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+from PIL import Image
+
+from training.data import find_images
+
+log = logging.getLogger(__name__)
+
+INT8_DEFAULTS = {"calibration_count": 32, "calibration_side": 384, "method": "percentile", "percentile": 99.999,
+                 "keep_first_last_fp32": True, "reduce_range": True, "per_channel": True}
+
+
+def to_fp16_weights(proto: onnx.ModelProto) -> onnx.ModelProto:
+    """Every float32 weight stored as float16, with a Cast back to float32 that the session folds away."""
+    model = copy.deepcopy(proto)
+    graph = model.graph
+    inputs = {i.name for i in graph.input}
+    kept, casts = [], []
+    for init in graph.initializer:
+        if init.data_type != TensorProto.FLOAT or init.name in inputs:
+            kept.append(init)  # the norm-stats defaults are inputs: they stay float32
+            continue
+        half = numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float16), init.name + "__fp16")
+        kept.append(half)
+        casts.append(helper.make_node("Cast", [half.name], [init.name], to=TensorProto.FLOAT,
+                                      name=f"{init.name}__cast_fp32"))
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    nodes = casts + list(graph.node)
+    del graph.node[:]
+    graph.node.extend(nodes)
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def calibration_images(folder, count: int, side: int) -> list:
+    """Up to `count` photos spread over the folder, each scaled to `side` pixels on its longest side."""
+    paths = find_images(folder)
+    step = max(1, len(paths) // count)
+    images = []
+    for path in paths[::step][:count]:
+        with Image.open(path) as image:
+            image = image.convert("RGB")
+            image.thumbnail((side, side), Image.Resampling.LANCZOS)
+            images.append(np.asarray(image, np.float32).transpose(2, 0, 1)[None].copy())
+    return images
+
+
+class PhotoReader:
+    """onnxruntime's CalibrationDataReader protocol: one feed dict per call, None at the end."""
+
+    def __init__(self, images: list):
+        self._feeds = iter({"input": image} for image in images)
+
+    def get_next(self):
+        return next(self._feeds, None)
+
+
+def conv_node_names(proto: onnx.ModelProto) -> list:
+    return [node.name for node in proto.graph.node if node.op_type == "Conv"]
+
+
+def to_int8(proto: onnx.ModelProto, calibration_folder, calibration_count: int = 32, calibration_side: int = 384,
+            method: str = "percentile", percentile: float = 99.999, keep_first_last_fp32: bool = True,
+            reduce_range: bool = True, per_channel: bool = True) -> onnx.ModelProto:
+    """Static QDQ quantisation of the convolutions, calibrated on photos."""
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    methods = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
+               "entropy": CalibrationMethod.Entropy}
+    if method not in methods:
+        raise ValueError(f"calibration method must be one of {', '.join(methods)}")
+    images = calibration_images(calibration_folder, calibration_count, calibration_side)
+    convs = conv_node_names(proto)
+    exclude = [convs[0], convs[-1]] if keep_first_last_fp32 else []
+    extra = {"CalibPercentile": percentile} if method == "percentile" else {}
+    with tempfile.TemporaryDirectory() as tmp:
+        source, target = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
+        onnx.save(proto, source)
+        quantize_static(str(source), str(target), PhotoReader(images), quant_format=QuantFormat.QDQ,
+                        op_types_to_quantize=["Conv"], per_channel=per_channel, reduce_range=reduce_range,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        calibrate_method=methods[method], nodes_to_exclude=exclude, extra_options=extra)
+        model = onnx.load(target)
+    # quantize_static keeps the graph's inputs and metadata; make sure the metadata says what this is.
+    onnx.checker.check_model(model, full_check=True)
+    return model

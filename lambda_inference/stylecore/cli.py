@@ -1,0 +1,127 @@
+"""stylize IMAGE... --style NAME --out DIR: stylize photos on this computer with the same core as the API.
+
+Each file is handled on its own: a corrupt or unreadable one is reported and skipped, the others go
+on, and the exit status is 1 when any file failed (2 for bad options or an unknown style).
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .errors import StyleCoreError
+from .pipeline import check_parameters, stylize_bytes
+from .registry import StyleRegistry
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".mpo"}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="stylize", description="Stylize photos with a trained style (ONNX model).",
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files, or folders of them")
+    p.add_argument("--style", help="style id (see --list)")
+    p.add_argument("--out", default="stylized", help="folder for the results (created if needed)")
+    p.add_argument("--models", default="models", help="models folder: STYLE.onnx with STYLE.json")
+    p.add_argument("--max-size", type=int, default=1024, help="longest side of the result; 0 keeps the full size "
+                   "(large images are stylized in tiles)")
+    p.add_argument("--strength", type=float, default=1.0, help="0 = the photo, 1 = fully stylized")
+    p.add_argument("--preserve-color", action="store_true", help="keep the photo's colours, take only the "
+                   "style's light and texture")
+    p.add_argument("--format", default="jpeg", choices=["jpeg", "png", "webp"], help="output format")
+    p.add_argument("--quality", type=int, default=90, help="JPEG / WebP quality, 1-100")
+    p.add_argument("--variant", help="a model variant to use, e.g. int8 (STYLE.int8.onnx)")
+    p.add_argument("--list", action="store_true", help="list the styles in --models and exit")
+    return p
+
+
+def expand(paths: list) -> list:
+    """Files as given, folders as their image files (sorted, not recursive)."""
+    files = []
+    for entry in map(Path, paths):
+        if entry.is_dir():
+            files.extend(sorted(p for p in entry.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()))
+        else:
+            files.append(entry)
+    return files
+
+
+def progress(items: list, enabled: bool):
+    """tqdm when it is installed, else a one-line counter on stderr; nothing for a single file."""
+    if not enabled or len(items) < 2:
+        yield from items
+        return
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        tqdm = None
+    if tqdm is not None:
+        yield from tqdm(items, unit="image", file=sys.stderr, dynamic_ncols=True)
+        return
+    started = time.perf_counter()
+    for done, item in enumerate(items):
+        print(f"\r[{done}/{len(items)}] {time.perf_counter() - started:.0f}s", end="", file=sys.stderr, flush=True)
+        yield item
+    print(f"\r[{len(items)}/{len(items)}] {time.perf_counter() - started:.0f}s", file=sys.stderr)
+
+
+def output_path(out_dir: Path, source: Path, style: str, fmt: str, taken: set) -> Path:
+    """photo.jpg -> OUT/photo.great_wave.jpg; two inputs with one name do not overwrite each other."""
+    suffix = {"jpeg": ".jpg"}.get(fmt, f".{fmt}")
+    path = out_dir / f"{source.stem}.{style}{suffix}"
+    n = 2
+    while path in taken:
+        path = out_dir / f"{source.stem}.{style}-{n}{suffix}"
+        n += 1
+    taken.add(path)
+    return path
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        registry = StyleRegistry.from_dir(args.models)
+    except (FileNotFoundError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.list:
+        for style in registry.list_styles():
+            print(f"{style['id']:24} {style['name']} ({style['artist'] or 'unknown artist'}, {style['year'] or '?'})")
+        return 0
+    if not args.style:
+        print(f"error: --style is required; styles in {args.models}: "
+              f"{', '.join(s['id'] for s in registry.list_styles()) or 'none'}", file=sys.stderr)
+        return 2
+    max_size = args.max_size or None
+    try:
+        check_parameters(args.strength, max_size, args.format, args.quality)
+        stylizer = registry.get(args.style, args.variant)
+    except StyleCoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = expand(args.images)
+    if not files:
+        print("error: no image files given", file=sys.stderr)
+        return 2
+    failures, taken = [], set()
+    for path in progress(files, enabled=True):
+        try:
+            data = path.read_bytes()
+            result = stylize_bytes(data, stylizer, strength=args.strength, preserve_color=args.preserve_color,
+                                   max_size=max_size, output_format=args.format, quality=args.quality)
+        except (StyleCoreError, OSError) as exc:
+            failures.append((path, exc))
+            print(f"\nfailed: {path}: {exc}", file=sys.stderr)
+            continue
+        target = output_path(out_dir, path, args.style, result.format, taken)
+        target.write_bytes(result.image)
+    ok = len(files) - len(failures)
+    print(f"stylized {ok} of {len(files)} image(s) into {out_dir}" + (f"; {len(failures)} failed" if failures else ""))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
