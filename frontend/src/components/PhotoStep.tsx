@@ -56,7 +56,7 @@ export function PhotoStep({ photo, preparing, gallery, galleryError, onFile, onG
         >
           <UploadIcon /> {photo ? "Upload another photo" : "Upload a photo"}
         </button>
-        <span className="upload-row__hint">or drop / paste one anywhere</span>
+        <span className="upload-row__hint for-pointer">or drop / paste one anywhere</span>
       </div>
       {photo && <PhotoFacts photo={photo} />}
       <GalleryRow

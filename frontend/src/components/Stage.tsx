@@ -64,10 +64,16 @@ function EmptyStage({ onBrowse }: { onBrowse(): void }) {
           <span />
           <span />
         </span>
-        <span className="dropzone__title">Drop a photo here</span>
-        <span className="dropzone__text">
-          or <span className="link-like">browse your files</span>, or paste with <kbd>Ctrl</kbd>+<kbd>V</kbd>
+        {/* Touch screens cannot drop or paste easily: they get "tap" wording (see .for-touch). */}
+        <span className="dropzone__title">
+          <span className="for-pointer">Drop a photo here</span>
+          <span className="for-touch">Tap to choose a photo</span>
         </span>
+        <span className="dropzone__text for-pointer">
+          or <span className="link-like">browse your files</span>, or paste with <kbd>{isMac() ? "⌘" : "Ctrl"}</kbd>+
+          <kbd>V</kbd>
+        </span>
+        <span className="dropzone__text for-touch">from your photos or camera</span>
         <span className="dropzone__small">JPEG, PNG or WebP, any size: it is resized in your browser before upload.</span>
       </button>
     </div>
@@ -148,6 +154,10 @@ function ResultView({ photo, result }: { photo: Photo; result: StylizedResult })
       </div>
     </div>
   );
+}
+
+function isMac(): boolean {
+  return typeof navigator !== "undefined" && /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
 }
 
 function formatSeconds(ms: number): string {
