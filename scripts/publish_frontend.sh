@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Build the web app and publish it, with its config.json, to the deployed stack's site bucket behind
+# CloudFront. Arguments go to scripts/publish_frontend.py (--stack, --region, --api-url, ...).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+make --no-print-directory frontend-build .venv/.test-installed
+exec .venv/bin/python scripts/publish_frontend.py "$@"
