@@ -1,0 +1,97 @@
+"""`python -m devserver`: the web app and its API on one local port, with a local S3 gallery.
+
+    python -m devserver [--port 8000] [--models models/] [--static frontend/dist] [--gallery sample_gallery/]
+
+It prints the URL, then serves until Ctrl-C or SIGTERM, and stops the local S3 with it.
+"""
+
+import argparse
+import importlib.util
+import os
+import signal
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GALLERY_BUCKET = "fast-neural-style-gallery"
+GALLERY_PREFIX = "gallery/"
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m devserver", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)), help="default: $PORT or 8000")
+    parser.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1 (this machine only)")
+    parser.add_argument("--models", type=Path, default=ROOT / "models", help="folder of <style>.onnx + <style>.json")
+    parser.add_argument("--static", type=Path, default=ROOT / "frontend" / "dist", help="the built web app")
+    parser.add_argument("--gallery", type=Path, default=ROOT / "sample_gallery", help="photos for the local gallery")
+    return parser.parse_args(argv)
+
+
+def load_function(folder: str, name: str):
+    """A Lambda handler from its code folder, as Lambda loads it (both are called app.py)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / folder / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module.handler
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if not args.models.is_dir():
+        print(f"devserver: no models folder {args.models}", file=sys.stderr)
+        return 2
+    if not any(args.models.glob("*.onnx")):
+        print(f"devserver: WARNING: {args.models} has no models (*.onnx), so there are no styles to apply.\n"
+              "  Train and export one (README: 'Training a style'), or pass --models DIR.", file=sys.stderr, flush=True)
+
+    # What Lambda gives the functions: their code folder and the layers on sys.path, their environment.
+    # The credentials are moto's dummies, so nothing here can reach a real AWS account.
+    sys.path[:0] = [str(ROOT / "lambda_inference"), str(ROOT / "layers" / "common" / "python")]
+    from devserver.gateway import Gateway
+    from devserver.local_s3 import LocalS3
+
+    s3 = LocalS3(args.host).start()
+    try:
+        os.environ.pop("AWS_PROFILE", None)
+        os.environ.update({
+            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_S3": s3.endpoint,
+            "MODELS_DIR": str(args.models.resolve()), "GALLERY_BUCKET": GALLERY_BUCKET,
+            "GALLERY_PREFIX": GALLERY_PREFIX, "ALLOWED_ORIGIN": "*",
+        })
+        photos = s3.seed_gallery(GALLERY_BUCKET, GALLERY_PREFIX, args.gallery)
+        inference = load_function("lambda_inference", "inference_app")
+        gallery = load_function("lambda_gallery", "gallery_app")
+        functions = {"/styles": ("InferenceFunction", inference), "/stylize": ("InferenceFunction", inference),
+                     "/gallery": ("GalleryFunction", gallery)}
+        try:
+            server = Gateway((args.host, args.port), functions, args.static)
+        except OSError as error:
+            print(f"devserver: cannot listen on {args.host}:{args.port} ({error.strerror}); "
+                  "pick another port: PORT=8001 make dev, or --port 8001", file=sys.stderr)
+            return 1
+        signal.signal(signal.SIGTERM, _interrupt)
+        url = f"http://{args.host}:{server.server_address[1]}"
+        app = "the web app" if (args.static / "index.html").is_file() else f"no web app ({args.static} not built)"
+        print(f"Fast neural style, local stack: {url}/  ({app})\n"
+              f"  API {url}/api  (models: {args.models}; gallery: {photos} photos in local S3 {s3.endpoint})\n"
+              "  Ctrl-C to stop.", flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+        print("devserver: stopped", flush=True)
+        return 0
+    finally:
+        s3.stop()
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    sys.exit(main())

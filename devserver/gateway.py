@@ -1,0 +1,220 @@
+"""The API Gateway stand-in: HTTP requests in, proxy events to the real handlers, their responses out.
+
+Routes mirror template.yaml: `ANY /styles` and `ANY /stylize` go to the inference function, `ANY /gallery`
+to the gallery function, under the stage `api` (so `/api/styles`, as a named HTTP API stage would be).
+Like API Gateway and Lambda, it refuses bodies over Lambda's payload limit before any handler runs.
+Everything else is the built web app, with `/config.json` pointing it at `/api`.
+"""
+
+import base64
+import json
+import mimetypes
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+STAGE = "api"
+MAX_PAYLOAD_BYTES = 6_291_456  # Lambda's synchronous invocation limit: bodies over it never reach a handler
+_DRAIN_LIMIT = 64 * 1024 * 1024  # read (and drop) this much of an oversize body so the client sees our 413
+
+NO_APP_PAGE = """<!doctype html><meta charset="utf-8"><title>Fast neural style (local stack)</title>
+<body style="font-family: system-ui; max-width: 40em; margin: 3em auto; line-height: 1.5">
+<h1>Fast neural style: the local stack is running</h1>
+<p>The web app is not built yet (no <code>{static}</code>): run <code>npm ci && npm run build</code> in
+<code>frontend/</code>, or use the API directly:</p>
+<ul><li><a href="/api/styles">GET /api/styles</a></li><li><a href="/api/gallery">GET /api/gallery</a></li>
+<li>POST /api/stylize: see docs/api.md</li></ul></body>"""
+
+
+class LambdaContext:
+    """The parts of Lambda's context object handlers use."""
+
+    def __init__(self, function_name: str, memory_mb: int = 3008, timeout_s: int = 29):
+        self.aws_request_id = str(uuid.uuid4())
+        self.function_name = function_name
+        self.memory_limit_in_mb = memory_mb
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:000000000000:function:{function_name}"
+        self._deadline = time.monotonic() + timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def proxy_event(method: str, path: str, query: str, headers: dict, body: bytes, route: str) -> dict:
+    """The HTTP API payload 2.0 event API Gateway builds for a request."""
+    text_body = None
+    is_base64 = False
+    if body:
+        try:
+            text_body = body.decode("utf-8")
+        except UnicodeDecodeError:  # API Gateway base64-encodes what is not text
+            text_body, is_base64 = base64.b64encode(body).decode("ascii"), True
+    query_params = {}
+    for key, value in parse_qsl(query, keep_blank_values=True):  # repeated keys: joined with commas, as AWS does
+        query_params[key] = f"{query_params[key]},{value}" if key in query_params else value
+    event = {
+        "version": "2.0",
+        "routeKey": f"ANY {route}",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": {k.lower(): v for k, v in headers.items()},
+        "requestContext": {
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                     "sourceIp": "127.0.0.1", "userAgent": headers.get("User-Agent", "")},
+            "requestId": uuid.uuid4().hex, "routeKey": f"ANY {route}", "stage": STAGE,
+            "timeEpoch": int(time.time() * 1000),
+        },
+        "isBase64Encoded": is_base64,
+    }
+    if query_params:
+        event["queryStringParameters"] = query_params
+    if text_body is not None:
+        event["body"] = text_body
+    return event
+
+
+class Gateway(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address, functions: dict, static_dir: Path):
+        """functions: route path ("/styles") -> (function name, handler callable)."""
+        self.functions = functions
+        self.static_dir = Path(static_dir).resolve()
+        super().__init__(address, RequestHandler)
+
+
+class RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "devserver"
+    timeout = 60  # a client that stops sending mid-body is dropped, not waited on forever
+    server: Gateway
+
+    def do_GET(self):
+        self._dispatch()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_GET
+
+    def log_message(self, format, *args):  # the handlers log each API request as JSON; keep the console readable
+        pass
+
+    def _dispatch(self):
+        self._chunked_body = None  # one handler serves every request of a keep-alive connection
+        url = urlsplit(self.path)
+        if url.path == f"/{STAGE}" or url.path.startswith(f"/{STAGE}/"):
+            self._api(url.path, url.query)
+        elif url.path == "/config.json":
+            self._send(200, {"Content-Type": "application/json", "Cache-Control": "no-store"},
+                       json.dumps({"apiBaseUrl": f"/{STAGE}"}).encode())
+        else:
+            self._drain(self._body_length() or 0)
+            self._static(unquote(url.path))
+
+    # ------------------------------------------------------------------------------------------ API
+    def _api(self, path: str, query: str):
+        route = path[len(STAGE) + 1:].rstrip("/") or "/"
+        length = self._body_length()
+        if length is None:
+            self.close_connection = True
+            return self._error(400, "invalid_request", "The Content-Length header is not a number.")
+        if length > MAX_PAYLOAD_BYTES:
+            self._drain(length)
+            return self._error(413, "payload_too_large", f"The request body is {length / 1e6:.1f} MB; Lambda takes at "
+                               "most 6 MB, base64 included. Scale the photo down or send it as a JPEG.")
+        body = self._read_body(length)
+        if route not in self.server.functions:
+            routes = ", ".join(sorted(self.server.functions))
+            return self._error(404, "not_found", f"No route {route}. Routes: {routes}.")
+        name, handler = self.server.functions[route]
+        event = proxy_event(self.command, path, query, dict(self.headers), body, route)
+        try:
+            response = handler(event, LambdaContext(name))
+            headers = dict(response.get("headers") or {})
+            payload = response.get("body") or ""
+            payload = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode("utf-8")
+            status = int(response["statusCode"])
+        except Exception as error:  # what API Gateway answers when a function fails
+            print(f"devserver: {name} failed: {error!r}", flush=True)
+            status, headers, payload = 500, {"Content-Type": "application/json"}, b'{"message":"Internal Server Error"}'
+        self._send(status, headers, payload)
+
+    def _error(self, status: int, code: str, message: str):
+        body = json.dumps({"error": {"code": code, "message": message}}).encode()
+        self._send(status, {"Content-Type": "application/json", "Access-Control-Allow-Origin": "*"}, body)
+
+    # ------------------------------------------------------------------------------------- requests
+    def _body_length(self) -> int | None:
+        """The declared body size; for a chunked body, read it now and return its size; None if malformed."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self._chunked_body = self._read_chunked()
+            return len(self._chunked_body)
+        if "Content-Length" not in self.headers:  # HTTP/1.1: no length, no chunks, no body
+            return 0
+        try:
+            return max(0, int(self.headers.get("Content-Length", "")))
+        except ValueError:
+            return None
+
+    def _read_chunked(self) -> bytes:
+        chunks, total = [], 0
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailers
+                    pass
+                return b"".join(chunks)
+            total += size
+            data = self.rfile.read(size)
+            self.rfile.readline()
+            if total <= MAX_PAYLOAD_BYTES + 1:  # keep only what could be used; the length check refuses the rest
+                chunks.append(data)
+
+    def _read_body(self, length: int) -> bytes:
+        return self._chunked_body if self._chunked_body is not None else self.rfile.read(length)
+
+    def _drain(self, length: int):
+        if self._chunked_body is not None:
+            return
+        if length > _DRAIN_LIMIT:
+            self.close_connection = True
+            return
+        while length > 0:
+            chunk = self.rfile.read(min(length, 1 << 20))
+            if not chunk:
+                break
+            length -= len(chunk)
+
+    # --------------------------------------------------------------------------------- the web app
+    def _static(self, path: str):
+        root = self.server.static_dir
+        if not (root / "index.html").is_file():
+            if path in ("/", "/index.html"):
+                page = NO_APP_PAGE.format(static=root).encode()
+                return self._send(200, {"Content-Type": "text/html; charset=utf-8"}, page)
+            return self._send(404, {"Content-Type": "text/plain"}, b"Not found (the web app is not built)\n")
+        target = (root / path.lstrip("/")).resolve()
+        if not target.is_relative_to(root):
+            return self._send(404, {"Content-Type": "text/plain"}, b"Not found\n")
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_file():
+            if "." in Path(path).name:  # a missing asset is a 404; anything else is an app route
+                return self._send(404, {"Content-Type": "text/plain"}, b"Not found\n")
+            target = root / "index.html"
+        content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if content_type.startswith("text/") or content_type in ("application/javascript", "application/json"):
+            content_type += "; charset=utf-8"
+        self._send(200, {"Content-Type": content_type, "Cache-Control": "no-cache"}, target.read_bytes())
+
+    def _send(self, status: int, headers: dict, body: bytes):
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
