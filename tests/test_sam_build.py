@@ -1,0 +1,205 @@
+"""The real template through the real SAM CLI (validate, lint, build), and the runtime contract: the build
+output (function + layers) run under the Lambda Runtime Interface Emulator with python3.12 and awslambdaric,
+as Lambda would run it, invoked with the events/ files.
+
+`make test` installs the tools: SAM CLI in .venv-sam, and .venv-lambda (python3.12, awslambdaric, boto3:
+what the Lambda runtime provides). PYTHON312, SAM_CLI and LAMBDA_PYTHON override where they are.
+"""
+
+import glob
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import boto3
+import pytest
+from api_helpers import ROOT, assert_contract, image_bytes
+
+SAM = Path(os.environ.get("SAM_CLI", ROOT / ".venv-sam" / "bin" / "sam"))
+LAMBDA_PYTHON = Path(os.environ.get("LAMBDA_PYTHON", ROOT / ".venv-lambda" / "bin" / "python"))
+RIE = "aws-lambda-rie-x86_64"
+LAMBDA_LIMIT_UNZIPPED = 250 * 1024 * 1024  # function and all its layers together
+
+
+def python312() -> str:
+    """A python3.12 that runs (a pyenv shim on PATH may not: it answers for the selected version only)."""
+    candidates = [os.environ.get("PYTHON312"), *sorted(glob.glob(os.path.expanduser(
+        "~/.pyenv/versions/3.12.*/bin/python3.12")), reverse=True), shutil.which("python3.12")]
+    for candidate in filter(None, candidates):
+        if subprocess.run([candidate, "-c", "import sys; sys.exit(sys.version_info[:2] != (3, 12))"],
+                          capture_output=True).returncode == 0:
+            return candidate
+    raise AssertionError("sam build needs python3.12 on PATH (or `sam build --use-container`); set PYTHON312")
+
+
+def sam(*args, cwd=ROOT, timeout=600) -> subprocess.CompletedProcess:
+    assert SAM.exists(), f"{SAM} is missing: `make test` installs the SAM CLI into .venv-sam"
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "us-east-1",
+           "PATH": f"{Path(python312()).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run([str(SAM), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"sam {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def build_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sam") / "build"
+    sam("build", "--build-dir", str(out), "--cache-dir", str(ROOT / ".cache" / "sam-build"), "--cached")
+    return out
+
+
+def folder_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def test_template_validates_and_lints():
+    assert "is a valid SAM Template" in sam("validate").stdout
+    assert "is a valid SAM Template" in sam("validate", "--lint").stdout
+
+
+def test_build_has_every_part_within_lambdas_size_limit(build_dir):
+    assert (build_dir / "InferenceFunction" / "app.py").is_file()
+    assert (build_dir / "InferenceFunction" / "stylecore" / "__init__.py").is_file()
+    assert (build_dir / "GalleryFunction" / "app.py").is_file()
+    assert (build_dir / "CommonLayer" / "python" / "apicommon" / "http.py").is_file()
+    runtime = build_dir / "RuntimeLayer" / "python"
+    for package in ("numpy", "onnxruntime", "PIL"):
+        assert (runtime / package).is_dir()
+    assert glob.glob(str(runtime / "onnxruntime" / "capi" / "*cpython-312-x86_64-linux-gnu.so"))
+    bundled = sorted(p.name for p in (ROOT / "models").iterdir() if p.suffix in (".onnx", ".json"))
+    assert sorted(p.name for p in (build_dir / "ModelsLayer" / "models").iterdir()) == bundled
+    total = sum(folder_size(build_dir / part) for part in
+                ("InferenceFunction", "RuntimeLayer", "CommonLayer", "ModelsLayer"))
+    assert total < LAMBDA_LIMIT_UNZIPPED, f"the inference function unzips to {total / 2**20:.0f} MB"
+
+
+def test_runtime_layer_builds_for_arm64(tmp_path):
+    out = tmp_path / "arm"
+    sam("build", "RuntimeLayer", "--build-dir", str(out), "--cache-dir", str(ROOT / ".cache" / "sam-build-arm64"),
+        "--cached", "--parameter-overrides", "Architecture=arm64")
+    extension = glob.glob(str(out / "RuntimeLayer" / "python" / "numpy" / "_core" / "_multiarray_umath*.so"))[0]
+    header = Path(extension).read_bytes()[:20]
+    assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == 183  # EM_AARCH64
+
+
+# ------------------------------------------------------------------------------- the runtime contract
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class EmulatedFunction:
+    """A function of the build output under the Runtime Interface Emulator: its code folder as the task root,
+    its layers' python/ folders on PYTHONPATH (where /opt/python would be), the runtime's own python."""
+
+    def __init__(self, build_dir: Path, function: str, layers: list[str], env: dict, log_path: Path):
+        assert LAMBDA_PYTHON.exists(), f"{LAMBDA_PYTHON} is missing: `make test` makes it (python3.12, awslambdaric)"
+        rie = _samcli_dir() / "local" / "rapid" / RIE
+        task_root = build_dir / function
+        self.port = free_port()
+        environment = {
+            "PATH": "/usr/bin:/bin", "HOME": str(log_path.parent), "LAMBDA_TASK_ROOT": str(task_root),
+            "PYTHONPATH": os.pathsep.join([str(task_root)] + [str(build_dir / layer / "python") for layer in layers]),
+            "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_LAMBDA_FUNCTION_TIMEOUT": "29",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "3008", "AWS_LAMBDA_FUNCTION_NAME": function, **env,
+        }
+        self.log = open(log_path, "w")
+        self.process = subprocess.Popen(
+            [str(rie), "--runtime-interface-emulator-address", f"127.0.0.1:{self.port}",
+             "--runtime-api-address", f"127.0.0.1:{free_port()}",
+             str(LAMBDA_PYTHON), "-m", "awslambdaric", "app.handler"],
+            cwd=task_root, env=environment, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("the emulator did not start")
+
+    def invoke(self, event: dict) -> dict:
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/2015-03-31/functions/function/invocations",
+                                         data=json.dumps(event).encode(), method="POST")
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.loads(response.read())
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self.log.close()
+
+
+def _samcli_dir() -> Path:
+    """The samcli package inside the SAM CLI's environment (the emulator binary ships in it)."""
+    return Path(glob.glob(str(SAM.parent.parent / "lib" / "python3*" / "site-packages" / "samcli"))[0])
+
+
+def event(name: str) -> dict:
+    loaded = json.loads((ROOT / "events" / name).read_text())
+    if loaded.get("body"):
+        loaded["body"] = loaded["body"].replace('"great_wave"', '"test_a"')
+    return loaded
+
+
+def check(response: dict, path: str, method: str, status: int) -> dict | None:
+    body = json.loads(response["body"]) if response.get("body") else None
+    assert response["statusCode"] == status, response
+    assert_contract(path, method, response["statusCode"], response["headers"], body)
+    return body
+
+
+@pytest.fixture(scope="module")
+def local_s3():
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{server.get_host_and_port()[1]}"
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                      aws_secret_access_key="testing")
+    s3.create_bucket(Bucket="gallery")
+    s3.put_object(Bucket="gallery", Key="gallery/astronaut.jpg", Body=image_bytes(40, 30))
+    yield endpoint
+    server.stop()
+
+
+def test_inference_function_runs_under_the_emulator(build_dir, onnx_models_dir, local_s3, tmp_path):
+    function = EmulatedFunction(build_dir, "InferenceFunction", ["RuntimeLayer", "CommonLayer"], {
+        "MODELS_DIR": str(onnx_models_dir), "GALLERY_BUCKET": "gallery", "GALLERY_PREFIX": "gallery/",
+        "AWS_ENDPOINT_URL_S3": local_s3}, tmp_path / "inference.log")
+    try:
+        styles = check(function.invoke(event("get_styles.json")), "/styles", "GET", 200)
+        assert [style["id"] for style in styles["styles"]] == ["test_a", "test_b"]
+        result = check(function.invoke(event("post_stylize.json")), "/stylize", "POST", 200)
+        assert result["format"] == "jpeg" and result["width"] == 96
+        check(function.invoke(event("post_stylize_gallery.json")), "/stylize", "POST", 200)
+        check(function.invoke(event("rest_v1_post_stylize.json")), "/stylize", "POST", 200)
+        check(function.invoke(event("options_stylize.json")), "/stylize", "OPTIONS", 204)
+        bad = event("post_stylize.json")
+        bad["body"] = json.dumps({"image": "%%%", "style": "test_a"})
+        assert check(function.invoke(bad), "/stylize", "POST", 400)["error"]["code"] == "invalid_base64"
+    finally:
+        function.stop()
+    log = (tmp_path / "inference.log").read_text()
+    assert '"message":"init"' in log and "Traceback" not in log, log
+
+
+def test_gallery_function_runs_under_the_emulator(build_dir, local_s3, tmp_path):
+    function = EmulatedFunction(build_dir, "GalleryFunction", ["CommonLayer"], {
+        "GALLERY_BUCKET": "gallery", "GALLERY_PREFIX": "gallery/", "AWS_ENDPOINT_URL_S3": local_s3},
+        tmp_path / "gallery.log")
+    try:
+        listing = check(function.invoke(event("get_gallery.json")), "/gallery", "GET", 200)
+        assert [item["key"] for item in listing["images"]] == ["gallery/astronaut.jpg"]
+        image = check(function.invoke(event("post_gallery.json")), "/gallery", "POST", 200)
+        assert image["size"] == len(image_bytes(40, 30))
+    finally:
+        function.stop()
