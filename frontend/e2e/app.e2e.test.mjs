@@ -93,7 +93,7 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
     // EXIF orientation applied (stored 1000x1500, shown 1500x1000) and downscaled to 1024 in the browser.
     const facts = page.getByTestId("sent-size");
     await facts.waitFor(WAIT);
-    assert.match(await facts.innerText(), /Sends 1024 × 683 JPEG, \d+ kB\s+\(resized from 1500 × 1000/);
+    assert.match(await facts.innerText(), /^sideways\.jpg\s+Sends 1024 × 683 JPEG, \d+ kB\s+\(resized from 1500 × 1000/);
 
     const style = styles[styles.length - 1];
     await page.locator(`.style-card[data-style-id="${style.id}"]`).click();
@@ -133,7 +133,7 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
     await sample.click();
     await page.getByTestId("photo-preview").waitFor(WAIT);
     assert.equal(await sample.getAttribute("aria-pressed"), "true");
-    assert.match(await page.getByTestId("sent-size").innerText(), /^Sample photo, \d+ × \d+/);
+    assert.match(await page.getByTestId("sent-size").innerText(), /Sample photo, \d+ × \d+/);
     await stylizeAndWait(page);
     const stem = key.split("/").pop().replace(/\.[^.]+$/, "");
     assert.match(await page.getByTestId("download").getAttribute("download"), new RegExp(`^${stem}-${styles[0].id}\\.jpg$`));
@@ -181,12 +181,15 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
     await page.getByTestId("photo-preview").waitFor(WAIT);
     assert.equal(await page.getByText("Drop to use this photo").count(), 0);
 
+    const facts = page.getByTestId("sent-size");
+    assert.match(await facts.innerText(), /^dropped\.jpg\s+Sends 1024 × 683 JPEG/);
+
     const pasted = await makeTransfer("pasted.jpg");
     await page.evaluate((clipboardData) => {
       document.body.dispatchEvent(new ClipboardEvent("paste", { clipboardData, bubbles: true }));
     }, pasted);
-    await stylizeAndWait(page);
-    assert.match(await page.getByTestId("download").getAttribute("download"), /^pasted-/);
+    await page.waitForFunction(() => document.querySelector("[data-testid=sent-size]")?.textContent.startsWith("pasted.jpg"));
+    assert.match(await facts.innerText(), /^pasted\.jpg\s+Sends 1024 × 683 JPEG/);
     await close();
   });
 

@@ -69,7 +69,7 @@ export function App({ api, config, imageBackend }: Props) {
   useEffect(() => () => void (job.state === "done" && URL.revokeObjectURL(job.result.url)), [job]);
 
   const takePhotoFrom = useCallback(
-    async (read: () => Promise<Blob>, describe: (blob: Blob) => Pick<Photo, "name" | "source">) => {
+    async (read: () => Promise<Blob>, describe: (blob: Blob) => Pick<Photo, "name" | "label" | "source">) => {
       const ticket = ++photoTicket.current;
       cancel();
       setPreparing(true);
@@ -78,9 +78,10 @@ export function App({ api, config, imageBackend }: Props) {
         const blob = await read();
         const prepared = await prepareImage(blob, { maxSide: config.maxImageSide, backend: imageBackend });
         if (ticket !== photoTicket.current) return;
-        const { name, source } = describe(blob);
+        const { name, label, source } = describe(blob);
         setPhoto({
           name,
+          label,
           source: { ...source, prepared },
           previewUrl: URL.createObjectURL(prepared.blob),
           width: prepared.width,
@@ -105,7 +106,11 @@ export function App({ api, config, imageBackend }: Props) {
     (file: File) =>
       takePhotoFrom(
         async () => file,
-        () => ({ name: baseName(file.name), source: { kind: "upload" } as Photo["source"] }),
+        () => ({
+          name: baseName(file.name),
+          label: file.name || "Pasted image",
+          source: { kind: "upload" } as Photo["source"],
+        }),
       ),
     [takePhotoFrom],
   );
@@ -114,7 +119,11 @@ export function App({ api, config, imageBackend }: Props) {
     (image: GalleryImage) =>
       takePhotoFrom(
         () => api.fetchGalleryImage(image.key),
-        () => ({ name: baseName(image.name), source: { kind: "gallery", key: image.key } as Photo["source"] }),
+        () => ({
+          name: baseName(image.name),
+          label: image.name,
+          source: { kind: "gallery", key: image.key } as Photo["source"],
+        }),
       ),
     [api, takePhotoFrom],
   );

@@ -5,6 +5,8 @@ import { Thumb } from "./Thumb";
 export interface Photo {
   /** For the download's file name. */
   name: string;
+  /** What the person knows it as: the file's name, or the sample's. */
+  label: string;
   previewUrl: string;
   width: number;
   height: number;
@@ -77,6 +79,7 @@ function PhotoFacts({ photo }: { photo: Photo }) {
   if (photo.source.kind === "gallery") {
     return (
       <p className="sent-size" data-testid="sent-size">
+        <span className="sent-size__name">{photo.label}</span>
         Sample photo, {prepared.width} × {prepared.height}. <span className="muted">The server reads it from the gallery.</span>
       </p>
     );
@@ -84,6 +87,7 @@ function PhotoFacts({ photo }: { photo: Photo }) {
   const resized = prepared.width !== prepared.originalWidth || prepared.height !== prepared.originalHeight;
   return (
     <p className="sent-size" data-testid="sent-size">
+      <span className="sent-size__name">{photo.label}</span>
       Sends {prepared.width} × {prepared.height} JPEG, {formatBytes(prepared.blob.size)}{" "}
       <span className="muted">
         {resized
