@@ -21,7 +21,7 @@ $(VENV)/.test-installed: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -q -e ".[local,train,export,dev]"
 	touch $@
 
-test: test-python test-frontend-unit
+test: test-python test-frontend
 
 test-python: $(VENV)/.test-installed
 	$(PY) -m ruff check .
