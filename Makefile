@@ -70,5 +70,57 @@ test-frontend-unit: frontend/node_modules/.installed
 test-frontend-e2e: frontend-build chromium $(VENV)/.test-installed
 	cd frontend && PYTHON=$(CURDIR)/$(PY) npm run e2e --silent
 
+# ----------------------------------------------------------------- the local stack and AWS SAM
+# `make dev` needs no torch: numpy, onnxruntime, pillow, boto3 and moto (the `local` extra).
+.PHONY: dev python312 sam-tools sam-validate sam-build
+
+$(VENV)/.local-installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q -e ".[local]"
+	touch $@
+
+dev: $(VENV)/.local-installed
+	$(PY) -m devserver --port $(PORT)
+
+# The SAM CLI gets its own environment (it pins boto3 and click). `sam build` needs a python3.12 for the
+# layers (from PATH, else pyenv's; a pyenv shim for another version does not count). .venv-lambda is the
+# Lambda runtime for the emulator tests: python3.12 with awslambdaric and boto3.
+SAM_VENV        := .venv-sam
+SAM             := $(SAM_VENV)/bin/sam
+SAM_CLI_VERSION ?= 1.170.0
+SAM_ENV         := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1}
+LAMBDA_VENV     := .venv-lambda
+PYTHON312       ?= $(shell for p in "$$(command -v python3.12)" $$(ls -d $$HOME/.pyenv/versions/3.12.*/bin/python3.12 \
+	2>/dev/null | sort -rV); do [ -n "$$p" ] && "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' \
+	2>/dev/null && { echo "$$p"; break; }; done)
+export PYTHON312
+
+python312:
+	@test -n "$(PYTHON312)" || { echo "No python3.12 found: sam build needs one on PATH to build the python3.12 layers" \
+		"(pyenv install 3.12, or your package manager), or build in Docker with: sam build --use-container"; exit 1; }
+
+$(SAM):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q --upgrade pip
+	$(SAM_VENV)/bin/pip install -q "aws-sam-cli==$(SAM_CLI_VERSION)"
+
+$(LAMBDA_VENV)/.installed: | python312
+	$(PYTHON312) -m venv $(LAMBDA_VENV)
+	$(LAMBDA_VENV)/bin/pip install -q --upgrade pip
+	$(LAMBDA_VENV)/bin/pip install -q awslambdaric boto3
+	touch $@
+
+sam-tools: $(SAM) $(LAMBDA_VENV)/.installed
+
+sam-validate: $(SAM)
+	$(SAM_ENV) $(SAM) validate
+	$(SAM_ENV) $(SAM) validate --lint
+
+# .aws-sam/build: the functions and layers, ready for `sam deploy` (no Docker needed).
+sam-build: $(SAM) python312
+	PATH="$(dir $(PYTHON312)):$$PATH" $(SAM_ENV) $(SAM) build
+
+# The backend tests run the SAM CLI, and the build under the Lambda emulator with python3.12.
+test-python: sam-tools
+
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache .cache frontend/node_modules frontend/dist frontend/test-results
+	rm -rf $(VENV) .venv-sam .venv-lambda .aws-sam .pytest_cache .ruff_cache .cache frontend/node_modules frontend/dist frontend/test-results
