@@ -17,7 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-import boto3
+try:
+    import boto3
+except ImportError:  # the serving core does not need it; `make dev` or `pip install boto3` brings it
+    sys.exit("publish_frontend needs boto3: pip install boto3 (or run `make dev` once for .venv)")
 
 REPO = Path(__file__).resolve().parents[1]
 IMMUTABLE = "public, max-age=31536000, immutable"

@@ -3,5 +3,7 @@
 # CloudFront. Arguments go to scripts/publish_frontend.py (--stack, --region, --api-url, ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-make --no-print-directory frontend-build .venv/.test-installed
-exec .venv/bin/python scripts/publish_frontend.py "$@"
+make --no-print-directory frontend-build
+python=.venv/bin/python
+[ -x "$python" ] || python=python3
+exec "$python" scripts/publish_frontend.py "$@"
