@@ -77,8 +77,10 @@ async function openApp(viewport, options = {}) {
 
 const shot = (page, name, options = {}) => page.screenshot({ path: join(artifacts, `${name}.png`), ...options });
 
-async function stylizeAndWait(page) {
+async function stylizeAndWait(page, busyShot) {
   await page.getByRole("button", { name: "Stylize" }).click();
+  // The busy state, as far as the request is still running (not asserted: a fast server may be done).
+  if (busyShot) await shot(page, busyShot);
   await page.getByTestId("result-image").waitFor(WAIT);
   // The stylized image has really arrived and decoded, not just its element.
   await page.waitForFunction(() => document.querySelector("[data-testid=result-image]")?.naturalWidth > 0, null, WAIT);
@@ -97,7 +99,7 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
 
     const style = styles[styles.length - 1];
     await page.locator(`.style-card[data-style-id="${style.id}"]`).click();
-    await stylizeAndWait(page);
+    await stylizeAndWait(page, "02-desktop-busy");
     assert.equal(await page.getByTestId("result-image").evaluate((img) => img.naturalWidth), 1024);
     assert.match(await page.locator(".result-bar").innerText(), new RegExp(`1024 × 683`));
 
@@ -106,7 +108,7 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
     await divider.focus();
     for (let i = 0; i < 10; i++) await page.keyboard.press("ArrowLeft");
     assert.equal(await page.getByTestId("result-image").evaluate((img) => img.style.clipPath), "inset(0px 0px 0px 40%)");
-    await shot(page, "02-desktop-result");
+    await shot(page, "03-desktop-result");
 
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download").click()]);
     assert.equal(download.suggestedFilename(), `sideways-${style.id}.jpg`);
@@ -137,7 +139,7 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
     await stylizeAndWait(page);
     const stem = key.split("/").pop().replace(/\.[^.]+$/, "");
     assert.match(await page.getByTestId("download").getAttribute("download"), new RegExp(`^${stem}-${styles[0].id}\\.jpg$`));
-    await shot(page, "03-desktop-gallery-result");
+    await shot(page, "04-desktop-gallery-result");
     await close();
   });
 
@@ -148,7 +150,7 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
     await alert.waitFor(WAIT);
     assert.match(await alert.innerText(), /That file can’t be used[\s\S]*“notes\.txt” isn’t an image/);
     await page.waitForTimeout(300); // let the message's fade-in finish for the screenshot
-    await shot(page, "04-desktop-not-an-image");
+    await shot(page, "05-desktop-not-an-image");
 
     // Named and typed like a JPEG, but only decoding can tell: the same clear message.
     await page.getByRole("button", { name: "Dismiss message" }).click();
@@ -176,7 +178,7 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
     const dropped = await makeTransfer("dropped.jpg");
     await page.dispatchEvent("body", "dragenter", { dataTransfer: dropped });
     await page.getByText("Drop to use this photo").waitFor();
-    await shot(page, "05-desktop-drag-over");
+    await shot(page, "06-desktop-drag-over");
     await page.dispatchEvent("body", "drop", { dataTransfer: dropped });
     await page.getByTestId("photo-preview").waitFor(WAIT);
     assert.equal(await page.getByText("Drop to use this photo").count(), 0);
@@ -195,7 +197,7 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
 
   test("at phone width, by keyboard alone", async () => {
     const { page, close } = await openApp(PHONE, { deviceScaleFactor: 2, hasTouch: true });
-    await shot(page, "06-phone-empty");
+    await shot(page, "07-phone-empty");
 
     // Tab to each control (asserting a visible focus ring) and operate it with keys.
     async function tabTo(locator, limit = 40) {
@@ -244,10 +246,10 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
     await page.evaluate(() => window.scrollTo(0, 0));
-    await shot(page, "07-phone-result");
+    await shot(page, "08-phone-result");
     // A full-page capture would paint the sticky Stylize bar mid-page: pin it in place for this one.
     await page.addStyleTag({ content: ".action-bar { position: static !important; }" });
-    await shot(page, "08-phone-result-full", { fullPage: true });
+    await shot(page, "09-phone-result-full", { fullPage: true });
     await close();
   });
 });

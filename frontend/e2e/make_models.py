@@ -21,23 +21,34 @@ TEST_STYLES = (
 )
 
 
+def test_transformer(seed: int):
+    """A TransformerNet with fixed random weights whose output spans the pixel range (a fresh one
+    returns values near 0: a black picture), so the result visibly depends on the photo."""
+    import torch
+
+    from training.model import TransformerNet
+
+    torch.manual_seed(seed)
+    net = TransformerNet().eval()
+    with torch.no_grad():
+        net.conv_out.conv.weight.mul_(40.0)
+        net.conv_out.conv.bias.fill_(128.0)
+    return net
+
+
 def export_test_models(out: Path) -> Path:
     warnings.filterwarnings("ignore", category=UserWarning)  # the TorchScript exporter's constant-folding notes
     import torch
-
-    sys.path.insert(0, str(REPO / "tests"))
-    from conftest import styled_test_transformer, synthetic_photo  # the serving tests' models, one recipe
 
     from export.exporter import ExportRequest, export_model
 
     out.mkdir(parents=True, exist_ok=True)
     for style_id, name, artist, year, painting_file, seed in TEST_STYLES:
         painting = PAINTINGS / painting_file
-        if not painting.is_file():  # a checkout without ../shared: a synthetic "painting"
-            painting = out / f"{style_id}-painting.png"
-            synthetic_photo(96, 64, seed=seed).save(painting)
+        if not painting.is_file():  # a checkout without ../shared: a sample photo stands in for the thumbnail
+            painting = REPO / "sample_gallery" / "rocket.jpg"
         checkpoint = out / f"{style_id}.pth"
-        torch.save({"model": styled_test_transformer(seed).state_dict(),
+        torch.save({"model": test_transformer(seed).state_dict(),
                     "config": {"style_image": str(painting), "vgg_weights": "random"}, "step": 0}, checkpoint)
         with contextlib.redirect_stdout(io.StringIO()):  # stdout carries only the folder's path
             export_model(ExportRequest(checkpoint=str(checkpoint), out=str(out / f"{style_id}.onnx"), name=name,

@@ -71,6 +71,7 @@ describe("the app", () => {
     expect(download).toHaveAttribute("download", "Beach-day-starry_night.jpg");
     expect(download.getAttribute("href")).toMatch(/^blob:/);
     expect(screen.getByText(/420 ms on the server/)).toBeInTheDocument();
+    expect(screen.getByTestId("announcer")).toHaveTextContent("Done: your photo in the style of The Starry Night.");
 
     const { request } = stylizeCalls[0]!;
     expect(request).toMatchObject({ styleId: "starry_night", strength: 1, keepColours: false, maxSize: 1024 });

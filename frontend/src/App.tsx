@@ -278,6 +278,13 @@ export function App({ api, config, imageBackend }: Props) {
         </p>
       </footer>
 
+      {/* For screen readers: the result arriving is otherwise silent (errors are role="alert"). */}
+      <p className="visually-hidden" aria-live="polite" data-testid="announcer">
+        {job.state === "done"
+          ? `Done: your photo in the style of ${job.result.styleName}. The comparison and the download are ready.`
+          : ""}
+      </p>
+
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">
           <p>Drop to use this photo</p>
