@@ -93,7 +93,7 @@ function BusyOverlay({
 }) {
   const [now, setNow] = useState(() => performance.now());
   useEffect(() => {
-    const timer = window.setInterval(() => setNow(performance.now()), 250);
+    const timer = window.setInterval(() => setNow(performance.now()), 100);
     return () => window.clearInterval(timer);
   }, []);
   useEffect(() => {
@@ -110,7 +110,7 @@ function BusyOverlay({
         <div className="spinner" aria-hidden="true" />
         <p className="busy__title">Painting in the style of {styleName}…</p>
         <p className="busy__time" aria-hidden="true">
-          {(elapsed / 1000).toFixed(0)} s
+          {(elapsed / 1000).toFixed(1)} s
         </p>
         {slow && (
           <p className="busy__hint" data-testid="cold-start-hint">
