@@ -1,4 +1,5 @@
-import { ConfigError, DEFAULT_CONFIG, loadConfig, parseConfig } from "./config";
+import { ConfigError, DEFAULT_CONFIG, loadConfig, MAX_IMAGE_SIDE_RANGE, parseConfig } from "./config";
+import { openapi } from "./test/contract";
 
 describe("parseConfig", () => {
   it("takes the API base URL and fills in defaults", () => {
@@ -15,6 +16,13 @@ describe("parseConfig", () => {
       maxImageSide: 768,
       coldStartHintMs: 2500,
     });
+  });
+
+  it("keeps the maximum side within the API's max_size range", () => {
+    const range = openapi.components.schemas.StylizeRequest.properties.max_size;
+    expect(MAX_IMAGE_SIDE_RANGE).toEqual([range.minimum, range.maximum]);
+    expect(parseConfig({ apiBaseUrl: "/api", maxImageSide: range.maximum }).maxImageSide).toBe(range.maximum);
+    expect(() => parseConfig({ apiBaseUrl: "/api", maxImageSide: range.maximum + 1 })).toThrow(/from 16 to 2048/);
   });
 
   it.each([null, [], "x", {}, { apiBaseUrl: "" }, { apiBaseUrl: 3 }, { apiBaseUrl: "/api", maxImageSide: -5 }, { apiBaseUrl: "/api", maxImageSide: "1024" }])(

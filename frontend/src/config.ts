@@ -16,6 +16,9 @@ export const DEFAULT_CONFIG: AppConfig = {
   coldStartHintMs: 4000,
 };
 
+// openapi.yaml's range for POST /stylize's max_size: a larger side would only earn a 400.
+export const MAX_IMAGE_SIDE_RANGE = [16, 2048] as const;
+
 export class ConfigError extends Error {}
 
 export function parseConfig(raw: unknown): AppConfig {
@@ -24,9 +27,14 @@ export function parseConfig(raw: unknown): AppConfig {
   if (typeof value.apiBaseUrl !== "string" || value.apiBaseUrl.trim() === "") {
     throw new ConfigError("config.json needs an \"apiBaseUrl\" string");
   }
+  const maxImageSide = positiveInt(value.maxImageSide, "maxImageSide") ?? DEFAULT_CONFIG.maxImageSide;
+  const [lowest, highest] = MAX_IMAGE_SIDE_RANGE;
+  if (maxImageSide < lowest || maxImageSide > highest) {
+    throw new ConfigError(`config.json: "maxImageSide" must be from ${lowest} to ${highest} (the API's limits)`);
+  }
   return {
     apiBaseUrl: value.apiBaseUrl.trim().replace(/\/+$/, ""),
-    maxImageSide: positiveInt(value.maxImageSide, "maxImageSide") ?? DEFAULT_CONFIG.maxImageSide,
+    maxImageSide,
     coldStartHintMs: positiveInt(value.coldStartHintMs, "coldStartHintMs") ?? DEFAULT_CONFIG.coldStartHintMs,
   };
 }
