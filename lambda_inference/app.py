@@ -39,11 +39,11 @@ def stylize(request: Request) -> Response:
                  optional={"image", "gallery_key", "strength", "preserve_color", "max_size", "format", "quality"})
     options = stylize_options(body)
     style = _typed(body, "style", str, None)
-    started = time.perf_counter()
-    photo, source = read_photo(body)
-    input_ms = (time.perf_counter() - started) * 1000
     try:
-        stylizer = REGISTRY.get(style)
+        stylizer = REGISTRY.get(style)  # an unknown style is refused before the photo is read
+        started = time.perf_counter()
+        photo, source = read_photo(body)
+        input_ms = (time.perf_counter() - started) * 1000
         result = stylecore.stylize_bytes(photo, stylizer, **options)
     except stylecore.StyleCoreError as error:
         raise ApiError(error.status, error.code, str(error)) from error
