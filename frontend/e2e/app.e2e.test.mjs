@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
 import { launchBrowser } from "./browser.mjs";
 import { repoPaths, startStack } from "./stack.mjs";
 
@@ -75,6 +76,20 @@ async function openApp(viewport, options = {}) {
   };
 }
 
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** axe-core's WCAG 2.1 A/AA rules on the page as it is now: serious or critical findings fail. */
+async function assertAccessible(page, when) {
+  await page.addScriptTag({ content: axeSource });
+  const results = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] }),
+  );
+  const serious = results.violations
+    .filter((violation) => ["serious", "critical"].includes(violation.impact))
+    .map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target).join(", ")})`);
+  assert.deepEqual(serious, [], `accessibility problems ${when}`);
+}
+
 const shot = (page, name, options = {}) => page.screenshot({ path: join(artifacts, `${name}.png`), ...options });
 
 async function stylizeAndWait(page, busyShot) {
@@ -90,6 +105,7 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
   test("upload a photo, pick a style, see the result and download it", async () => {
     const { page, close } = await openApp(DESKTOP);
     await shot(page, "01-desktop-empty");
+    await assertAccessible(page, "on the empty page");
     await page.locator("#photo-input").setInputFiles(join(fixtures, "sideways.jpg"));
 
     // EXIF orientation applied (stored 1000x1500, shown 1500x1000) and downscaled to 1024 in the browser.
@@ -109,6 +125,7 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
     for (let i = 0; i < 10; i++) await page.keyboard.press("ArrowLeft");
     assert.equal(await page.getByTestId("result-image").evaluate((img) => img.style.clipPath), "inset(0px 0px 0px 40%)");
     await shot(page, "03-desktop-result");
+    await assertAccessible(page, "with a result");
 
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download").click()]);
     assert.equal(download.suggestedFilename(), `sideways-${style.id}.jpg`);
@@ -120,8 +137,8 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
     await close();
   });
 
-  test("pick a gallery sample and stylize it", async () => {
-    const { page, close } = await openApp(DESKTOP);
+  test("pick a gallery sample and stylize it (in dark mode)", async () => {
+    const { page, close } = await openApp(DESKTOP, { colorScheme: "dark" });
     const samples = page.locator(".gallery__item");
     await samples.first().waitFor(WAIT);
     // Thumbnails come straight from the gallery bucket's presigned URLs.
@@ -139,7 +156,8 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
     await stylizeAndWait(page);
     const stem = key.split("/").pop().replace(/\.[^.]+$/, "");
     assert.match(await page.getByTestId("download").getAttribute("download"), new RegExp(`^${stem}-${styles[0].id}\\.jpg$`));
-    await shot(page, "04-desktop-gallery-result");
+    await shot(page, "04-desktop-dark-gallery-result");
+    await assertAccessible(page, "in dark mode");
     await close();
   });
 
@@ -151,6 +169,7 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
     assert.match(await alert.innerText(), /That file can’t be used[\s\S]*“notes\.txt” isn’t an image/);
     await page.waitForTimeout(300); // let the message's fade-in finish for the screenshot
     await shot(page, "05-desktop-not-an-image");
+    await assertAccessible(page, "with an error message");
 
     // Named and typed like a JPEG, but only decoding can tell: the same clear message.
     await page.getByRole("button", { name: "Dismiss message" }).click();
@@ -247,6 +266,7 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
     assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
     await page.evaluate(() => window.scrollTo(0, 0));
     await shot(page, "08-phone-result");
+    await assertAccessible(page, "at phone width");
     // A full-page capture would paint the sticky Stylize bar mid-page: pin it in place for this one.
     await page.addStyleTag({ content: ".action-bar { position: static !important; }" });
     await shot(page, "09-phone-result-full", { fullPage: true });
