@@ -117,6 +117,27 @@ describe("the app", () => {
     expect(screen.queryByAltText("Your photo, ready to stylize")).not.toBeInTheDocument();
   });
 
+  it("lets a running request finish when the next file turns out unusable", async () => {
+    let signal: AbortSignal | undefined;
+    const { api } = fakeApi({
+      stylize: vi.fn((_request: StylizeRequest, given?: AbortSignal) => {
+        signal = given;
+        return new Promise<StylizeResult>(() => undefined);
+      }),
+    });
+    const user = userEvent.setup({ applyAccept: false });
+    render(<App api={api} config={DEFAULT_CONFIG} imageBackend={new FakeBackend()} />);
+    await screen.findByRole("radio", { name: /The Starry Night/ });
+    await uploadPhoto(user);
+    await user.click(screen.getByRole("button", { name: "Stylize" }));
+    await screen.findByText(/Painting in the style of/);
+    await user.upload(screen.getByLabelText("Photo file"), new File(["nope"], "notes.txt", { type: "text/plain" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("“notes.txt” isn’t an image");
+    expect(signal?.aborted).toBe(false);
+    expect(screen.getByText(/Painting in the style of/)).toBeInTheDocument();
+    expect(screen.getByTestId("sent-size")).toHaveTextContent(/^Beach day\.JPG/);
+  });
+
   it("shows a busy state that can be cancelled, and a cold-start hint when slow", async () => {
     let signal: AbortSignal | undefined;
     const { api } = fakeApi({

@@ -71,13 +71,13 @@ export function App({ api, config, imageBackend }: Props) {
   const takePhotoFrom = useCallback(
     async (read: () => Promise<Blob>, describe: (blob: Blob) => Pick<Photo, "name" | "label" | "source">) => {
       const ticket = ++photoTicket.current;
-      cancel();
       setPreparing(true);
       setNotice(null);
       try {
         const blob = await read();
         const prepared = await prepareImage(blob, { maxSide: config.maxImageSide, backend: imageBackend });
         if (ticket !== photoTicket.current) return;
+        cancel(); // only now: a file that turns out unusable leaves the running request and result alone
         const { name, label, source } = describe(blob);
         setPhoto({
           name,
