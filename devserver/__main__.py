@@ -38,6 +38,7 @@ def load_function(folder: str, name: str):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops it as Ctrl-C does, at any moment
     if not args.models.is_dir():
         print(f"devserver: no models folder {args.models}", file=sys.stderr)
         return 2
@@ -71,7 +72,6 @@ def main(argv=None) -> int:
             print(f"devserver: cannot listen on {args.host}:{args.port} ({error.strerror}); "
                   "pick another port: PORT=8001 make dev, or --port 8001", file=sys.stderr)
             return 1
-        signal.signal(signal.SIGTERM, _interrupt)
         url = f"http://{args.host}:{server.server_address[1]}"
         app = "the web app" if (args.static / "index.html").is_file() else f"no web app ({args.static} not built)"
         print(f"Fast neural style, local stack: {url}/  ({app})\n"
@@ -94,4 +94,7 @@ def _interrupt(signum, frame):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # stopped while starting: everything started is stopped by main's finally
+        sys.exit(130)
