@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     var.add_argument("--eval-size", type=int, default=256, help="short side the evaluation photos are scaled to")
     var.add_argument("--vgg-weights", help="loss network for the variants' losses (default: the checkpoint's)")
     p.add_argument("--parity-sizes", type=parse_size, nargs="+", metavar="WxH",
-                   help="sizes for the PyTorch parity check (default: 256x256 131x97 180x333 250x64 5x5 7x2)")
+                   help="sizes for the PyTorch parity check (default: 256x256 131x97 180x333 250x64 5x5 7x2 1x3)")
     return p
 
 

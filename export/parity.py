@@ -5,13 +5,14 @@ import math
 import numpy as np
 import torch
 from stylecore import Stylizer
+from stylecore.stylizer import PAD_TO_SIDE
 
 from training.model import TransformerNet
 
 MAX_ABS_ERROR = 0.5  # on the 0..255 scale
 MIN_PSNR_DB = 60.0
-# Square, odd, tall, wide, the smallest allowed, and one that only the padding in stylecore can take.
-DEFAULT_SIZES = ((256, 256), (97, 131), (333, 180), (64, 250), (5, 5), (2, 7))
+# Square, odd, tall, wide, the network's smallest, and tiny ones that stylecore pads (1 px wide included).
+DEFAULT_SIZES = ((256, 256), (97, 131), (333, 180), (64, 250), (5, 5), (2, 7), (3, 1))
 
 
 class ParityError(ValueError):
@@ -35,9 +36,10 @@ def test_photo(height: int, width: int, seed: int) -> np.ndarray:
 
 @torch.no_grad()
 def reference(net: TransformerNet, rgb: np.ndarray) -> np.ndarray:
-    """PyTorch's result; images under 5 px a side are padded the way stylecore pads them."""
+    """PyTorch's result; images under 16 px a side are padded the way stylecore pads them."""
     height, width = rgb.shape[:2]
-    padded = np.pad(rgb, ((0, max(0, 5 - height)), (0, max(0, 5 - width)), (0, 0)), mode="symmetric")
+    padded = np.pad(rgb, ((0, max(0, PAD_TO_SIDE - height)), (0, max(0, PAD_TO_SIDE - width)), (0, 0)),
+                    mode="symmetric")
     out = net(torch.from_numpy(np.ascontiguousarray(padded.transpose(2, 0, 1)))[None])[0]
     return out.numpy().transpose(1, 2, 0)[:height, :width]
 

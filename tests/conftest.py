@@ -46,3 +46,48 @@ def _quiet_random_vgg_warning():
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="VGG16 loss network with RANDOM weights")
         yield
+
+
+# ------------------------------------------------------------------ ONNX models for the serving tests
+
+def styled_test_transformer(seed: int):
+    """A TransformerNet with fixed random weights whose output spans the pixel range.
+
+    A freshly initialised network returns values near 0 (a black image once clamped), which would
+    hide colour, strength and tiling bugs; scaling the last convolution and centring it on grey
+    gives a varied, photo-dependent output.
+    """
+    import torch
+
+    from training.model import TransformerNet
+
+    torch.manual_seed(seed)
+    net = TransformerNet().eval()
+    with torch.no_grad():
+        net.conv_out.conv.weight.mul_(40.0)
+        net.conv_out.conv.bias.fill_(128.0)
+    return net
+
+
+@pytest.fixture(scope="session")
+def onnx_models_dir(tmp_path_factory):
+    """A models folder with two small ONNX models ("test_a", "test_b") and their model cards, made by our exporter."""
+    import torch
+
+    from export.exporter import ExportRequest, export_model
+
+    root = tmp_path_factory.mktemp("onnx_models")
+    models = root / "models"
+    models.mkdir()
+    painting = root / "painting.png"
+    synthetic_photo(96, 64, seed=7).save(painting)
+    for style_id, seed, artist in (("test_a", 1, "Test Painter A"), ("test_b", 2, "Test Painter B")):
+        checkpoint = root / f"{style_id}.pth"
+        torch.save({"model": styled_test_transformer(seed).state_dict(),
+                    "config": {"style_image": str(painting), "vgg_weights": "random", "style_size": 64},
+                    "step": 0}, checkpoint)
+        export_model(ExportRequest(checkpoint=str(checkpoint), out=str(models / f"{style_id}.onnx"),
+                                   name=f"Test style {style_id[-1].upper()}", artist=artist, year="1900",
+                                   style_license="public domain", parity_sizes=((32, 32), (21, 37))),
+                     echo=lambda *args: None)
+    return models

@@ -78,8 +78,9 @@ def open_image(data: bytes, max_input_pixels: int = DEFAULT_MAX_INPUT_PIXELS) ->
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageTooLarge(f"the image has too many pixels ({exc})") from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:  # Pillow's own check, first
+        raise ImageTooLarge(f"the image has far too many pixels; the limit is "
+                            f"{max_input_pixels / 1e6:.0f} megapixels") from exc
     except UnidentifiedImageError as exc:
         raise InvalidImage("not a supported image: send a JPEG, PNG, WebP, GIF, BMP or TIFF file") from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -106,7 +107,8 @@ def decode_image(data: bytes, max_side: int | None = None, max_pixels: int | Non
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageTooLarge(f"the image has too many pixels ({exc})") from exc
+        raise ImageTooLarge(f"the image has too many pixels; the limit is {max_input_pixels / 1e6:.0f} megapixels") \
+            from exc
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
         raise InvalidImage(f"the image data is corrupt or truncated ({exc})") from exc
     image = apply_orientation(image)
