@@ -18,6 +18,9 @@ import onnxruntime as ort
 from PIL import Image
 
 log = logging.getLogger(__name__)
+# Our models feed instance-norm statistics through inputs that have defaults, and onnxruntime warns
+# about every such input on every load; errors still show.
+ort.set_default_logger_severity(3)
 
 MIN_SIDE = 5  # the 9x9 reflection padding needs at least 5 pixels per side
 # Smaller images are mirrored out to this size first, then cropped back. 5 px would run, but then the

@@ -1,0 +1,98 @@
+"""Inference latency and peak memory: PyTorch eager (the pytorch/examples way) against our ONNX
+fp32 / fp16 / int8 models, at 512x512, 1024x1024 and 1920x1080, with 1 and 2 threads, in the same run.
+
+    .venv/bin/python benchmarks/inference_latency.py [--checkpoint runs/great_wave/final.pth]
+        [--threads 1 2] [--sizes 512x512 1024x1024 1920x1080] [--repeats 3]
+
+Each (implementation, size, threads) runs in a fresh process: one warm-up, then --repeats timed runs
+of the network alone (no decode or encode). Peak RSS is that process's. Not a test: the numbers
+depend on the machine, so compare rows of one run only. Pause other heavy jobs first.
+"""
+
+import argparse
+import json
+import statistics
+
+from inference_common import default_checkpoint, machine, prepare_models, run_child
+
+IMPLEMENTATIONS = ("pytorch", "onnx fp32", "onnx fp32 arena", "onnx fp16", "onnx int8")
+
+TORCH_CHILD = """
+import time, torch, numpy as np
+from training.model import load_transformer
+torch.set_num_threads({threads})
+net = load_transformer(torch.load({checkpoint!r}, map_location="cpu", weights_only=False)["model"])
+x = torch.from_numpy(np.random.default_rng(0).uniform(0, 255, (1, 3, {height}, {width})).astype(np.float32))
+times = []
+with torch.no_grad():
+    for i in range({repeats} + 1):
+        t = time.perf_counter(); net(x).clamp(0, 255); times.append(time.perf_counter() - t)
+RESULT = {{"times": times[1:]}}
+"""
+
+ONNX_CHILD = """
+import time, numpy as np
+from stylecore import Stylizer
+s = Stylizer.from_file({path!r}, threads={threads}, memory_arena={arena})
+x = np.random.default_rng(0).uniform(0, 255, ({height}, {width}, 3)).astype(np.float32)
+times = []
+for i in range({repeats} + 1):
+    t = time.perf_counter(); s.stylize_whole(x); times.append(time.perf_counter() - t)
+RESULT = {{"times": times[1:]}}
+"""
+
+
+def parse_size(text):
+    width, height = (int(v) for v in text.split("x"))
+    return width, height
+
+
+def measure(name, paths, width, height, threads, repeats) -> dict:
+    if name == "pytorch":
+        code = TORCH_CHILD.format(checkpoint=str(paths["checkpoint"]), threads=threads, width=width, height=height,
+                                  repeats=repeats)
+    else:
+        variant = name.split()[1]
+        code = ONNX_CHILD.format(path=str(paths[variant]), threads=threads, arena="arena" in name, width=width,
+                                 height=height, repeats=repeats)
+    result = run_child(code)
+    result["median_s"] = statistics.median(result["times"])
+    result["min_s"] = min(result["times"])
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", help="default: runs/great_wave's latest, else random weights")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--sizes", type=parse_size, nargs="+", default=[(512, 512), (1024, 1024), (1920, 1080)])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", nargs="+", choices=IMPLEMENTATIONS, default=list(IMPLEMENTATIONS))
+    parser.add_argument("--json", help="also write the rows here")
+    args = parser.parse_args()
+    checkpoint = args.checkpoint or default_checkpoint()
+    paths = prepare_models(checkpoint)
+    print(f"machine: {machine()}")
+    print(f"weights: {checkpoint or 'random (seed 0)'}; models in {paths['fp32'].parent}")
+    print(f"{'size':>10} {'thr':>3}  {'implementation':<16} {'median s':>9} {'min s':>7} {'s/MP':>6} "
+          f"{'vs torch':>8} {'peak RSS MB':>11}")
+    rows = []
+    for width, height in args.sizes:
+        for threads in args.threads:
+            baseline = None
+            for name in args.only:
+                r = measure(name, paths, width, height, threads, args.repeats)
+                baseline = r["median_s"] if name == "pytorch" else baseline
+                ratio = f"{baseline / r['median_s']:.2f}x" if baseline else "-"
+                megapixels = width * height / 1e6
+                print(f"{width}x{height:<5} {threads:>3}  {name:<16} {r['median_s']:>9.3f} {r['min_s']:>7.3f} "
+                      f"{r['median_s'] / megapixels:>6.2f} {ratio:>8} {r['peak_rss_mb']:>11.0f}", flush=True)
+                rows.append({"size": f"{width}x{height}", "threads": threads, "implementation": name, **r})
+    print("vs torch: PyTorch eager median / this median (higher is faster).")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
