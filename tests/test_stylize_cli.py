@@ -46,8 +46,10 @@ def test_unknown_style_and_bad_options(onnx_models_dir, tmp_path, capsys):
     assert main([str(image), "--style", "test_a", "--models", str(onnx_models_dir), "--strength", "2"]) == 2
     assert "strength" in capsys.readouterr().err
     assert main([str(image), "--style", "test_a", "--models", str(tmp_path / "none")]) == 2
-    assert main([str(image), "--list", "--models", str(onnx_models_dir)]) == 0
+    assert main(["--list", "--models", str(onnx_models_dir)]) == 0
     assert "test_a" in capsys.readouterr().out
+    assert main(["--style", "test_a", "--models", str(onnx_models_dir)]) == 2
+    assert "no image files" in capsys.readouterr().err
 
 
 def test_console_script_is_installed(onnx_models_dir):

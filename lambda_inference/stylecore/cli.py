@@ -19,7 +19,7 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".ti
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="stylize", description="Stylize photos with a trained style (ONNX model).",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files, or folders of them")
+    p.add_argument("images", nargs="*", metavar="IMAGE", help="image files, or folders of them")
     p.add_argument("--style", help="style id (see --list)")
     p.add_argument("--out", default="stylized", help="folder for the results (created if needed)")
     p.add_argument("--models", default="models", help="models folder: STYLE.onnx with STYLE.json")
@@ -104,7 +104,7 @@ def main(argv=None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     files = expand(args.images)
     if not files:
-        print("error: no image files given", file=sys.stderr)
+        print("error: no image files given (stylize IMAGE... --style NAME)", file=sys.stderr)
         return 2
     failures, taken = [], set()
     for path in progress(files, enabled=True):
