@@ -24,6 +24,9 @@ log("init", models=REGISTRY.source, styles=len(REGISTRY.list_styles()),
 
 FORMATS = ("jpeg", "png", "webp")
 MAX_SIZE_RANGE = (16, 2048)
+# Results are also held to this many pixels (1920x1080 fits): larger ones would be stylized in tiles, which
+# measured several times slower (README, "Sizing") and could not finish within the HTTP API's 30 s.
+MAX_PIXELS = 2_100_000
 # A result whose base64 would not fit in a response is re-encoded at these qualities, in turn.
 SHRINK_QUALITIES = (75, 60, 45, 30)
 _RESPONSE_OVERHEAD = 2_000  # the JSON around the image, headers included
@@ -78,7 +81,7 @@ def stylize_options(body: dict) -> dict:
     if not 1 <= quality <= 100:
         raise ApiError(400, "invalid_parameter", f"quality must be from 1 to 100, not {quality}.")
     return {"strength": float(strength), "preserve_color": _typed(body, "preserve_color", bool, False),
-            "max_size": max_size, "output_format": output_format, "quality": quality}
+            "max_size": max_size, "max_pixels": MAX_PIXELS, "output_format": output_format, "quality": quality}
 
 
 def read_photo(body: dict) -> tuple[bytes, str]:

@@ -70,6 +70,12 @@ def test_max_size_scales_down_and_data_urls_are_accepted(inference):
     assert status == 200 and (body["width"], body["height"]) == (64, 32)
 
 
+def test_results_are_held_to_the_pixel_cap(inference, monkeypatch):
+    monkeypatch.setattr(inference, "MAX_PIXELS", 1_000)
+    status, _, body = stylize(inference, {"image": b64(image_bytes(80, 40)), "style": "test_a", "max_size": 2048})
+    assert status == 200 and body["width"] * body["height"] <= 1_000 and body["width"] >= 40
+
+
 def exif_rotated_jpeg() -> bytes:
     image = Image.open(io.BytesIO(image_bytes(40, 20)))
     exif = Image.Exif()
