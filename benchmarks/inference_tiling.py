@@ -37,6 +37,7 @@ def main():
     parser.add_argument("--checkpoint", help="default: runs/great_wave's latest, else random weights")
     parser.add_argument("--variant", default="fp32", choices=["fp32", "fp16", "int8"])
     parser.add_argument("--skip-large", action="store_true", help="only part 2")
+    parser.add_argument("--skip-compare", action="store_true", help="only part 1")
     args = parser.parse_args()
     checkpoint = args.checkpoint or default_checkpoint()
     paths = prepare_models(checkpoint)
@@ -58,6 +59,8 @@ def main():
                 print(f"{method:<16} {r['seconds']:>8.1f} {t['decode_ms']:>10.0f} {t['inference_ms']:>11.0f} "
                       f"{t['encode_ms']:>10.0f} {r['peak_rss_mb']:>12.0f}", flush=True)
 
+    if args.skip_compare:
+        return
     from stylecore import Stylizer
 
     stylizer = Stylizer.from_file(model)
