@@ -3,6 +3,7 @@
 import copy
 import io
 import json
+import warnings
 
 import numpy as np
 import onnx
@@ -30,7 +31,11 @@ def to_onnx(net: TransformerNet, metadata: dict | None = None) -> onnx.ModelProt
     channels = model.norm_channels
     example = (torch.rand(1, 3, 64, 64) * 255, torch.zeros(2, channels), torch.tensor(0.0))
     buffer = io.BytesIO()
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # The legacy exporter is deliberate (no onnxscript needed; same speed, see the README), and the
+        # constant-folding note concerns the norm-statistics slices, which are cheap by design.
+        warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message="Constant folding - Only steps=1", category=UserWarning)
         torch.onnx.export(
             model, example, buffer, dynamo=False, opset_version=OPSET, do_constant_folding=True,
             input_names=["input", "norm_stats_override", "norm_stats_mix"],

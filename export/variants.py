@@ -10,7 +10,9 @@ last convolutions: the first sees raw pixels, the last writes them, and both are
 show most (the last one also costs memory when quantised).
 """
 
+import contextlib
 import copy
+import io
 import logging
 import tempfile
 from pathlib import Path
@@ -74,6 +76,17 @@ class PhotoReader:
         return next(self._feeds, None)
 
 
+@contextlib.contextmanager
+def quiet_root_logger():
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+
+
 def conv_node_names(proto: onnx.ModelProto) -> list:
     return [node.name for node in proto.graph.node if node.op_type == "Conv"]
 
@@ -95,10 +108,12 @@ def to_int8(proto: onnx.ModelProto, calibration_folder, calibration_count: int =
     with tempfile.TemporaryDirectory() as tmp:
         source, target = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
         onnx.save(proto, source)
-        quantize_static(str(source), str(target), PhotoReader(images), quant_format=QuantFormat.QDQ,
-                        op_types_to_quantize=["Conv"], per_channel=per_channel, reduce_range=reduce_range,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        calibrate_method=methods[method], nodes_to_exclude=exclude, extra_options=extra)
+        # onnxruntime's quantiser prints its progress and a pre-processing hint; keep the export's output readable.
+        with contextlib.redirect_stdout(io.StringIO()), quiet_root_logger():
+            quantize_static(str(source), str(target), PhotoReader(images), quant_format=QuantFormat.QDQ,
+                            op_types_to_quantize=["Conv"], per_channel=per_channel, reduce_range=reduce_range,
+                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                            calibrate_method=methods[method], nodes_to_exclude=exclude, extra_options=extra)
         model = onnx.load(target)
     # quantize_static keeps the graph's inputs and metadata; make sure the metadata says what this is.
     onnx.checker.check_model(model, full_check=True)
