@@ -21,8 +21,7 @@ def parse_size(text: str) -> tuple:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m export", description="Export a trained transformer network to ONNX, check it against "
-        "PyTorch, and write its model card (STYLE_ID.json) beside it.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        "PyTorch, and write its model card (STYLE_ID.json) beside it.")
     p.add_argument("checkpoint", help="a training checkpoint: runs/NAME/final.pth or runs/NAME/checkpoints/step_*.pth")
     p.add_argument("--out", required=True, help="models/STYLE_ID.onnx (the registry finds a style by its file name)")
     p.add_argument("--show", action="store_true", help="after exporting, print the file's ONNX metadata")
@@ -32,19 +31,22 @@ def build_parser() -> argparse.ArgumentParser:
     meta.add_argument("--artist", help="e.g. 'Katsushika Hokusai'")
     meta.add_argument("--year", help="e.g. 1831, or 'c. 1830-32'")
     meta.add_argument("--style-image", help="the painting, for the thumbnail (default: the one trained on)")
-    meta.add_argument("--style-license", default="unknown", help="the painting's licence, e.g. 'public domain'")
+    meta.add_argument("--style-license", default="unknown",
+                      help="the painting's licence, e.g. 'public domain' (default: unknown, with a warning)")
     meta.add_argument("--dataset-license", help="the training photos' licence note for the model card")
     var = p.add_argument_group("variants (each saved only when asked for, as STYLE_ID.fp16.onnx / .int8.onnx)")
     var.add_argument("--fp16", action="store_true", help="weights stored in float16 (half the file)")
     var.add_argument("--int8", action="store_true", help="static QDQ int8 convolutions, calibrated on photos")
     var.add_argument("--calibration-photos", help="folder of photos for int8 calibration")
-    var.add_argument("--calibration-count", type=int, default=32, help="photos used for calibration")
-    var.add_argument("--calibration-method", default="percentile", choices=["percentile", "minmax", "entropy"])
+    var.add_argument("--calibration-count", type=int, default=32, help="photos used for calibration (default: 32)")
+    var.add_argument("--calibration-method", default="percentile", choices=["percentile", "minmax", "entropy"],
+                     help="how activation ranges are set (default: percentile, 99.999)")
     var.add_argument("--reduce-range", action=argparse.BooleanOptionalAction, default=True,
-                     help="7-bit weights: avoids int16 saturation on x86 CPUs without VNNI (AVX2)")
+                     help="7-bit weights: avoids int16 saturation on x86 CPUs without VNNI (AVX2) (default: on)")
     var.add_argument("--eval-photos", help="folder of photos to judge variants on: PSNR vs fp32 and the content "
                      "and style losses of `training evaluate` (default: the calibration photos)")
-    var.add_argument("--eval-size", type=int, default=256, help="short side the evaluation photos are scaled to")
+    var.add_argument("--eval-size", type=int, default=256,
+                     help="short side the evaluation photos are scaled to (default: 256)")
     var.add_argument("--vgg-weights", help="loss network for the variants' losses (default: the checkpoint's)")
     p.add_argument("--parity-sizes", type=parse_size, nargs="+", metavar="WxH",
                    help="sizes for the PyTorch parity check (default: 256x256 131x97 180x333 250x64 5x5 7x2 1x3)")
