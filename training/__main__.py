@@ -54,7 +54,7 @@ def run_train(args):
 
 def add_evaluate_parser(sub):
     p = sub.add_parser("evaluate", help="mean content, style and TV losses of a model on a folder of photos")
-    p.add_argument("model", help="a training checkpoint (.pth)")
+    p.add_argument("model", help="a training checkpoint (.pth) or an exported model (.onnx, run through stylecore)")
     p.add_argument("--photos", required=True)
     p.add_argument("--style-image", help="default: the one the model was trained on")
     p.add_argument("--vgg-weights", help="default: the model's own")
