@@ -60,6 +60,7 @@ def main(argv=None) -> int:
             "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_S3": s3.endpoint,
             "MODELS_DIR": str(args.models.resolve()), "GALLERY_BUCKET": GALLERY_BUCKET,
             "GALLERY_PREFIX": GALLERY_PREFIX, "ALLOWED_ORIGIN": "*",
+            "MODELS_VARIANT": os.environ.get("MODELS_VARIANT", "int8"),  # as the template's default
         })
         photos = s3.seed_gallery(GALLERY_BUCKET, GALLERY_PREFIX, args.gallery)
         inference = load_function("lambda_inference", "inference_app")

@@ -185,6 +185,24 @@ def test_registry_from_env(onnx_models_dir, monkeypatch):
     assert "test_a" in StyleRegistry.from_env()
 
 
+def test_registry_serves_the_preferred_variant_where_a_style_has_it(onnx_models_dir, tmp_path, monkeypatch):
+    import shutil
+
+    for name in ("test_a.onnx", "test_a.json", "test_b.onnx", "test_b.json"):
+        shutil.copy(onnx_models_dir / name, tmp_path / name)
+    shutil.copy(onnx_models_dir / "test_b.onnx", tmp_path / "test_a.int8.onnx")  # stands in for a variant
+    monkeypatch.setenv("MODELS_DIR", str(tmp_path))
+    monkeypatch.setenv("MODELS_VARIANT", "int8")
+    registry = StyleRegistry.from_env()
+    assert [s["id"] for s in registry.list_styles()] == ["test_a", "test_b"]  # variants are not styles
+    assert registry.get("test_a").path.endswith("test_a.int8.onnx")
+    assert registry.get("test_b").path.endswith("test_b.onnx")  # no int8 file: the main model
+    assert registry.get("test_a", "fp32").path.endswith("test_a.onnx")
+    monkeypatch.setenv("MODELS_VARIANT", "../x")
+    with pytest.raises(RuntimeError, match="MODELS_VARIANT"):
+        StyleRegistry.from_env()
+
+
 @mock_aws
 def test_registry_from_s3_downloads_once(onnx_models_dir, tmp_path):
     s3 = boto3.client("s3", region_name="us-east-1")

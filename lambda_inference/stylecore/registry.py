@@ -34,12 +34,15 @@ def style_entry(style_id: str, card: dict) -> dict:
 class StyleRegistry:
     """Style ids -> model cards; get() loads each style's session once and keeps it."""
 
-    def __init__(self, cards: dict, fetch_model, source: str = ""):
+    def __init__(self, cards: dict, fetch_model, source: str = "", preferred_variant: str | None = None):
         self._cards = dict(sorted(cards.items()))
         self._fetch_model = fetch_model  # (style_id, variant) -> local path of the ONNX file
         self._stylizers = {}
         self._lock = threading.Lock()
         self.source = source
+        # get(id) serves this variant where a style has it (e.g. "int8": faster on CPU at the same losses),
+        # else the style's main model.
+        self.preferred_variant = preferred_variant
 
     # ---------------------------------------------------------------------------- constructors
 
@@ -104,13 +107,20 @@ class StyleRegistry:
 
     @classmethod
     def from_env(cls) -> "StyleRegistry":
-        """MODELS_DIR (a folder), or MODELS_BUCKET with MODELS_PREFIX (and MODELS_CACHE_DIR, default /tmp/models)."""
+        """MODELS_DIR (a folder), or MODELS_BUCKET with MODELS_PREFIX (and MODELS_CACHE_DIR, default /tmp/models);
+        MODELS_VARIANT (e.g. int8) picks the variant served where a style has one."""
         if os.environ.get("MODELS_DIR"):
-            return cls.from_dir(os.environ["MODELS_DIR"])
-        if os.environ.get("MODELS_BUCKET"):
-            return cls.from_s3(os.environ["MODELS_BUCKET"], os.environ.get("MODELS_PREFIX", ""),
-                               os.environ.get("MODELS_CACHE_DIR", "/tmp/models"))
-        raise RuntimeError("no models configured: set MODELS_DIR, or MODELS_BUCKET (and MODELS_PREFIX)")
+            registry = cls.from_dir(os.environ["MODELS_DIR"])
+        elif os.environ.get("MODELS_BUCKET"):
+            registry = cls.from_s3(os.environ["MODELS_BUCKET"], os.environ.get("MODELS_PREFIX", ""),
+                                   os.environ.get("MODELS_CACHE_DIR", "/tmp/models"))
+        else:
+            raise RuntimeError("no models configured: set MODELS_DIR, or MODELS_BUCKET (and MODELS_PREFIX)")
+        variant = os.environ.get("MODELS_VARIANT", "").strip()
+        if variant and not VARIANT.match(variant):
+            raise RuntimeError(f"MODELS_VARIANT={variant!r}: use a variant name such as int8 or fp16")
+        registry.preferred_variant = variant or None
+        return registry
 
     # ----------------------------------------------------------------------------------- access
 
@@ -133,6 +143,9 @@ class StyleRegistry:
         with self._lock:  # one session per style even when threads ask at once
             if key not in self._stylizers:
                 path = Path(self._fetch_model(style_id, variant))
+                if variant is None and self.preferred_variant:
+                    preferred = Path(self._fetch_model(style_id, self.preferred_variant))
+                    path = preferred if preferred.is_file() else path
                 if not path.is_file():
                     what = f"style {style_id!r} has no {variant} variant" if variant else f"style {style_id!r}"
                     raise UnknownStyle(f"{what} is not available")
