@@ -97,10 +97,11 @@ def test_gatys_lowers_the_loss_from_white_noise():
     torch.manual_seed(0)
     criterion = PerceptualLoss(load_loss_network("random"), torch.rand(3, 32, 32) * 255)
     photo = torch.rand(3, 24, 20) * 255
-    snapshots = gatys(criterion, photo, iterations=(2, 10))
-    assert set(snapshots) == {2, 10} and snapshots[10].shape == photo.shape
+    snapshots = gatys(criterion, photo, iterations=(2, 10, 40))
+    assert set(snapshots) == {2, 10, 40} and snapshots[10].shape == photo.shape
     start = torch.rand(photo.shape, generator=torch.Generator().manual_seed(0)) * 255
     with torch.no_grad():
         loss = {k: float(criterion(v.unsqueeze(0), photo.unsqueeze(0)).total) for k, v in snapshots.items()}
         initial = float(criterion(start.unsqueeze(0), photo.unsqueeze(0)).total)
-    assert loss[10] < loss[2] < initial
+    # Still falling late on, not stalled.
+    assert loss[40] < loss[10] < loss[2] < initial
