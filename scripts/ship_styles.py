@@ -23,16 +23,17 @@ DATASET_LICENSE = ("trained on ../shared/assets/photos/train (ImageNet samples, 
                    "research-use licences): for research and demonstration")
 
 
-def steps_done(run: Path) -> int:
-    final = run / "final.pth"
-    found = [final] if final.exists() else sorted((run / "checkpoints").glob("step_*.pth"))[-1:]
-    return torch.load(found[0], map_location="cpu", weights_only=False)["step"] if found else 0
+def latest_state(run: Path) -> tuple[int, Path | None]:
+    """The furthest-trained state of a run: its final.pth or a later checkpoint (an extension cut short)."""
+    found = [(torch.load(f, map_location="cpu", weights_only=False)["step"], f)
+             for f in [run / "final.pth", *sorted((run / "checkpoints").glob("step_*.pth"))[-1:]] if f.exists()]
+    return max(found, key=lambda pair: pair[0]) if found else (0, None)
 
 
 def train(style: dict, args) -> Path:
     run = ROOT / "runs" / style["id"]
-    done = steps_done(run)
-    if done >= args.iterations and (run / "final.pth").exists():
+    done, state = latest_state(run)
+    if done >= args.iterations and state == run / "final.pth":
         print(f"{style['id']}: already trained ({done} steps)")
         return run / "final.pth"
     command = [sys.executable, "-m", "training", "train", "--dataset", str(args.dataset),
@@ -43,9 +44,9 @@ def train(style: dict, args) -> Path:
                "--checkpoint-every", "50", "--sample-images", *args.sample_images]
     if args.compile:
         command.append("--compile")
-    if done:
-        # Resume from the last checkpoint or, for a finished run, from its final state.
-        command += ["--resume", str(run / "final.pth") if (run / "final.pth").exists() else "latest"]
+    if state:
+        # Resume from where the run got furthest: its last checkpoint, or a finished run's final state.
+        command += ["--resume", str(state)]
     print(" ".join(command), flush=True)
     subprocess.run(command, check=True, cwd=ROOT)
     return run / "final.pth"
