@@ -1,7 +1,6 @@
 """The checkpoint we export from, and the model card JSON written beside the ONNX file."""
 
 import base64
-import hashlib
 import io
 import json
 import re
@@ -12,6 +11,7 @@ import torch
 from PIL import Image, ImageOps
 
 from training.model import load_transformer
+from training.vgg import file_sha256
 
 STYLE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # the registry's rule: safe in URLs and file names
 THUMBNAIL_SIDE = 160
@@ -72,14 +72,6 @@ def thumbnail_data_url(style_image, side: int = THUMBNAIL_SIDE) -> str:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=82, optimize=True, progressive=True)
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def file_sha256(path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def parse_year(year):

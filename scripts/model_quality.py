@@ -15,7 +15,6 @@ Sheets go to artifacts/quality/ (ignored by git).
 """
 
 import argparse
-import hashlib
 import json
 import sys
 import time
@@ -35,7 +34,7 @@ from training.data import find_images, load_rgb, load_style_image, to_tensor  # 
 from training.evaluate import score  # noqa: E402
 from training.gatys import gatys  # noqa: E402
 from training.losses import PerceptualLoss  # noqa: E402
-from training.vgg import load_loss_network  # noqa: E402
+from training.vgg import file_sha256, load_loss_network  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "assets"
 
@@ -181,10 +180,6 @@ def main():
     sheet(contact_rows, artifacts / "contact_sheet.jpg", 128)
     Path(args.out).write_text(report(results, args, len(photos)))
     print(f"wrote {args.out} and {artifacts}/")
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def report(results: list, args, n_photos: int) -> str:
