@@ -59,7 +59,10 @@ def test_resume_gives_the_same_next_steps(photo_dir, style_image, tmp_path):
     (resumed_dir / "checkpoints").mkdir(parents=True)
     shutil.copy(Path(straight.out) / "checkpoints" / "step_000003.pth", resumed_dir / "checkpoints")
     resumed = tiny_config(photo_dir, style_image, resumed_dir, resume="latest")
-    train(resumed)
+    card = train(resumed)["card"]
+    assert card["resumed_at_steps"] == [3]
+    assert card["wall_time_s"] > torch.load(resumed_dir / "checkpoints" / "step_000003.pth",
+                                            weights_only=False)["wall_time_s"] > 0
     after = metrics(resumed.out)
     assert [m["step"] for m in after] == [4, 5, 6]
     for a, b in zip(after, reference[3:], strict=True):

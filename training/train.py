@@ -268,6 +268,7 @@ def train(config: TrainConfig) -> dict:
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
     scaler = torch.amp.GradScaler(device.type, enabled=config.precision == "fp16")
     step = 0
+    prior_wall, resumed_at = 0.0, []  # the time and resumptions of earlier segments of this run
     resume_path = latest_checkpoint(out) if config.resume == "latest" else config.resume
     if config.resume == "latest" and resume_path is None:
         raise FileNotFoundError(f"--resume: no checkpoint under {out / 'checkpoints'}")
@@ -279,6 +280,8 @@ def train(config: TrainConfig) -> dict:
         optimizer.load_state_dict(checkpoint["optimizer"])
         scaler.load_state_dict(checkpoint["scaler"])
         step = checkpoint["step"]
+        prior_wall = checkpoint.get("wall_time_s", 0.0)
+        resumed_at = [*checkpoint.get("resumed_at_steps", []), step]
         set_rng_states(checkpoint["rng"])
         for key in ("style_image", "batch_size", "image_size", "vgg_weights", "seed"):
             if checkpoint["config"].get(key) != getattr(config, key):
@@ -309,7 +312,8 @@ def train(config: TrainConfig) -> dict:
     def checkpoint_state():
         return {"format": CHECKPOINT_FORMAT, "step": step, "model": unwrap(model).state_dict(),
                 "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(), "rng": rng_states(),
-                "config": asdict(config), "loss_weights": weights}
+                "config": asdict(config), "loss_weights": weights,
+                "wall_time_s": prior_wall + time.perf_counter() - started, "resumed_at_steps": resumed_at}
 
     def save_checkpoint():
         if is_main:
@@ -371,7 +375,7 @@ def train(config: TrainConfig) -> dict:
                 if step >= total_steps:
                     break
 
-    wall = time.perf_counter() - started
+    wall = prior_wall + time.perf_counter() - started
     result = {"step": step, "stopped_early": stopped_early}
     if is_main:
         progress.close()
@@ -380,6 +384,7 @@ def train(config: TrainConfig) -> dict:
             final = {"format": CHECKPOINT_FORMAT, **checkpoint_state(), "final": True}
             atomic_save(final, out / "final.pth")
             card = model_card(config, dataset, loss_network, weights, step, recent, wall, device)
+            card["resumed_at_steps"] = resumed_at
             (out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
             result["card"] = card
             log.info("done: %s", out / "final.pth")
@@ -410,7 +415,7 @@ def model_card(config, dataset, loss_network, weights, step, recent, wall, devic
         "images_seen": step * config.batch_size * int(os.environ.get("WORLD_SIZE", "1")),
         "final_losses": final_losses,
         "final_losses_note": "mean of the last logged steps; content/style/tv unweighted",
-        "wall_time_s": round(wall, 1),
+        "wall_time_s": round(wall, 1),  # over every segment of a resumed run
         "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
         "torch_version": torch.__version__,
         "pixel_range": {"input": "RGB float 0..255", "output": "RGB float 0..255 (clamp to 0..255)"},
