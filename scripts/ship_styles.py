@@ -62,6 +62,18 @@ def export(style: dict, checkpoint: Path, args):
     subprocess.run(command, check=True, cwd=ROOT)
 
 
+def bundle(style: dict, keep: list):
+    """Leave only the variants that ship. Each variant's measurements stay in the card, marked unbundled:
+    e.g. fp16 holds quality but runs at fp32 speed on CPU, and the Lambda's 250 MB are shared by every style."""
+    card_path = ROOT / "models" / f"{style['id']}.json"
+    card = json.loads(card_path.read_text())
+    for variant, entry in card.get("variants", {}).items():
+        entry["bundled"] = variant in keep
+        if not entry["bundled"]:
+            (ROOT / "models" / f"{style['id']}.{variant}.onnx").unlink(missing_ok=True)
+    card_path.write_text(json.dumps(card, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("styles", nargs="*", help="style ids from scripts/bundled_styles.json")
@@ -77,6 +89,8 @@ def main():
         str(SHARED / "photos" / "val" / name) for name in
         ("bsds_100007.jpg", "bsds_101027.jpg", "bsds_103006.jpg", "bsds_104010.jpg")])
     parser.add_argument("--export-only", action="store_true", help="export existing runs, train nothing")
+    parser.add_argument("--bundle-variants", nargs="*", default=["int8"],
+                        help="variants kept in models/ beside the fp32 model (default: int8, which is served)")
     parser.add_argument("--export-args", nargs=argparse.REMAINDER, default=[],
                         help="passed to python -m export (put last)")
     args = parser.parse_args()
@@ -89,6 +103,7 @@ def main():
         style = by_id[style_id]
         checkpoint = ROOT / "runs" / style_id / "final.pth" if args.export_only else train(style, args)
         export(style, checkpoint, args)
+        bundle(style, args.bundle_variants)
 
 
 if __name__ == "__main__":
