@@ -40,7 +40,8 @@ def train(style: dict, args) -> Path:
                "--style-image", str(SHARED / "styles" / style["file"]), "--out", str(run),
                "--iterations", str(args.iterations), "--batch-size", str(args.batch_size),
                "--image-size", str(args.image_size), "--style-size", str(args.style_size),
-               "--vgg-weights", str(args.vgg_weights), "--workers", "1", "--sample-every", "100",
+               "--vgg-weights", str(args.vgg_weights), "--precision", args.precision,
+               "--workers", str(args.workers), "--sample-every", "100",
                "--checkpoint-every", "50", "--sample-images", *args.sample_images]
     if args.compile:
         command.append("--compile")
@@ -83,6 +84,9 @@ def main():
     parser.add_argument("--image-size", type=int, default=256)
     parser.add_argument("--style-size", type=int, default=512)
     parser.add_argument("--compile", action=argparse.BooleanOptionalAction, default=False)
+    parser.add_argument("--precision", choices=("off", "bf16", "fp16"), default="off",
+                        help="bf16 on a GPU or a CPU with native bf16; off on this project's AVX2 CPU")
+    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--dataset", default=str(SHARED / "photos" / "train"))
     parser.add_argument("--vgg-weights", default=str(ROOT / "weights" / "vgg16-caffe.pth"))
     parser.add_argument("--sample-images", nargs="*", default=[
