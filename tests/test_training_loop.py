@@ -149,7 +149,7 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(photo_dir, style_image, t
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 0, stderr
+    assert proc.returncode == 130, stderr  # not "done": no final model yet
     saved = sorted((out / "checkpoints").glob("step_*.pth"))
     assert len(saved) == 1, stderr
     step = torch.load(saved[0], weights_only=False)["step"]

@@ -49,7 +49,7 @@ def run_train(args):
     fields = TrainConfig.__dataclass_fields__
     config = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
     config.style_size = config.style_size or None
-    train(config)
+    return train(config)
 
 
 def add_evaluate_parser(sub):
@@ -83,7 +83,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "train":
-            run_train(args)
+            if run_train(args)["stopped_early"]:
+                return 130  # interrupted (checkpoint saved): a script driving the run must not take it as done
         elif args.command == "evaluate":
             from .evaluate import main as evaluate_main
 
