@@ -131,7 +131,9 @@ export interface components {
              */
             preserve_color: boolean;
             /**
-             * @description The longer side of the result, in pixels. Larger photos are scaled down; smaller ones are kept as they are.
+             * @description The longer side of the result, in pixels. Larger photos are scaled down; smaller ones are kept as
+             *     they are. Results are also held to 2,100,000 pixels (1920x1080 fits; a square photo stops at
+             *     1449x1449), so that every request finishes well within the API's 30 s.
              * @default 1024
              */
             max_size: number;
