@@ -204,6 +204,20 @@ def test_registry_serves_the_preferred_variant_where_a_style_has_it(onnx_models_
 
 
 @mock_aws
+def test_registry_from_s3_downloads_only_the_served_variant(onnx_models_dir, tmp_path):
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="models-bucket")
+    for path in onnx_models_dir.iterdir():
+        s3.upload_file(str(path), "models-bucket", path.name)
+    s3.upload_file(str(onnx_models_dir / "test_b.onnx"), "models-bucket", "test_a.int8.onnx")  # a stand-in
+    registry = StyleRegistry.from_s3("models-bucket", cache_dir=tmp_path / "cache", s3_client=s3)
+    registry.preferred_variant = "int8"
+    registry.get("test_a")
+    registry.get("test_b")  # no int8 file: its main model
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["test_a.int8.onnx", "test_b.onnx"]
+
+
+@mock_aws
 def test_registry_from_s3_downloads_once(onnx_models_dir, tmp_path):
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="models-bucket")

@@ -142,10 +142,13 @@ class StyleRegistry:
         key = (style_id, variant)
         with self._lock:  # one session per style even when threads ask at once
             if key not in self._stylizers:
-                path = Path(self._fetch_model(style_id, variant))
+                # The preferred variant first, and the main model only where there is none: fetching from S3
+                # downloads, and a cold start should not pull both.
+                path = None
                 if variant is None and self.preferred_variant:
-                    preferred = Path(self._fetch_model(style_id, self.preferred_variant))
-                    path = preferred if preferred.is_file() else path
+                    path = Path(self._fetch_model(style_id, self.preferred_variant))
+                if path is None or not path.is_file():
+                    path = Path(self._fetch_model(style_id, variant))
                 if not path.is_file():
                     what = f"style {style_id!r} has no {variant} variant" if variant else f"style {style_id!r}"
                     raise UnknownStyle(f"{what} is not available")
