@@ -191,9 +191,9 @@ def gatys_means(result: dict, iterations: int) -> tuple[dict, dict]:
 
 def summary(results: list, last: int) -> list:
     """The headline: how many models meet the targets, and how much training they had."""
-    met_style = [r["id"] for r in results if gatys_means(r, last)[0]["style"] <= gatys_means(r, last)[1]["style"]]
-    met_content = [r["id"] for r in results
-                   if gatys_means(r, last)[0]["content"] <= 1.5 * gatys_means(r, last)[1]["content"]]
+    means = {r["id"]: gatys_means(r, last) for r in results}
+    met_style = [i for i, (model, ref) in means.items() if model["style"] <= ref["style"]]
+    met_content = [i for i, (model, ref) in means.items() if model["content"] <= 1.5 * ref["content"]]
     seen = [r["card"].get("training", {}).get("images_seen", 0) for r in results]
     # Edges changing at least half as much as the centre, on every wide and tall photo at both sizes.
     centre_only = [r["id"] for r in results if min(min(f["native"], f["x3"]) for f in r["frame"]) < 0.5]

@@ -16,6 +16,9 @@ from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from export.card import write_card  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "assets"
 CATALOG = json.loads((ROOT / "scripts" / "bundled_styles.json").read_text())["styles"]
@@ -72,7 +75,7 @@ def bundle(style: dict, keep: list):
         entry["bundled"] = variant in keep
         if not entry["bundled"]:
             (ROOT / "models" / f"{style['id']}.{variant}.onnx").unlink(missing_ok=True)
-    card_path.write_text(json.dumps(card, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    write_card(card, card_path)
 
 
 def main():
