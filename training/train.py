@@ -383,8 +383,7 @@ def train(config: TrainConfig) -> dict:
         if not stopped_early:
             final = {"format": CHECKPOINT_FORMAT, **checkpoint_state(), "final": True}
             atomic_save(final, out / "final.pth")
-            card = model_card(config, dataset, loss_network, weights, step, recent, wall, device)
-            card["resumed_at_steps"] = resumed_at
+            card = model_card(config, dataset, loss_network, weights, step, recent, wall, device, resumed_at)
             (out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
             result["card"] = card
             log.info("done: %s", out / "final.pth")
@@ -396,7 +395,7 @@ def train(config: TrainConfig) -> dict:
     return result
 
 
-def model_card(config, dataset, loss_network, weights, step, recent, wall, device) -> dict:
+def model_card(config, dataset, loss_network, weights, step, recent, wall, device, resumed_at=()) -> dict:
     final_losses = {k: float(np.mean([r[k] for r in recent])) for k in recent[0]} if recent else {}
     return {
         "kind": "fast-neural-style transformer (Johnson et al. 2016)",
@@ -416,6 +415,7 @@ def model_card(config, dataset, loss_network, weights, step, recent, wall, devic
         "final_losses": final_losses,
         "final_losses_note": "mean of the last logged steps; content/style/tv unweighted",
         "wall_time_s": round(wall, 1),  # over every segment of a resumed run
+        "resumed_at_steps": list(resumed_at),
         "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
         "torch_version": torch.__version__,
         "pixel_range": {"input": "RGB float 0..255", "output": "RGB float 0..255 (clamp to 0..255)"},
