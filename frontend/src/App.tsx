@@ -1,15 +1,16 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useRef, useState } from "react";
 import type { Api } from "./api/client";
-import { isAbort } from "./api/errors";
-import { describeError, type Notice } from "./api/messages";
-import type { GalleryImage, Style } from "./api/types";
-import { PhotoStep, type Photo } from "./components/PhotoStep";
-import { Stage, type Job } from "./components/Stage";
+import type { Notice } from "./api/messages";
+import { PhotoStep } from "./components/PhotoStep";
+import { Stage } from "./components/Stage";
 import { StylePicker } from "./components/StylePicker";
 import { TuneStep } from "./components/TuneStep";
-import { usePhotoDrop } from "./components/usePhotoDrop";
 import type { AppConfig } from "./config";
-import { ImageReadError, prepareImage, type ImageBackend } from "./image/pipeline";
+import { useCatalog } from "./hooks/useCatalog";
+import { usePhotoDrop } from "./hooks/usePhotoDrop";
+import { usePhotoIntake } from "./hooks/usePhotoIntake";
+import { useStylizeJob } from "./hooks/useStylizeJob";
+import type { ImageBackend } from "./image/pipeline";
 
 interface Props {
   api: Api;
@@ -19,169 +20,33 @@ interface Props {
 }
 
 export function App({ api, config, imageBackend }: Props) {
-  const [styles, setStyles] = useState<Style[] | null>(null);
-  const [stylesError, setStylesError] = useState<string | null>(null);
-  const [gallery, setGallery] = useState<GalleryImage[] | null>(null);
-  const [galleryError, setGalleryError] = useState<string | null>(null);
-  const [photo, setPhoto] = useState<Photo | null>(null);
-  const [preparing, setPreparing] = useState(false);
-  const [styleId, setStyleId] = useState<string | null>(null);
+  // One message at a time, from whichever step last had something to say.
+  const [notice, setNotice] = useState<Notice | null>(null);
   const [strength, setStrength] = useState(1);
   const [keepColours, setKeepColours] = useState(false);
-  const [job, setJob] = useState<Job>({ state: "idle" });
-  const [notice, setNotice] = useState<Notice | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
   const stageRef = useRef<HTMLDivElement>(null);
-  const inFlight = useRef<AbortController | null>(null);
-  const photoTicket = useRef(0); // the latest photo wins when several are read at once
 
-  const loadStyles = useCallback(() => {
-    const controller = new AbortController();
-    setStylesError(null);
-    setStyles(null);
-    api.listStyles(controller.signal).then(
-      (list) => {
-        setStyles(list);
-        setStyleId((current) => current ?? list[0]?.id ?? null);
-      },
-      (error) => isAbort(error) || setStylesError(describeError(error).message),
-    );
-    return () => controller.abort();
-  }, [api]);
+  const { styles, gallery, styleId, style, selectStyle } = useCatalog(api);
+  const { job, stylize, cancel, reset } = useStylizeJob(api, setNotice);
+  const { photo, preparing, takeFile, takeGalleryImage } = usePhotoIntake(api, {
+    maxSide: config.maxImageSide,
+    imageBackend,
+    onNotice: setNotice,
+    onAccept: reset,
+  });
+  const dragging = usePhotoDrop(takeFile);
 
-  const loadGallery = useCallback(() => {
-    const controller = new AbortController();
-    setGalleryError(null);
-    setGallery(null);
-    api.listGallery(controller.signal).then(setGallery, (error) => isAbort(error) || setGalleryError(describeError(error).message));
-    return () => controller.abort();
-  }, [api]);
-
-  useEffect(loadStyles, [loadStyles]);
-  useEffect(loadGallery, [loadGallery]);
-
-  // The controller stays in inFlight after a cancel, so the aborted request can tell a cancel
-  // (show the photo again) from being superseded by a newer request (leave the state alone).
-  const cancel = useCallback(() => inFlight.current?.abort(), []);
-
-  // Object URLs hold the image bytes until revoked: release each one when it is replaced.
-  useEffect(() => () => void (photo && URL.revokeObjectURL(photo.previewUrl)), [photo]);
-  useEffect(() => () => void (job.state === "done" && URL.revokeObjectURL(job.result.url)), [job]);
-
-  const takePhotoFrom = useCallback(
-    async (read: () => Promise<Blob>, describe: (blob: Blob) => Pick<Photo, "name" | "label" | "source">) => {
-      const ticket = ++photoTicket.current;
-      setPreparing(true);
-      setNotice(null);
-      try {
-        const blob = await read();
-        const prepared = await prepareImage(blob, { maxSide: config.maxImageSide, backend: imageBackend });
-        if (ticket !== photoTicket.current) return;
-        cancel(); // only now: a file that turns out unusable leaves the running request and result alone
-        const { name, label, source } = describe(blob);
-        setPhoto({
-          name,
-          label,
-          source: { ...source, prepared },
-          previewUrl: URL.createObjectURL(prepared.blob),
-          width: prepared.width,
-          height: prepared.height,
-        });
-        setJob({ state: "idle" });
-      } catch (error) {
-        if (ticket !== photoTicket.current || isAbort(error)) return;
-        setNotice(
-          error instanceof ImageReadError
-            ? { title: "That file can’t be used", message: error.message }
-            : describeError(error),
-        );
-      } finally {
-        if (ticket === photoTicket.current) setPreparing(false);
-      }
-    },
-    [cancel, config.maxImageSide, imageBackend],
-  );
-
-  const onFile = useCallback(
-    (file: File) =>
-      takePhotoFrom(
-        async () => file,
-        () => ({
-          name: baseName(file.name),
-          label: file.name || "Pasted image",
-          source: { kind: "upload" } as Photo["source"],
-        }),
-      ),
-    [takePhotoFrom],
-  );
-
-  const onGalleryPick = useCallback(
-    (image: GalleryImage) =>
-      takePhotoFrom(
-        () => api.fetchGalleryImage(image.key),
-        () => ({
-          name: baseName(image.name),
-          label: image.name,
-          source: { kind: "gallery", key: image.key } as Photo["source"],
-        }),
-      ),
-    [api, takePhotoFrom],
-  );
-
-  const dragging = usePhotoDrop(onFile);
-
-  const style = styles?.find((candidate) => candidate.id === styleId) ?? null;
   const busy = job.state === "busy";
+  const blocker = !photo ? "Choose a photo first." : !style ? "Pick a style." : null;
 
-  const stylize = useCallback(async () => {
+  const start = () => {
     if (!photo || !style) return;
-    cancel();
-    const controller = new AbortController();
-    inFlight.current = controller;
-    const startedAt = performance.now();
-    setNotice(null);
-    setJob({ state: "busy", styleName: style.name, startedAt });
     revealStage(stageRef.current);
-    try {
-      const result = await api.stylize(
-        {
-          styleId: style.id,
-          strength,
-          keepColours,
-          maxSize: config.maxImageSide,
-          photo:
-            photo.source.kind === "gallery"
-              ? { kind: "gallery", key: photo.source.key }
-              : { kind: "upload", blob: photo.source.prepared.blob },
-        },
-        controller.signal,
-      );
-      setJob({
-        state: "done",
-        result: {
-          url: URL.createObjectURL(result.blob),
-          width: result.width,
-          height: result.height,
-          styleName: style.name,
-          artist: style.artist,
-          fileName: `${photo.name}-${style.id}${extensionOf(result.blob.type)}`,
-          bytes: result.blob.size,
-          elapsedMs: result.elapsedMs,
-          roundTripMs: performance.now() - startedAt,
-        },
-      });
-    } catch (error) {
-      if (inFlight.current !== controller) return; // superseded by a newer request
-      setJob({ state: "idle" });
-      if (!isAbort(error)) setNotice(describeError(error));
-    } finally {
-      if (inFlight.current === controller) inFlight.current = null;
-    }
-  }, [api, cancel, config.maxImageSide, keepColours, photo, strength, style]);
+    void stylize({ photo, style, strength, keepColours, maxSize: config.maxImageSide });
+  };
 
   const browse = useCallback(() => fileInput.current?.click(), []);
-
-  const blocker = !photo ? "Choose a photo first." : !style ? "Pick a style." : null;
 
   return (
     <div className="app">
@@ -231,20 +96,26 @@ export function App({ api, config, imageBackend }: Props) {
           onSubmit={(event) => {
             event.preventDefault();
             if (busy) cancel();
-            else void stylize();
+            else start();
           }}
         >
           <PhotoStep
             photo={photo}
             preparing={preparing}
-            gallery={gallery}
-            galleryError={galleryError}
-            onFile={onFile}
-            onGalleryPick={onGalleryPick}
-            onRetryGallery={loadGallery}
+            gallery={gallery.items}
+            galleryError={gallery.error}
+            onFile={takeFile}
+            onGalleryPick={takeGalleryImage}
+            onRetryGallery={gallery.reload}
             inputRef={fileInput}
           />
-          <StylePicker styles={styles} error={stylesError} selectedId={styleId} onSelect={setStyleId} onRetry={loadStyles} />
+          <StylePicker
+            styles={styles.items}
+            error={styles.error}
+            selectedId={styleId}
+            onSelect={selectStyle}
+            onRetry={styles.reload}
+          />
           <TuneStep strength={strength} keepColours={keepColours} onStrength={setStrength} onKeepColours={setKeepColours} />
           <div className="action-bar">
             <button
@@ -292,15 +163,6 @@ export function App({ api, config, imageBackend }: Props) {
       )}
     </div>
   );
-}
-
-function baseName(fileName: string): string {
-  const stem = fileName.replace(/\.[^.]+$/, "").replace(/[^\p{L}\p{N}_-]+/gu, "-").replace(/^-+|-+$/g, "");
-  return stem.slice(0, 60) || "photo";
-}
-
-function extensionOf(type: string): string {
-  return type === "image/png" ? ".png" : type === "image/webp" ? ".webp" : ".jpg";
 }
 
 // On a phone the stage sits above the controls: bring it into view so the busy state and the

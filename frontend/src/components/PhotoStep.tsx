@@ -1,17 +1,7 @@
 import type { GalleryImage } from "../api/types";
-import { formatBytes, type PreparedImage } from "../image/pipeline";
+import { formatBytes } from "../image/pipeline";
+import type { Photo } from "../types";
 import { Thumb } from "./Thumb";
-
-export interface Photo {
-  /** For the download's file name. */
-  name: string;
-  /** What the person knows it as: the file's name, or the sample's. */
-  label: string;
-  previewUrl: string;
-  width: number;
-  height: number;
-  source: { kind: "upload"; prepared: PreparedImage } | { kind: "gallery"; key: string; prepared: PreparedImage };
-}
 
 interface Props {
   photo: Photo | null;

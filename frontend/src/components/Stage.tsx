@@ -1,24 +1,7 @@
 import { useEffect, useState } from "react";
+import type { Job, Photo, StylizedResult } from "../types";
 import { boxStyle } from "./boxStyle";
 import { CompareSlider } from "./CompareSlider";
-import type { Photo } from "./PhotoStep";
-
-export interface StylizedResult {
-  url: string;
-  width: number;
-  height: number;
-  styleName: string;
-  artist: string;
-  fileName: string;
-  bytes: number;
-  elapsedMs: number | null;
-  roundTripMs: number;
-}
-
-export type Job =
-  | { state: "idle" }
-  | { state: "busy"; styleName: string; startedAt: number }
-  | { state: "done"; result: StylizedResult };
 
 interface Props {
   photo: Photo | null;

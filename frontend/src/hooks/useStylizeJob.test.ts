@@ -1,0 +1,93 @@
+import { act, renderHook } from "@testing-library/react";
+import type { StylizeRequest, StylizeResult } from "../api/types";
+import { ApiError } from "../api/errors";
+import type { Photo } from "../types";
+import { abortError, deferred, stubApi } from "../test/stubApi";
+import { useStylizeJob, type StylizeInput } from "./useStylizeJob";
+
+const blob = new Blob(["jpeg"], { type: "image/jpeg" });
+const PHOTO: Photo = {
+  name: "beach",
+  label: "beach.jpg",
+  previewUrl: "blob:photo",
+  width: 4,
+  height: 3,
+  source: {
+    kind: "upload",
+    prepared: { blob, width: 4, height: 3, originalWidth: 4, originalHeight: 3, originalBytes: 4, quality: 0.92 },
+  },
+};
+const INPUT: StylizeInput = {
+  photo: PHOTO,
+  style: { id: "udnie", name: "Udnie", artist: "Francis Picabia", year: 1913, thumbnail: null },
+  strength: 0.5,
+  keepColours: true,
+  maxSize: 1024,
+};
+
+// Each call waits until the test settles it; an abort rejects it, as fetch does.
+function pendingApi() {
+  const calls: { request: StylizeRequest; signal?: AbortSignal; answer: ReturnType<typeof deferred<StylizeResult>> }[] = [];
+  const api = stubApi({
+    stylize: vi.fn((request: StylizeRequest, signal?: AbortSignal) => {
+      const answer = deferred<StylizeResult>();
+      signal?.addEventListener("abort", () => answer.reject(abortError()));
+      calls.push({ request, signal, answer });
+      return answer.promise;
+    }),
+  });
+  return { api, calls };
+}
+
+function renderJob(api = pendingApi().api) {
+  const onNotice = vi.fn();
+  return { ...renderHook(() => useStylizeJob(api, onNotice)), onNotice };
+}
+
+describe("useStylizeJob", () => {
+  it("sends the photo with the settings, is busy, then holds the result", async () => {
+    const { api, calls } = pendingApi();
+    const { result, onNotice } = renderJob(api);
+    let running!: Promise<void>;
+    act(() => void (running = result.current.stylize(INPUT)));
+    expect(result.current.job).toMatchObject({ state: "busy", styleName: "Udnie" });
+    expect(calls[0]!.request).toEqual({ styleId: "udnie", strength: 0.5, keepColours: true, maxSize: 1024, photo: { kind: "upload", blob } });
+    await act(async () => {
+      calls[0]!.answer.resolve({ blob: new Blob(["png"], { type: "image/png" }), width: 4, height: 3, elapsedMs: 12 });
+      await running;
+    });
+    expect(result.current.job).toMatchObject({ state: "done", result: { fileName: "beach-udnie.png", artist: "Francis Picabia", elapsedMs: 12 } });
+    expect(onNotice).toHaveBeenCalledWith(null);
+  });
+
+  it("goes back to idle without a message when cancelled", async () => {
+    const { result, onNotice } = renderJob();
+    let running!: Promise<void>;
+    act(() => void (running = result.current.stylize(INPUT)));
+    await act(async () => {
+      result.current.cancel();
+      await running;
+    });
+    expect(result.current.job).toEqual({ state: "idle" });
+    expect(onNotice).toHaveBeenCalledTimes(1); // only the clearing at the start
+  });
+
+  it("lets a newer request supersede the running one", async () => {
+    const { api, calls } = pendingApi();
+    const { result } = renderJob(api);
+    let first!: Promise<void>;
+    act(() => void (first = result.current.stylize(INPUT)));
+    act(() => void result.current.stylize({ ...INPUT, strength: 1 }));
+    await act(() => first);
+    expect(calls[0]!.signal?.aborted).toBe(true);
+    expect(result.current.job.state).toBe("busy"); // the aborted first request left the state alone
+  });
+
+  it("reports a failure and goes back to idle", async () => {
+    const api = stubApi({ stylize: vi.fn(() => Promise.reject(new ApiError("internal_error", "boom", 500))) });
+    const { result, onNotice } = renderJob(api);
+    await act(() => result.current.stylize(INPUT));
+    expect(result.current.job).toEqual({ state: "idle" });
+    expect(onNotice).toHaveBeenLastCalledWith(expect.objectContaining({ code: "internal_error" }));
+  });
+});
