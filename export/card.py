@@ -9,11 +9,16 @@ from pathlib import Path
 
 import torch
 from PIL import Image, ImageOps
+from stylecore.modelfiles import (
+    MAIN_VARIANT,
+    PIXEL_RANGE,
+    TRAINING_SUMMARY_FILENAME,
+    write_card,  # noqa: F401 - scripts/ship_styles.py writes cards through here
+)
 
 from training.model import load_transformer
 from training.vgg import file_sha256
 
-STYLE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # the registry's rule: safe in URLs and file names
 THUMBNAIL_SIDE = 160
 
 
@@ -41,12 +46,14 @@ def load_checkpoint(path) -> tuple:
 
 
 def training_summary(checkpoint_path, config: dict, step) -> dict:
-    """The run's model_card.json (final.pth's folder, or the run folder above checkpoints/); else the config."""
+    """The run's training summary (final.pth's folder, or the run folder above checkpoints/); else the config.
+
+    Runs made before the summary got its own name wrote it as model_card.json: read that too."""
     checkpoint_path = Path(checkpoint_path)
     for folder in (checkpoint_path.parent, checkpoint_path.parent.parent):
-        card = folder / "model_card.json"
-        if card.is_file():
-            summary = json.loads(card.read_text())
+        found = [folder / name for name in (TRAINING_SUMMARY_FILENAME, "model_card.json") if (folder / name).is_file()]
+        if found:
+            summary = json.loads(found[0].read_text())
             if checkpoint_path.name != "final.pth":
                 summary["note"] = f"exported from {checkpoint_path.name} (step {step}), not the run's final model"
                 summary["steps"] = step
@@ -94,8 +101,8 @@ def model_card(style_id: str, name: str, artist: str | None, year, style_license
         "style_image": {"file": Path(style_image).name, "sha256": file_sha256(style_image)},
         "training_data_license": dataset_license,
         "model": {"file": onnx_path.name, "bytes": onnx_path.stat().st_size, "sha256": file_sha256(onnx_path),
-                  "format": "onnx", "precision": "fp32"},
-        "pixel_range": {"input": "RGB float32 (N, 3, H, W) 0..255", "output": "RGB float32 0..255, unclamped"},
+                  "format": "onnx", "precision": MAIN_VARIANT},
+        "pixel_range": dict(PIXEL_RANGE),
         "exported": datetime.now(UTC).isoformat(timespec="seconds"),
         "exporter": exporter,
         "parity": parity,
@@ -107,7 +114,3 @@ def evaluation_defaults(config: dict, style_image) -> dict:
     """What `training evaluate` needs to score this ONNX file the way the checkpoint would be scored."""
     keys = ("vgg_weights", "style_size", "content_layer")
     return {"style_image": str(style_image), **{k: config[k] for k in keys if config.get(k) is not None}}
-
-
-def write_card(card: dict, path):
-    Path(path).write_text(json.dumps(card, indent=2, allow_nan=False) + "\n", encoding="utf-8")

@@ -9,6 +9,15 @@ from pathlib import Path
 import numpy as np
 import onnx
 from stylecore import Stylizer
+from stylecore.modelfiles import (
+    PIXEL_MAX,
+    PIXEL_MIN,
+    STYLE_ID_RULE,
+    card_filename,
+    is_style_id,
+    model_filename,
+    write_card,
+)
 
 from training.evaluate import load_photos
 
@@ -50,12 +59,11 @@ def validate(req: ExportRequest, config: dict) -> tuple:
     if not out.parent.is_dir():
         raise ExportError(f"the output folder does not exist: {out.parent}")
     style_id = req.style_id or out.stem
-    if not cards.STYLE_ID.match(style_id):
-        raise ExportError(f"style id {style_id!r}: use 1-64 lower-case letters, digits, '_' or '-' "
-                          "(it names the file and goes into URLs)")
-    if out.stem != style_id:
-        raise ExportError(f"the registry finds a style by its file name: write style {style_id!r} to "
-                          f"{out.parent / (style_id + '.onnx')}, not {out}")
+    if not is_style_id(style_id):
+        raise ExportError(f"style id {style_id!r}: use {STYLE_ID_RULE} (it names the file and goes into URLs)")
+    if out.name != model_filename(style_id):
+        raise ExportError(f"the registry finds a style by its file names: write style {style_id!r} to "
+                          f"{out.parent / model_filename(style_id)}, not {out}")
     style_image = req.style_image or config.get("style_image")
     if not style_image:
         raise ExportError("the checkpoint does not record its style image: pass --style-image")
@@ -113,7 +121,7 @@ def export_model(req: ExportRequest, echo=print) -> dict:
         photos = [t.numpy().transpose(1, 2, 0) for _, t in load_photos(photos_dir, req.eval_size)]
         reference = Stylizer.from_file(out)
         for variant, model in variants.items():
-            path = out.with_name(f"{style_id}.{variant}.onnx")
+            path = out.with_name(model_filename(style_id, variant))
             set_metadata(model, {"variant": variant})
             size = save(model, path)
             quality = variant_quality(reference, Stylizer.from_file(path), photos)
@@ -121,17 +129,19 @@ def export_model(req: ExportRequest, echo=print) -> dict:
                                          **quality}
             echo(f"{variant}: {path} ({size / 1e6:.1f} MB), PSNR vs fp32 {quality['psnr_vs_fp32_db']} dB "
                  f"(min {quality['psnr_vs_fp32_min_db']}) on {len(photos)} photos")
-        losses = perceptual_losses(out, [out.with_name(f"{style_id}.{v}.onnx") for v in variants], photos_dir,
+        losses = perceptual_losses(out, [out.with_name(model_filename(style_id, v)) for v in variants], photos_dir,
                                    style_image, req, config, echo)
         if losses:
             card["variants_losses"] = losses
-    cards.write_card(card, out.with_suffix(".json"))
-    echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) and {out.with_suffix('.json')}")
+    card_path = out.with_name(card_filename(style_id))
+    write_card(card, card_path)
+    echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) and {card_path}")
     return card
 
 
 def variant_quality(reference: Stylizer, variant: Stylizer, photos: list) -> dict:
-    values = [psnr(np.clip(reference.stylize(p), 0, 255), np.clip(variant.stylize(p), 0, 255)) for p in photos]
+    clamped = lambda stylizer, photo: np.clip(stylizer.stylize(photo), PIXEL_MIN, PIXEL_MAX)  # noqa: E731
+    values = [psnr(clamped(reference, p), clamped(variant, p)) for p in photos]
     finite = [v for v in values if np.isfinite(v)] or [float("inf")]
     return {"psnr_vs_fp32_db": round(float(np.mean(finite)), 2), "psnr_vs_fp32_min_db": round(float(min(finite)), 2),
             "photos": len(photos)}

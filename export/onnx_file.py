@@ -9,6 +9,16 @@ import numpy as np
 import onnx
 import torch
 from onnx import numpy_helper
+from stylecore.modelfiles import (
+    INPUT,
+    INPUT_NAMES,
+    NORM_STATS_MIX_INPUT,
+    NORM_STATS_OUTPUT,
+    NORM_STATS_OVERRIDE_INPUT,
+    OUTPUT,
+    OUTPUT_NAMES,
+    PIXEL_RANGE_TEXT,
+)
 
 from training.model import TransformerNet
 
@@ -16,9 +26,9 @@ from .network import ExportableTransformer
 
 OPSET = 17
 EXPORTER_VERSION = "1"
-PIXEL_RANGE = "input: RGB float32 (N, 3, H, W) 0..255, any H, W >= 5; output: RGB float32 0..255, unclamped"
-NORM_STATS_DOC = ("output norm_stats (N, 2, C): each instance-norm layer's per-channel mean and variance; "
-                  "inputs norm_stats_override (2, C) and norm_stats_mix (scalar, default 0; 1 = use the override)")
+NORM_STATS_DOC = (f"output {NORM_STATS_OUTPUT} (N, 2, C): each instance-norm layer's per-channel mean and variance; "
+                  f"inputs {NORM_STATS_OVERRIDE_INPUT} (2, C) and {NORM_STATS_MIX_INPUT} (scalar, default 0; "
+                  "1 = use the override)")
 
 
 def exporter_version() -> str:
@@ -38,24 +48,24 @@ def to_onnx(net: TransformerNet, metadata: dict | None = None) -> onnx.ModelProt
         warnings.filterwarnings("ignore", message="Constant folding - Only steps=1", category=UserWarning)
         torch.onnx.export(
             model, example, buffer, dynamo=False, opset_version=OPSET, do_constant_folding=True,
-            input_names=["input", "norm_stats_override", "norm_stats_mix"],
-            output_names=["output", "norm_stats"],
-            dynamic_axes={"input": {0: "batch", 2: "height", 3: "width"},
-                          "output": {0: "batch", 2: "height", 3: "width"},
-                          "norm_stats": {0: "batch"}},
+            input_names=list(INPUT_NAMES),
+            output_names=list(OUTPUT_NAMES),
+            dynamic_axes={INPUT: {0: "batch", 2: "height", 3: "width"},
+                          OUTPUT: {0: "batch", 2: "height", 3: "width"},
+                          NORM_STATS_OUTPUT: {0: "batch"}},
         )
     proto = onnx.load_from_string(buffer.getvalue())
     inline_shared_weights(proto)
     # Defaults for the override inputs: an initializer named like an input is that input's default
     # value, so a caller that feeds only "input" gets the plain network.
     proto.graph.initializer.extend([
-        numpy_helper.from_array(np.zeros((2, channels), np.float32), "norm_stats_override"),
-        numpy_helper.from_array(np.array(0.0, np.float32), "norm_stats_mix"),
+        numpy_helper.from_array(np.zeros((2, channels), np.float32), NORM_STATS_OVERRIDE_INPUT),
+        numpy_helper.from_array(np.array(0.0, np.float32), NORM_STATS_MIX_INPUT),
     ])
     proto.producer_name = "fast-neural-style"
     proto.producer_version = EXPORTER_VERSION
-    proto.doc_string = "Fast neural style transformer network (Johnson et al. 2016). " + PIXEL_RANGE
-    set_metadata(proto, {"pixel_range": PIXEL_RANGE, "norm_stats": NORM_STATS_DOC,
+    proto.doc_string = "Fast neural style transformer network (Johnson et al. 2016). " + PIXEL_RANGE_TEXT
+    set_metadata(proto, {"pixel_range": PIXEL_RANGE_TEXT, "norm_stats": NORM_STATS_DOC,
                          "exporter": exporter_version(), **(metadata or {})})
     onnx.checker.check_model(proto, full_check=True)
     return proto

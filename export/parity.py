@@ -5,6 +5,7 @@ import math
 import numpy as np
 import torch
 from stylecore import Stylizer
+from stylecore.modelfiles import PIXEL_MAX, PIXEL_MIN
 from stylecore.stylizer import PAD_TO_SIDE
 
 from training.model import TransformerNet
@@ -19,7 +20,7 @@ class ParityError(ValueError):
     pass
 
 
-def psnr(a: np.ndarray, b: np.ndarray, peak: float = 255.0) -> float:
+def psnr(a: np.ndarray, b: np.ndarray, peak: float = PIXEL_MAX) -> float:
     mse = float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
     return math.inf if mse == 0 else 10 * math.log10(peak * peak / mse)
 
@@ -31,7 +32,7 @@ def test_photo(height: int, width: int, seed: int) -> np.ndarray:
     base = np.stack([np.sin(x / (3 + 9 * rng.random()) + 6 * rng.random()),
                      np.cos(y / (3 + 9 * rng.random()) + 6 * rng.random()),
                      np.sin((x + y) / (4 + 9 * rng.random()))], axis=-1)
-    return np.clip(128 + 90 * base + rng.normal(0, 20, base.shape), 0, 255).astype(np.float32)
+    return np.clip(128 + 90 * base + rng.normal(0, 20, base.shape), PIXEL_MIN, PIXEL_MAX).astype(np.float32)
 
 
 @torch.no_grad()
@@ -52,8 +53,8 @@ def check_parity(net: TransformerNet, onnx_path, sizes=DEFAULT_SIZES, max_abs: f
     rows = []
     for i, (height, width) in enumerate(sizes):
         photo = test_photo(height, width, seed=1000 + i)
-        expected = np.clip(reference(net, photo), 0, 255)
-        got = np.clip(stylizer.stylize_whole(photo), 0, 255)
+        expected = np.clip(reference(net, photo), PIXEL_MIN, PIXEL_MAX)
+        got = np.clip(stylizer.stylize_whole(photo), PIXEL_MIN, PIXEL_MAX)
         quality = psnr(expected, got)
         rows.append({"size": f"{width}x{height}", "max_abs_error": float(np.max(np.abs(expected - got))),
                      "psnr_db": None if math.isinf(quality) else round(quality, 2)})  # None: identical
@@ -64,8 +65,3 @@ def check_parity(net: TransformerNet, onnx_path, sizes=DEFAULT_SIZES, max_abs: f
             f"PSNR {r['psnr_db']} dB (limit {min_psnr})" for r in failed))
     return rows
 
-
-def format_parity(rows: list) -> str:
-    lines = [f"{'size':>10}  {'max abs error':>13}  {'PSNR dB':>8}"]
-    lines += [f"{r['size']:>10}  {r['max_abs_error']:>13.2e}  {r['psnr_db'] or 'inf':>8}" for r in rows]
-    return "\n".join(lines)

@@ -8,6 +8,7 @@ import pytest
 from conftest import synthetic_photo
 from PIL import Image
 from stylecore import StyleRegistry
+from stylecore.modelfiles import card_filename, model_filename, parse_card_filename, read_card
 
 from training.vgg import file_sha256
 
@@ -15,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "models"
 CATALOG = {s["id"]: s for s in json.loads((ROOT / "scripts" / "bundled_styles.json").read_text())["styles"]}
 REQUIRED = ("great_wave", "starry_night", "the_scream", "udnie", "composition_vii", "shipwreck_of_the_minotaur")
-BUNDLED = sorted(p.stem for p in MODELS.glob("*.onnx") if p.name.count(".") == 1)
+BUNDLED = sorted(filter(None, (parse_card_filename(p.name) for p in MODELS.iterdir())))
 
 
 def test_the_required_styles_ship():
@@ -24,7 +25,7 @@ def test_the_required_styles_ship():
 
 @pytest.mark.parametrize("style_id", BUNDLED)
 def test_model_card_documents_the_model(style_id):
-    card = json.loads((MODELS / f"{style_id}.json").read_text())
+    card = read_card(MODELS / card_filename(style_id))
     painting = CATALOG[style_id]
     assert (card["id"], card["name"], card["artist"]) == (style_id, painting["name"], painting["artist"])
     assert card["year"] and card["style_license"] == "public domain"
@@ -38,6 +39,7 @@ def test_model_card_documents_the_model(style_id):
     assert model.stat().st_size == card["model"]["bytes"] <= 7_000_000
     assert file_sha256(model) == card["model"]["sha256"]
     int8 = card["variants"]["int8"]
+    assert int8["file"] == model_filename(style_id, "int8")
     assert int8["bundled"] and file_sha256(MODELS / int8["file"]) == int8["sha256"]
     assert int8["psnr_vs_fp32_db"] > 35
 

@@ -182,7 +182,7 @@ def test_registry_lists_and_caches(registry):
 
 def test_registry_from_env(onnx_models_dir, monkeypatch):
     monkeypatch.setenv("MODELS_DIR", str(onnx_models_dir))
-    assert "test_a" in StyleRegistry.from_env()
+    assert "test_a" in [style["id"] for style in StyleRegistry.from_env().list_styles()]
 
 
 def test_registry_serves_the_preferred_variant_where_a_style_has_it(onnx_models_dir, tmp_path, monkeypatch):

@@ -1,23 +1,31 @@
-"""The styles on offer: a models folder, or an S3 prefix, of `<style_id>.onnx` files with their model cards.
+"""The styles on offer: a models folder, or an S3 prefix, of model cards with their ONNX files.
 
-A model card is `<style_id>.json` beside the ONNX file (written by `python -m export`). Files named
-`<style_id>.<variant>.onnx` (fp16, int8) are variants of the same style, served with get(id, variant).
+A style is its model card `<style_id>.json` (written by `python -m export`) with at least one of its model
+files beside it: `<style_id>.onnx` (the main model) or `<style_id>.<variant>.onnx` (fp16, int8). get(id)
+serves the preferred variant where it is there, else the main model, else the variant that is there, so a
+folder or layer need only hold the files it serves (stylecore.modelfiles has the naming rules).
 """
 
-import json
 import logging
 import os
-import re
 import threading
 from pathlib import Path
 
 from .errors import UnknownStyle
+from .modelfiles import (
+    MAIN_VARIANT,
+    card_filename,
+    is_variant,
+    model_filename,
+    parse_card,
+    parse_card_filename,
+    parse_model_filename,
+    read_card,
+)
 from .stylizer import Stylizer
 
 log = logging.getLogger(__name__)
 
-STYLE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-VARIANT = re.compile(r"^[a-z0-9_]{1,16}$")
 LISTED_FIELDS = ("id", "name", "artist", "year", "thumbnail")
 
 
@@ -31,11 +39,22 @@ def style_entry(style_id: str, card: dict) -> dict:
     return entry
 
 
+def model_files(names) -> dict:
+    """File names -> {style_id: the variants there (None: the main model)} for the styles that have a card."""
+    cards = {style_id for style_id in map(parse_card_filename, names) if style_id}
+    files = {}
+    for parsed in filter(None, map(parse_model_filename, names)):
+        if parsed[0] in cards:
+            files.setdefault(parsed[0], set()).add(parsed[1])
+    return files
+
+
 class StyleRegistry:
     """Style ids -> model cards; get() loads each style's session once and keeps it."""
 
-    def __init__(self, cards: dict, fetch_model, source: str = "", preferred_variant: str | None = None):
+    def __init__(self, cards: dict, files: dict, fetch_model, source: str = "", preferred_variant: str | None = None):
         self._cards = dict(sorted(cards.items()))
+        self._files = files  # style_id -> the variants whose files are there (None: the main model)
         self._fetch_model = fetch_model  # (style_id, variant) -> local path of the ONNX file
         self._stylizers = {}
         self._lock = threading.Lock()
@@ -51,17 +70,13 @@ class StyleRegistry:
         folder = Path(path)
         if not folder.is_dir():
             raise FileNotFoundError(f"models folder not found: {folder}")
-        cards = {}
-        for model in sorted(folder.glob("*.onnx")):
-            style_id = model.name[:-len(".onnx")]
-            if not STYLE_ID.match(style_id):
-                continue  # a variant (`id.int8.onnx`) or a stray file
-            cards[style_id] = read_card(model.with_suffix(".json"))
+        files = model_files(sorted(p.name for p in folder.iterdir() if p.is_file()))
+        cards = {style_id: read_card(folder / card_filename(style_id)) for style_id in files}
 
         def fetch(style_id, variant):
             return folder / model_filename(style_id, variant)
 
-        return cls(cards, fetch, str(folder))
+        return cls(cards, files, fetch, str(folder))
 
     @classmethod
     def from_s3(cls, bucket: str, prefix: str = "", cache_dir="/tmp/models", s3_client=None) -> "StyleRegistry":
@@ -76,17 +91,12 @@ class StyleRegistry:
         for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", []):
                 keys[item["Key"][len(prefix):]] = item
+        files = model_files(sorted(keys))
         cards = {}
-        for name in sorted(keys):
-            style_id = name[:-len(".onnx")] if name.endswith(".onnx") else None
-            if not style_id or not STYLE_ID.match(style_id):
-                continue
-            card_key = f"{style_id}.json"
-            card = {}
-            if card_key in keys:
-                body = s3_client.get_object(Bucket=bucket, Key=prefix + card_key)["Body"].read()
-                card = parse_card(body, f"s3://{bucket}/{prefix}{card_key}")
-            cards[style_id] = card
+        for style_id in files:
+            card_key = prefix + card_filename(style_id)
+            body = s3_client.get_object(Bucket=bucket, Key=card_key)["Body"].read()
+            cards[style_id] = parse_card(body, f"s3://{bucket}/{card_key}")
         cache = Path(cache_dir)
 
         def fetch(style_id, variant):
@@ -103,7 +113,7 @@ class StyleRegistry:
                 log.info("downloaded s3://%s/%s%s to %s", bucket, prefix, name, local)
             return local
 
-        return cls(cards, fetch, f"s3://{bucket}/{prefix}")
+        return cls(cards, files, fetch, f"s3://{bucket}/{prefix}")
 
     @classmethod
     def from_env(cls) -> "StyleRegistry":
@@ -117,7 +127,7 @@ class StyleRegistry:
         else:
             raise RuntimeError("no models configured: set MODELS_DIR, or MODELS_BUCKET (and MODELS_PREFIX)")
         variant = os.environ.get("MODELS_VARIANT", "").strip()
-        if variant and not VARIANT.match(variant):
+        if variant and not is_variant(variant):
             raise RuntimeError(f"MODELS_VARIANT={variant!r}: use a variant name such as int8 or fp16")
         registry.preferred_variant = variant or None
         return registry
@@ -127,29 +137,29 @@ class StyleRegistry:
     def list_styles(self) -> list:
         return [style_entry(style_id, card) for style_id, card in self._cards.items()]
 
-    def __contains__(self, style_id) -> bool:
-        return style_id in self._cards
-
-    def card(self, style_id: str) -> dict:
-        self._check(style_id)
-        return self._cards[style_id]
+    def served_variant(self, style_id: str) -> str | None:
+        """The variant get(style_id) serves: the preferred one where it is there, else the main model (None),
+        else the first variant there is."""
+        present = self._files[style_id]
+        if self.preferred_variant in present:
+            return self.preferred_variant
+        return None if None in present else min(present)
 
     def get(self, style_id: str, variant: str | None = None) -> Stylizer:
-        """The style's stylizer; its session is created on first use and reused after."""
+        """The style's stylizer (the served variant, or the one asked for); its session is made once, then kept."""
         self._check(style_id)
-        if variant is not None and not VARIANT.match(str(variant)):
+        if variant is not None and not is_variant(variant):
             raise UnknownStyle(f"unknown model variant {variant!r}")
         key = (style_id, variant)
         with self._lock:  # one session per style even when threads ask at once
             if key not in self._stylizers:
-                # The preferred variant first, and the main model only where there is none: fetching from S3
-                # downloads, and a cold start should not pull both.
+                # Only the file served is fetched: from S3 that downloads, and a cold start should not pull a
+                # model it does not run.
+                chosen = self.served_variant(style_id) if variant is None else variant
                 path = None
-                if variant is None and self.preferred_variant:
-                    path = Path(self._fetch_model(style_id, self.preferred_variant))
+                if (None if chosen == MAIN_VARIANT else chosen) in self._files[style_id]:
+                    path = Path(self._fetch_model(style_id, chosen))
                 if path is None or not path.is_file():
-                    path = Path(self._fetch_model(style_id, variant))
-                if not path.is_file():
                     what = f"style {style_id!r} has no {variant} variant" if variant else f"style {style_id!r}"
                     raise UnknownStyle(f"{what} is not available")
                 self._stylizers[key] = Stylizer.from_file(path, style_id, self._cards[style_id])
@@ -160,24 +170,3 @@ class StyleRegistry:
             known = ", ".join(self._cards) or "none"
             shown = style_id if isinstance(style_id, str) and len(style_id) <= 64 else "that style"
             raise UnknownStyle(f"unknown style {shown!r}; available styles: {known}")
-
-
-def model_filename(style_id: str, variant: str | None) -> str:
-    return f"{style_id}.{variant}.onnx" if variant and variant != "fp32" else f"{style_id}.onnx"
-
-
-def parse_card(text, where: str) -> dict:
-    try:
-        card = json.loads(text)
-    except ValueError as exc:
-        raise RuntimeError(f"{where}: the model card is not valid JSON ({exc})") from exc
-    if not isinstance(card, dict):
-        raise RuntimeError(f"{where}: the model card must be a JSON object")
-    return card
-
-
-def read_card(path: Path) -> dict:
-    """A style's model card; a model without one is still served, under its file name."""
-    if not path.is_file():
-        return {}
-    return parse_card(path.read_text(encoding="utf-8"), str(path))

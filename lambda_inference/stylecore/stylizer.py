@@ -1,10 +1,8 @@
 """One style's ONNX session, and running the transformer network on an image of any size.
 
-The model interface (written by `export/`): input "input" (N, 3, H, W) float32 RGB 0..255, output
-"output" of the same shape, unclamped. Our exporter also exposes the instance-norm statistics:
-output "norm_stats" (N, 2, C) holds every instance-norm layer's per-channel mean and variance, and
-the inputs "norm_stats_override" (2, C) and "norm_stats_mix" (a scalar, default 0) replace them:
-mix 0 uses the image's own statistics, mix 1 the given ones. That is what makes tiles match.
+The model interface is in `modelfiles` (what `export/` writes): input (N, 3, H, W) float32 RGB 0..255,
+output of the same shape, unclamped, and the instance-norm statistics out and back in, which is what makes
+tiles match.
 """
 
 import logging
@@ -17,19 +15,30 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
+from .modelfiles import (
+    INPUT,
+    MIN_SIDE,
+    NORM_STATS_MIX_INPUT,
+    NORM_STATS_OUTPUT,
+    NORM_STATS_OVERRIDE_INPUT,
+    OUTPUT,
+    parse_model_filename,
+)
+
 log = logging.getLogger(__name__)
 # Our models feed instance-norm statistics through inputs that have defaults, and onnxruntime warns
 # about every such input on every load; errors still show.
 ort.set_default_logger_severity(3)
 
-MIN_SIDE = 5  # the 9x9 reflection padding needs at least 5 pixels per side
 # Smaller images are mirrored out to this size first, then cropped back. 5 px would run, but then the
 # deepest feature maps are 2x2 and some channels are almost constant: instance norm divides by a
 # variance below its epsilon, and the result is rounding noise (PyTorch and onnxruntime then differ
 # by tens of levels). At 16 px every implementation agrees to within 0.01.
 PAD_TO_SIDE = 16
-# Images above this many pixels are stylized in tiles. 1920x1080 (2.07 MP) still runs whole.
-DEFAULT_TILE_THRESHOLD = 2_100_000
+# The most pixels run in one piece (1920x1080, 2.07 MP, fits): larger images are stylized in tiles, and the
+# statistics for the tiles are measured on crops of at most this size. The API holds its results to it.
+WHOLE_IMAGE_PIXELS = 2_100_000
+DEFAULT_TILE_THRESHOLD = WHOLE_IMAGE_PIXELS
 DEFAULT_TILE_SIZE = 1280  # the core of each tile, a multiple of 4 so the stride-2 convs stay on the global grid
 # Each tile sees this much of its neighbours on every side and drops it: more than the network's
 # receptive-field radius (54 px), so every kept pixel is computed exactly as in the whole image.
@@ -40,7 +49,7 @@ DEFAULT_TILE_MARGIN = 64
 # network's statistics depend on scale, so the result drifts further from the whole-image one).
 TILE_STATS_METHODS = ("pooled", "downscaled")
 DEFAULT_TILE_STATS = "pooled"
-DEFAULT_STATS_CROP_PIXELS = 2_100_000
+DEFAULT_STATS_CROP_PIXELS = WHOLE_IMAGE_PIXELS
 DEFAULT_STATS_PIXELS = 1_000_000
 
 
@@ -84,12 +93,12 @@ class Stylizer:
         self.card = card or {}
         self.path = path
         inputs = {i.name: i for i in session.get_inputs()}
-        self.input_name = "input" if "input" in inputs else session.get_inputs()[0].name
-        self.output_name = "output" if "output" in {o.name for o in session.get_outputs()} \
-            else session.get_outputs()[0].name
-        overridable = {i.name for i in session.get_overridable_initializers()} | set(inputs)
         outputs = {o.name for o in session.get_outputs()}
-        self.has_norm_stats = {"norm_stats_override", "norm_stats_mix"} <= overridable and "norm_stats" in outputs
+        self.input_name = INPUT if INPUT in inputs else session.get_inputs()[0].name
+        self.output_name = OUTPUT if OUTPUT in outputs else session.get_outputs()[0].name
+        overridable = {i.name for i in session.get_overridable_initializers()} | set(inputs)
+        self.has_norm_stats = {NORM_STATS_OVERRIDE_INPUT, NORM_STATS_MIX_INPUT} <= overridable \
+            and NORM_STATS_OUTPUT in outputs
         self.tile_threshold = DEFAULT_TILE_THRESHOLD
         self.tile_size = DEFAULT_TILE_SIZE
         self.tile_margin = DEFAULT_TILE_MARGIN
@@ -107,7 +116,8 @@ class Stylizer:
                                            providers=["CPUExecutionProvider"])
         except Exception as exc:  # a broken model file is our fault, not the user's: not a StyleCoreError
             raise RuntimeError(f"cannot load the ONNX model {path}: {exc}") from exc
-        stylizer = cls(session, style_id or path.name.split(".")[0], card, str(path))
+        parsed = parse_model_filename(path.name)
+        stylizer = cls(session, style_id or (parsed[0] if parsed else path.stem), card, str(path))
         log.info("loaded %s in %.0f ms", path, 1000 * (time.perf_counter() - started))
         return stylizer
 
@@ -117,9 +127,9 @@ class Stylizer:
         """(N, 3, H, W) float32 0..255 -> (N, 3, H, W), optionally with the (N, 2, C) statistics used."""
         feeds = {self.input_name: np.ascontiguousarray(batch, dtype=np.float32)}
         if norm_stats is not None:
-            feeds["norm_stats_override"] = np.ascontiguousarray(norm_stats, dtype=np.float32)
-            feeds["norm_stats_mix"] = np.array(1.0, dtype=np.float32)
-        names = [self.output_name] + (["norm_stats"] if want_stats else [])
+            feeds[NORM_STATS_OVERRIDE_INPUT] = np.ascontiguousarray(norm_stats, dtype=np.float32)
+            feeds[NORM_STATS_MIX_INPUT] = np.array(1.0, dtype=np.float32)
+        names = [self.output_name] + ([NORM_STATS_OUTPUT] if want_stats else [])
         results = self.session.run(names, feeds)
         return (results[0], results[1]) if want_stats else results[0]
 
