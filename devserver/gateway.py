@@ -15,8 +15,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from apicommon.http import LAMBDA_PAYLOAD_BYTES  # on sys.path as on Lambda: python -m devserver puts it there
+
 STAGE = "api"
-MAX_PAYLOAD_BYTES = 6_291_456  # Lambda's synchronous invocation limit: bodies over it never reach a handler
+MAX_PAYLOAD_BYTES = LAMBDA_PAYLOAD_BYTES  # Lambda's synchronous invocation limit: bodies over it never reach a handler
 _DRAIN_LIMIT = 64 * 1024 * 1024  # read (and drop) this much of an oversize body so the client sees our 413
 
 NO_APP_PAGE = """<!doctype html><meta charset="utf-8"><title>Fast neural style (local stack)</title>

@@ -22,14 +22,15 @@ GALLERY = Gallery.from_env()
 log("init", models=REGISTRY.source, styles=len(REGISTRY.list_styles()),
     init_ms=round((time.perf_counter() - _init_started) * 1000, 1))
 
-FORMATS = ("jpeg", "png", "webp")
-MAX_SIZE_RANGE = (16, 2048)
-# Results are also held to this many pixels (1920x1080 fits): larger ones would be stylized in tiles, which
-# measured several times slower (README, "Sizing") and could not finish within the HTTP API's 30 s.
-MAX_PIXELS = 2_100_000
-# A result whose base64 would not fit in a response is re-encoded at these qualities, in turn.
-SHRINK_QUALITIES = (75, 60, 45, 30)
+MAX_SIZE_RANGE = (16, 2048)  # the API's cap on max_size, tighter than the core's (openapi.yaml)
+# Results are also held to the pixels the core runs in one piece (1920x1080 fits): larger ones would be
+# stylized in tiles, which measured several times slower (README, "Sizing") and could not finish within the
+# HTTP API's 30 s.
+MAX_PIXELS = stylecore.WHOLE_IMAGE_PIXELS
 _RESPONSE_OVERHEAD = 2_000  # the JSON around the image, headers included
+# The HTTP status of each error the core raises (errors the handler raises itself carry their own).
+CORE_ERROR_STATUS = {"invalid_image": 400, "invalid_parameter": 400, "unknown_style": 404, "image_too_large": 413,
+                     "result_too_large": 413}
 
 
 def list_styles(request: Request) -> dict:
@@ -42,46 +43,54 @@ def stylize(request: Request) -> Response:
                  optional={"image", "gallery_key", "strength", "preserve_color", "max_size", "format", "quality"})
     options = stylize_options(body)
     style = _typed(body, "style", str, None)
+    image_budget = (MAX_RESPONSE_BYTES - _RESPONSE_OVERHEAD) * 3 // 4  # the image file, before base64
     try:
         stylizer = REGISTRY.get(style)  # an unknown style is refused before the photo is read
         started = time.perf_counter()
         photo, source = read_photo(body)
         input_ms = (time.perf_counter() - started) * 1000
-        result = stylecore.stylize_bytes(photo, stylizer, **options)
+        result = stylecore.stylize_bytes(photo, stylizer, options, max_bytes=image_budget)
     except stylecore.StyleCoreError as error:
-        raise ApiError(error.status, error.code, str(error)) from error
-    image, quality = fit_response(result.image, result.format, options["quality"])
+        raise api_error(error) from error
+    image = base64.b64encode(result.image).decode("ascii")
     timings = {"input_ms": round(input_ms, 1), **{k: round(result.timings[k], 1)
-                                                   for k in ("decode_ms", "inference_ms", "encode_ms")}}
+                                                   for k in ("decode_ms", "inference_ms", "encode_ms")},
+               "total_ms": round((time.perf_counter() - request.received_at) * 1000, 1)}
     payload = {
-        "image": base64.b64encode(image).decode("ascii"),
+        "image": image,
         "format": result.format, "mime_type": result.mime_type, "width": result.width, "height": result.height,
-        "style": style, "strength": options["strength"], "preserve_color": options["preserve_color"],
-        "quality": quality if result.format != "png" else None,
-        "timings": timings,  # the same dict as Response.timings: `handle` adds total_ms to both
+        "style": style, "strength": options.strength, "preserve_color": options.preserve_color,
+        "quality": result.quality, "timings": timings,
     }
-    return Response(payload, timings=timings, log={
-        "style": style, "source": source, "input_bytes": len(photo), "output_bytes": len(image),
+    return Response(payload, timings=dict(timings), log={
+        "style": style, "source": source, "input_bytes": len(photo), "output_bytes": len(result.image),
         "width": result.width, "height": result.height, "format": result.format})
 
 
-def stylize_options(body: dict) -> dict:
-    """The keyword arguments of stylecore.stylize_bytes, checked against the contract (openapi.yaml)."""
-    strength = _typed(body, "strength", (int, float), 1.0)
-    max_size = _typed(body, "max_size", int, 1024)
-    output_format = _typed(body, "format", str, "jpeg")
-    quality = _typed(body, "quality", int, 90)
-    if not 0 <= strength <= 1:
-        raise ApiError(400, "invalid_parameter", f"strength goes from 0 (the photo) to 1 (the style), not {strength}.")
-    if not MAX_SIZE_RANGE[0] <= max_size <= MAX_SIZE_RANGE[1]:
-        raise ApiError(400, "invalid_parameter", f"max_size must be from {MAX_SIZE_RANGE[0]} to {MAX_SIZE_RANGE[1]} "
-                       f"pixels, not {max_size}.")
-    if output_format not in FORMATS:
-        raise ApiError(400, "invalid_parameter", f"format must be one of {', '.join(FORMATS)}, not {output_format!r}.")
-    if not 1 <= quality <= 100:
-        raise ApiError(400, "invalid_parameter", f"quality must be from 1 to 100, not {quality}.")
-    return {"strength": float(strength), "preserve_color": _typed(body, "preserve_color", bool, False),
-            "max_size": max_size, "max_pixels": MAX_PIXELS, "output_format": output_format, "quality": quality}
+def api_error(error: stylecore.StyleCoreError) -> ApiError:
+    """An error of the core as the API reports it: its status, and its code and message."""
+    if isinstance(error, stylecore.ResultTooLarge):
+        return ApiError(413, "response_too_large", f"The stylized image is {error.size / 1e6:.1f} MB as "
+                        f"{error.image_format.upper()}, more than a response can carry ({error.max_bytes / 1e6:.1f} "
+                        "MB before base64). Ask for format 'jpeg' or 'webp', or a smaller max_size.")
+    return ApiError(CORE_ERROR_STATUS.get(error.code, 400), error.code, str(error))
+
+
+def stylize_options(body: dict) -> stylecore.StylizeOptions:
+    """The request's options, checked against the contract (openapi.yaml): JSON types here, ranges by the core
+    with the API's caps."""
+    defaults = stylecore.StylizeOptions()
+    options = stylecore.StylizeOptions(
+        strength=_typed(body, "strength", (int, float), defaults.strength),
+        preserve_color=_typed(body, "preserve_color", bool, defaults.preserve_color),
+        max_size=_typed(body, "max_size", int, defaults.max_size),
+        output_format=_typed(body, "format", str, defaults.output_format),
+        quality=_typed(body, "quality", int, defaults.quality),
+        max_pixels=MAX_PIXELS)
+    try:
+        return options.checked(max_size_range=MAX_SIZE_RANGE)
+    except stylecore.StyleCoreError as error:
+        raise api_error(error) from error
 
 
 def read_photo(body: dict) -> tuple[bytes, str]:
@@ -107,22 +116,6 @@ def decode_base64(text: str) -> bytes:
     except (binascii.Error, ValueError):
         raise ApiError(400, "invalid_base64", "'image' is not valid base64. Encode the photo file's bytes, "
                        "e.g. `base64 -w0 photo.jpg`.") from None
-
-
-def fit_response(image: bytes, image_format: str, quality: int) -> tuple[bytes, int]:
-    """The image as it fits in a Lambda response (6 MB with base64), re-encoded smaller if need be."""
-    budget = (MAX_RESPONSE_BYTES - _RESPONSE_OVERHEAD) * 3 // 4
-    if len(image) <= budget:
-        return image, quality
-    if image_format != "png":  # lossy: the same pixels at a lower quality, without running the network again
-        decoded = stylecore.decode_image(image, max_input_pixels=stylecore.DEFAULT_MAX_INPUT_PIXELS)
-        for lower in (q for q in SHRINK_QUALITIES if q < quality):
-            smaller = stylecore.encode_image(decoded.rgb, decoded.alpha, image_format, lower)
-            if len(smaller) <= budget:
-                return smaller, lower
-    raise ApiError(413, "response_too_large", f"The stylized image is {len(image) / 1e6:.1f} MB as "
-                   f"{image_format.upper()}, more than a response can carry ({budget / 1e6:.1f} MB before base64). "
-                   "Ask for format 'jpeg' or 'webp', or a smaller max_size.")
 
 
 def _typed(body: dict, name: str, kinds, default):

@@ -10,7 +10,7 @@ import zlib
 import boto3
 import numpy as np
 import pytest
-from api_helpers import ROOT, assert_contract, http_event, image_bytes, invoke, load_handler
+from api_helpers import OPENAPI, ROOT, assert_contract, http_event, image_bytes, invoke, load_handler
 from moto import mock_aws
 from PIL import Image
 
@@ -68,6 +68,19 @@ def test_max_size_scales_down_and_data_urls_are_accepted(inference):
     data_url = "data:image/png;base64," + b64(image_bytes(200, 100, "PNG"))
     status, _, body = stylize(inference, {"image": data_url, "style": "test_a", "max_size": 64})
     assert status == 200 and (body["width"], body["height"]) == (64, 32)
+
+
+def test_max_size_takes_exactly_the_documented_range(inference):
+    documented = OPENAPI["components"]["schemas"]["StylizeRequest"]["properties"]["max_size"]
+    low, high = documented["minimum"], documented["maximum"]
+    photo = b64(image_bytes(24, 12))
+    for max_size in (low, high):
+        status, _, body = stylize(inference, {"image": photo, "style": "test_a", "max_size": max_size})
+        assert status == 200 and max(body["width"], body["height"]) == min(24, max_size)
+    for max_size in (low - 1, high + 1):
+        status, _, body = stylize(inference, {"image": photo, "style": "test_a", "max_size": max_size})
+        assert status == 400 and body["error"]["code"] == "invalid_parameter"
+        assert f"from {low} to {high}" in body["error"]["message"]
 
 
 def test_results_are_held_to_the_pixel_cap(inference, monkeypatch):
@@ -140,6 +153,18 @@ def test_bad_input_gets_its_documented_4xx(inference, body, status, code):
     got_status, _, payload = stylize(inference, body)
     assert (got_status, payload["error"]["code"]) == (status, code), payload
     assert payload["error"]["message"]
+
+
+def test_every_error_of_the_core_has_its_status_in_the_handler(inference):
+    import stylecore
+
+    def subclasses(cls):
+        return [cls, *(sub for child in cls.__subclasses__() for sub in subclasses(child))]
+
+    codes = {cls.code for cls in subclasses(stylecore.StyleCoreError) if cls is not stylecore.StyleCoreError}
+    assert codes <= set(inference.CORE_ERROR_STATUS)
+    statuses = {"image_too_large": 413, "invalid_image": 400, "invalid_parameter": 400, "unknown_style": 404}
+    assert {code: inference.CORE_ERROR_STATUS[code] for code in statuses} == statuses
 
 
 def test_oversize_payload_is_413_with_advice(inference):

@@ -10,26 +10,32 @@ import time
 from pathlib import Path
 
 from .errors import StyleCoreError
-from .pipeline import check_parameters, stylize_bytes
+from .imaging import FORMAT_ALIASES, OUTPUT_FORMATS
+from .options import QUALITY_RANGE, StylizeOptions
+from .pipeline import stylize_bytes
 from .registry import StyleRegistry
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".mpo"}
 
 
 def build_parser() -> argparse.ArgumentParser:
+    defaults = StylizeOptions()
     p = argparse.ArgumentParser(prog="stylize", description="Stylize photos with a trained style (ONNX model).",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("images", nargs="*", metavar="IMAGE", help="image files, or folders of them")
     p.add_argument("--style", help="style id (see --list)")
     p.add_argument("--out", default="stylized", help="folder for the results (created if needed)")
-    p.add_argument("--models", default="models", help="models folder: STYLE.onnx with STYLE.json")
-    p.add_argument("--max-size", type=int, default=1024, help="longest side of the result; 0 keeps the full size "
-                   "(large images are stylized in tiles)")
-    p.add_argument("--strength", type=float, default=1.0, help="0 = the photo, 1 = fully stylized")
+    p.add_argument("--models", default="models", help="models folder: STYLE.json cards with their STYLE.onnx "
+                   "(or STYLE.VARIANT.onnx) files")
+    p.add_argument("--max-size", type=int, default=defaults.max_size, help="longest side of the result; "
+                   "0 keeps the full size (large images are stylized in tiles)")
+    p.add_argument("--strength", type=float, default=defaults.strength, help="0 = the photo, 1 = fully stylized")
     p.add_argument("--preserve-color", action="store_true", help="keep the photo's colours, take only the "
                    "style's light and texture")
-    p.add_argument("--format", default="jpeg", choices=["jpeg", "png", "webp"], help="output format")
-    p.add_argument("--quality", type=int, default=90, help="JPEG / WebP quality, 1-100")
+    p.add_argument("--format", default=defaults.output_format, choices=[*OUTPUT_FORMATS, *FORMAT_ALIASES],
+                   help="output format")
+    p.add_argument("--quality", type=int, default=defaults.quality,
+                   help="JPEG / WebP quality, {}-{}".format(*QUALITY_RANGE))
     p.add_argument("--variant", help="a model variant to use, e.g. int8 (STYLE.int8.onnx)")
     p.add_argument("--list", action="store_true", help="list the styles in --models and exit")
     return p
@@ -92,9 +98,9 @@ def main(argv=None) -> int:
         print(f"error: --style is required; styles in {args.models}: "
               f"{', '.join(s['id'] for s in registry.list_styles()) or 'none'}", file=sys.stderr)
         return 2
-    max_size = args.max_size or None
     try:
-        check_parameters(args.strength, max_size, args.format, args.quality)
+        options = StylizeOptions(args.strength, args.preserve_color, args.max_size or None, args.format,
+                                 args.quality).checked()
         stylizer = registry.get(args.style, args.variant)
     except StyleCoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -110,8 +116,7 @@ def main(argv=None) -> int:
     for path in progress(files, enabled=True):
         try:
             data = path.read_bytes()
-            result = stylize_bytes(data, stylizer, strength=args.strength, preserve_color=args.preserve_color,
-                                   max_size=max_size, output_format=args.format, quality=args.quality)
+            result = stylize_bytes(data, stylizer, options)
         except (StyleCoreError, OSError) as exc:
             failures.append((path, exc))
             print(f"\nfailed: {path}: {exc}", file=sys.stderr)

@@ -1,11 +1,10 @@
-"""Errors a caller can show to a user: each has a short code and the HTTP status that fits it."""
+"""Errors a caller can show to a user: each has a short code (a handler maps codes to HTTP statuses)."""
 
 
 class StyleCoreError(Exception):
     """Base of every error the inference core raises for bad input. `str(e)` is the user-facing message."""
 
     code = "stylecore_error"
-    status = 400
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -16,23 +15,29 @@ class InvalidImage(StyleCoreError):
     """Empty, corrupt, truncated or non-image bytes."""
 
     code = "invalid_image"
-    status = 400
 
 
 class ImageTooLarge(StyleCoreError):
     """More pixels than allowed: refused from the header, before decoding (decompression bombs)."""
 
     code = "image_too_large"
-    status = 413
 
 
 class UnknownStyle(StyleCoreError):
     code = "unknown_style"
-    status = 404
 
 
 class InvalidParameter(StyleCoreError):
     """A parameter outside its range: strength, output format, quality, max_size..."""
 
     code = "invalid_parameter"
-    status = 400
+
+
+class ResultTooLarge(StyleCoreError):
+    """The encoded result is over the bytes allowed, at every quality tried."""
+
+    code = "result_too_large"
+
+    def __init__(self, message: str, size: int, max_bytes: int, image_format: str):
+        super().__init__(message)
+        self.size, self.max_bytes, self.image_format = size, max_bytes, image_format

@@ -23,7 +23,7 @@ from PIL import (  # noqa: F401 - importing the *ImagePlugin modules registers j
     WebPImagePlugin,
 )
 
-from .errors import ImageTooLarge, InvalidImage, InvalidParameter
+from .errors import ImageTooLarge, InvalidImage, InvalidParameter, ResultTooLarge
 
 # Parsers we trust with untrusted bytes (the JPEG one also reads MPO, multi-picture JPEGs from cameras).
 # Pillow can open many more; EPS would even run Ghostscript.
@@ -33,6 +33,8 @@ DEFAULT_MAX_INPUT_PIXELS = 50_000_000
 
 OUTPUT_FORMATS = {"jpeg": ("JPEG", "image/jpeg"), "png": ("PNG", "image/png"), "webp": ("WEBP", "image/webp")}
 FORMAT_ALIASES = {"jpg": "jpeg"}
+# A lossy result over its byte budget is encoded again from the same pixels at these qualities, in turn.
+SHRINK_QUALITIES = (75, 60, 45, 30)
 
 # Pillow's own bomb check warns at MAX_IMAGE_PIXELS and raises at twice that. Ours runs first
 # (from the header, with a clear message); theirs stays on as a second line of defence.
@@ -232,3 +234,20 @@ def encode_image(rgb: np.ndarray, alpha: np.ndarray | None, output_format: str, 
     else:
         image.save(out, "WEBP", quality=quality, method=4)
     return out.getvalue()
+
+
+def encode_image_within(rgb: np.ndarray, alpha: np.ndarray | None, output_format: str, quality: int = 90,
+                        max_bytes: int | None = None) -> tuple[bytes, int]:
+    """encode_image held to max_bytes: (file bytes, the quality used). A JPEG or WebP over it is encoded again
+    at the lower SHRINK_QUALITIES until it fits; ResultTooLarge where nothing does (a PNG cannot shrink)."""
+    name = normalize_format(output_format)
+    data = encode_image(rgb, alpha, name, quality)
+    if max_bytes is None or len(data) <= max_bytes:
+        return data, quality
+    if name != "png":
+        for lower in (q for q in SHRINK_QUALITIES if q < quality):
+            smaller = encode_image(rgb, alpha, name, lower)
+            if len(smaller) <= max_bytes:
+                return smaller, lower
+    raise ResultTooLarge(f"the {name.upper()} result is {len(data) / 1e6:.1f} MB, over the "
+                         f"{max_bytes / 1e6:.1f} MB allowed", len(data), max_bytes, name)

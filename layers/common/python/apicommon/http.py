@@ -16,10 +16,12 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-# Lambda refuses invocation payloads over 6 MB (6,291,456 bytes), and the event wraps the body with
-# headers and context, so the body itself gets a little less. The same figure bounds our responses.
+# Lambda refuses invocation payloads over 6 MB (6,291,456 bytes: API Gateway's and the local stack's limit),
+# and the event wraps the body with headers and context, so the body itself gets a little less. The same
+# figure bounds our responses.
+LAMBDA_PAYLOAD_BYTES = 6_291_456
 MAX_BODY_BYTES = 6_000_000
-MAX_RESPONSE_BYTES = 6_000_000
+MAX_RESPONSE_BYTES = MAX_BODY_BYTES
 
 _cold_start = True
 
@@ -40,6 +42,7 @@ class Request:
     headers: dict[str, str]  # names in lower case
     body: bytes
     request_id: str
+    received_at: float = field(default_factory=time.perf_counter)  # perf_counter() when the handler got the event
 
     def json(self) -> dict:
         """The body as a JSON object, or a 400 that says what was expected."""
@@ -157,6 +160,7 @@ def handle(event: dict, context, routes: dict[str, dict[str, Route]]) -> dict:
     method = path = None
     try:
         request = parse_event(event, context)
+        request.received_at = started
         request_id, method, path = request.request_id, request.method, request.path
         response = _dispatch(request, routes)
     except ApiError as error:
@@ -168,7 +172,7 @@ def handle(event: dict, context, routes: dict[str, dict[str, Route]]) -> dict:
                             500, log={"error_code": "internal_error", "error": repr(error)})
     total_ms = (time.perf_counter() - started) * 1000
     if response.timings:
-        response.timings["total_ms"] = round(total_ms, 1)
+        response.timings.setdefault("total_ms", round(total_ms, 1))  # a route may have measured its own
     log("request", request_id=request_id, method=method, path=path, status=response.status,
         duration_ms=round(total_ms, 1), cold_start=cold_start, **response.log,
         **({"timings": response.timings} if response.timings else {}))
