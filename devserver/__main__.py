@@ -21,7 +21,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m devserver", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)), help="default: $PORT or 8000")
     parser.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1 (this machine only)")
-    parser.add_argument("--models", type=Path, default=ROOT / "models", help="folder of <style>.onnx + <style>.json")
+    parser.add_argument("--models", type=Path, default=ROOT / "models", help="folder of <style>.json + <style>.onnx")
     parser.add_argument("--static", type=Path, default=ROOT / "frontend" / "dist", help="the built web app")
     parser.add_argument("--gallery", type=Path, default=ROOT / "sample_gallery", help="photos for the local gallery")
     return parser.parse_args(argv)
@@ -42,8 +42,9 @@ def main(argv=None) -> int:
     if not args.models.is_dir():
         print(f"devserver: no models folder {args.models}", file=sys.stderr)
         return 2
-    if not any(args.models.glob("*.onnx")):
-        print(f"devserver: WARNING: {args.models} has no models (*.onnx), so there are no styles to apply.\n"
+    if not any(args.models.glob("*.onnx")) or not any(args.models.glob("*.json")):
+        print(f"devserver: WARNING: {args.models} has no models (STYLE.json cards with their .onnx files), "
+              "so there are no styles to apply.\n"
               "  Train and export one (README: 'Training a style'), or pass --models DIR.", file=sys.stderr, flush=True)
 
     # What Lambda gives the functions: their code folder and the layers on sys.path, their environment.

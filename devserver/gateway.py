@@ -15,7 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from apicommon.http import LAMBDA_PAYLOAD_BYTES  # on sys.path as on Lambda: python -m devserver puts it there
+# on sys.path as on Lambda: python -m devserver puts it there
+from apicommon.http import LAMBDA_PAYLOAD_BYTES, cors_headers, error_body
 
 STAGE = "api"
 MAX_PAYLOAD_BYTES = LAMBDA_PAYLOAD_BYTES  # Lambda's synchronous invocation limit: bodies over it never reach a handler
@@ -142,8 +143,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         self._send(status, headers, payload)
 
     def _error(self, status: int, code: str, message: str):
-        body = json.dumps({"error": {"code": code, "message": message}}).encode()
-        self._send(status, {"Content-Type": "application/json", "Access-Control-Allow-Origin": "*"}, body)
+        body = json.dumps(error_body(code, message)).encode()
+        self._send(status, {"Content-Type": "application/json", **cors_headers()}, body)
 
     # ------------------------------------------------------------------------------------- requests
     def _body_length(self) -> int | None:

@@ -110,3 +110,17 @@ def test_reserved_concurrency_memory_and_timeouts_are_set():
 def test_outputs_the_scripts_and_readme_use():
     wanted = {"ApiUrl", "GalleryBucketName", "SiteUrl", "SiteBucketName", "SiteDistributionId"}
     assert wanted <= set(TEMPLATE["Outputs"])
+
+
+def test_the_apis_cors_is_the_one_apicommon_defines():
+    """On AWS the HTTP API's CorsConfiguration applies (it overrides the functions' headers); locally apicommon's."""
+    from apicommon import http
+
+    cors = RESOURCES["StyleApi"]["Properties"]["CorsConfiguration"]
+    assert cors["AllowHeaders"] == [name.lower() for name in http.CORS_ALLOW_HEADERS]
+    assert cors["ExposeHeaders"] == [name.lower() for name in http.CORS_EXPOSE_HEADERS]
+    assert cors["MaxAge"] == http.CORS_MAX_AGE_S
+    assert set(cors["AllowMethods"]) == {method.upper() for operations in OPENAPI["paths"].values()
+                                         for method in operations}
+    # the functions' ALLOWED_ORIGIN (what apicommon sends) is the origin the API allows
+    assert cors["AllowOrigins"] == [TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["ALLOWED_ORIGIN"]]

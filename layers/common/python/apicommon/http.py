@@ -108,16 +108,35 @@ def parse_event(event: dict, context) -> Request:
     )
 
 
+# CORS, defined once: the origin comes from ALLOWED_ORIGIN (template.yaml sets it; `*` when unset).
+# Where it applies: locally (make dev, sam local) the browser gets these headers from here, preflights
+# included. On AWS the HTTP API's CorsConfiguration answers preflights itself and replaces any CORS headers
+# the backend sends, so there template.yaml's copy applies; test_template_policies.py holds it to these values.
+CORS_ALLOW_HEADERS = ("Content-Type",)
+CORS_EXPOSE_HEADERS = ("Server-Timing", "X-Request-Id")
+CORS_MAX_AGE_S = 600
+
+
+def allowed_origin() -> str:
+    return os.environ.get("ALLOWED_ORIGIN", "*")
+
+
 def cors_headers() -> dict[str, str]:
-    origin = os.environ.get("ALLOWED_ORIGIN", "*")
+    origin = allowed_origin()
     headers = {
         "Access-Control-Allow-Origin": origin,
-        "Access-Control-Expose-Headers": "Server-Timing, X-Request-Id",
+        "Access-Control-Expose-Headers": ", ".join(CORS_EXPOSE_HEADERS),
         "Timing-Allow-Origin": origin,
     }
     if origin != "*":
         headers["Vary"] = "Origin"
     return headers
+
+
+def preflight_headers(methods: str) -> dict[str, str]:
+    """What a preflight (OPTIONS) answer adds to cors_headers, for a route taking `methods`."""
+    return {"Access-Control-Allow-Methods": methods, "Access-Control-Allow-Headers": ", ".join(CORS_ALLOW_HEADERS),
+            "Access-Control-Max-Age": str(CORS_MAX_AGE_S)}
 
 
 def server_timing(timings: dict[str, float]) -> str:
@@ -185,9 +204,7 @@ def _dispatch(request: Request, routes: dict[str, dict[str, Route]]) -> Response
         raise ApiError(404, "not_found", f"No route {request.path}. Routes: {', '.join(sorted(routes))}.")
     allowed = ", ".join([*sorted(methods), "OPTIONS"])
     if request.method == "OPTIONS":
-        return Response(None, 204, {"Access-Control-Allow-Methods": allowed,
-                                    "Access-Control-Allow-Headers": "Content-Type",
-                                    "Access-Control-Max-Age": "600"})
+        return Response(None, 204, preflight_headers(allowed))
     route = methods.get(request.method)
     if route is None:
         raise ApiError(405, "method_not_allowed", f"{request.path} takes {allowed}, not {request.method}.",
