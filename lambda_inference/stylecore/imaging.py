@@ -47,9 +47,6 @@ class DecodedImage:
 
     rgb: np.ndarray
     alpha: np.ndarray | None = None
-    source_format: str = ""
-    source_mode: str = ""
-    source_size: tuple = (0, 0)  # as stored, before orientation and resizing
 
     @property
     def width(self) -> int:
@@ -100,7 +97,6 @@ def decode_image(data: bytes, max_side: int | None = None, max_pixels: int | Non
                  max_input_pixels: int = DEFAULT_MAX_INPUT_PIXELS) -> DecodedImage:
     """Bytes -> upright RGB (+ alpha) uint8 pixels, scaled down to fit max_side / max_pixels."""
     image = open_image(data, max_input_pixels)
-    source = (image.format or "", image.mode, image.size)
     target = fit_size(*image.size, max_side, max_pixels)
     if image.format == "JPEG" and target != image.size:
         image.draft(None, target)  # let libjpeg decode at 1/2, 1/4 or 1/8 scale: faster, less memory
@@ -120,8 +116,7 @@ def decode_image(data: bytes, max_side: int | None = None, max_pixels: int | Non
     if size != rgb.size:
         rgb = rgb.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
         alpha = alpha.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0) if alpha else None
-    return DecodedImage(np.asarray(rgb, dtype=np.uint8), np.asarray(alpha, dtype=np.uint8) if alpha else None,
-                        *source)
+    return DecodedImage(np.asarray(rgb, dtype=np.uint8), np.asarray(alpha, dtype=np.uint8) if alpha else None)
 
 
 def apply_orientation(image: Image.Image) -> Image.Image:

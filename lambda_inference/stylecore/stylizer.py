@@ -143,11 +143,6 @@ class Stylizer:
         out = self.run(batch, norm_stats)[0].transpose(1, 2, 0)
         return out[:height, :width]
 
-    def warm_up(self, width: int = 512, height: int = 512):
-        """Run once on a grey image. With the memory arena off, a process's first run pays for faulting in its
-        buffers (+0.5 s at 512x512 here); a Lambda can pay that during init rather than in its first request."""
-        self.stylize_whole(np.full((height, width, 3), 128.0, np.float32))
-
     def stylize(self, rgb: np.ndarray) -> np.ndarray:
         """(H, W, 3) 0..255 -> (H, W, 3) float32 0..255 (unclamped). Large images go through tiles."""
         height, width = rgb.shape[:2]
