@@ -69,7 +69,7 @@ def plain_loop(args, device) -> list:
 def our_loop(args, device, **options) -> list:
     """Our real training loop (training.train), images/s as it logs them, after the warm-up steps."""
     with tempfile.TemporaryDirectory() as out:
-        config = TrainConfig(dataset=args.dataset, style_image=args.style_image, out=out,
+        config = TrainConfig(dataset=args.dataset, style_images=[args.style_image], out=out,
                              iterations=args.warmup + args.steps, batch_size=args.batch_size,
                              image_size=args.image_size, vgg_weights=args.vgg_weights, device=device.type,
                              workers=args.workers, log_every=1, sample_every=10**9, checkpoint_every=10**9,

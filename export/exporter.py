@@ -64,7 +64,7 @@ def validate(req: ExportRequest, config: dict) -> tuple:
     if out.name != model_filename(style_id):
         raise ExportError(f"the registry finds a style by its file names: write style {style_id!r} to "
                           f"{out.parent / model_filename(style_id)}, not {out}")
-    style_image = req.style_image or config.get("style_image")
+    style_image = req.style_image or config.get("style_image") or (config.get("style_images") or [None])[0]
     if not style_image:
         raise ExportError("the checkpoint does not record its style image: pass --style-image")
     if not Path(style_image).is_file():

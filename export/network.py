@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from training.model import TransformerNet
+from training.model import ConditionalInstanceNorm2d, TransformerNet
 
 
 class NormStatsContext:
@@ -24,14 +24,21 @@ class NormStatsContext:
 
 
 class ExposedInstanceNorm(nn.Module):
-    """nn.InstanceNorm2d(affine=True), written out so its statistics can be read and replaced."""
+    """The conditional instance norm, written out so its statistics can be read and replaced.
 
-    def __init__(self, norm: nn.InstanceNorm2d, offset: int, context: NormStatsContext):
+    A one-style network's gamma and beta are its one row; a multi-style network's are the rows
+    mixed by the style weights (1, S), which is what blends styles.
+    """
+
+    takes_styles = True
+
+    def __init__(self, norm: ConditionalInstanceNorm2d, offset: int, context: NormStatsContext):
         super().__init__()
         self.weight, self.bias, self.eps = norm.weight, norm.bias, norm.eps
         self.offset, self.channels, self.context = offset, norm.num_features, context
 
-    def forward(self, x):
+    def forward(self, x, styles=None):
+        gamma, beta = (self.weight[0], self.bias[0]) if styles is None else (styles @ self.weight, styles @ self.bias)
         ctx = self.context
         # Spatial means as global average pooling: onnxruntime runs GlobalAveragePool in its blocked
         # (NCHWc) layout next to the convolutions, where ReduceMean forces layout reorders.
@@ -44,12 +51,12 @@ class ExposedInstanceNorm(nn.Module):
         mean = mean + ctx.mix * (given_mean - mean)
         var = var + ctx.mix * (given_var - var)
         # One per-channel scale and shift, so the full-size tensor is touched only twice.
-        scale = self.weight.view(1, -1, 1, 1) * torch.rsqrt(var + self.eps)
-        return x * scale + (self.bias.view(1, -1, 1, 1) - mean * scale)
+        scale = gamma.view(1, -1, 1, 1) * torch.rsqrt(var + self.eps)
+        return x * scale + (beta.view(1, -1, 1, 1) - mean * scale)
 
 
 class ExportableTransformer(nn.Module):
-    """forward(image, norm_stats_override, norm_stats_mix) -> (stylized, norm_stats)."""
+    """forward(image, norm_stats_override, norm_stats_mix[, style_weights (S,)]) -> (stylized, norm_stats)."""
 
     def __init__(self, net: TransformerNet):
         super().__init__()
@@ -60,17 +67,17 @@ class ExportableTransformer(nn.Module):
 
     def _expose(self, module):
         for name, child in module.named_children():
-            if isinstance(child, nn.InstanceNorm2d):
+            if isinstance(child, ConditionalInstanceNorm2d):
                 setattr(module, name, ExposedInstanceNorm(child, self.norm_channels, self.context))
                 self.norm_channels += child.num_features
             else:
                 self._expose(child)
 
-    def forward(self, image, norm_stats_override, norm_stats_mix):
+    def forward(self, image, norm_stats_override, norm_stats_mix, style_weights=None):
         ctx = self.context
         ctx.override, ctx.mix, ctx.collected = norm_stats_override, norm_stats_mix, []
         try:
-            out = self.net(image)
+            out = self.net(image, None if style_weights is None else style_weights.view(1, -1))
             stats = torch.cat(ctx.collected, dim=2)
         finally:
             ctx.override = ctx.mix = None

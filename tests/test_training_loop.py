@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def tiny_config(photo_dir, style_image, out, **overrides) -> TrainConfig:
-    settings = dict(dataset=str(photo_dir), style_image=str(style_image), out=str(out), iterations=6,
+    settings = dict(dataset=str(photo_dir), style_images=[str(style_image)], out=str(out), iterations=6,
                     batch_size=2, image_size=32, style_size=48, vgg_weights="random", workers=0,
                     log_every=1, checkpoint_every=3, sample_every=3, device="cpu", seed=7)
     settings.update(overrides)
@@ -41,10 +41,10 @@ def test_twenty_steps_lower_the_total_loss(photo_dir, style_image, tmp_path):
     assert sum(losses[-3:]) / 3 < 0.5 * sum(losses[:3]) / 3, losses
     out = Path(config.out)
     assert (out / "final.pth").is_file()
-    card = json.loads((out / "model_card.json").read_text())
+    card = json.loads((out / "training_summary.json").read_text())
     assert card["steps"] == 20 and card["loss_network"]["source"] == "random"
     assert set(card["final_losses"]) == {"total", "content", "style", "tv"}
-    assert result["card"]["hyperparameters"]["batch_size"] == 4
+    assert result["summary"]["hyperparameters"]["batch_size"] == 4
     samples = sorted((out / "samples").glob("*.jpg"))
     assert samples and Image.open(samples[-1]).size[0] > 0
 
@@ -59,7 +59,7 @@ def test_resume_gives_the_same_next_steps(photo_dir, style_image, tmp_path):
     (resumed_dir / "checkpoints").mkdir(parents=True)
     shutil.copy(Path(straight.out) / "checkpoints" / "step_000003.pth", resumed_dir / "checkpoints")
     resumed = tiny_config(photo_dir, style_image, resumed_dir, resume="latest")
-    card = train(resumed)["card"]
+    card = train(resumed)["summary"]
     assert card["resumed_at_steps"] == [3]
     assert card["wall_time_s"] > torch.load(resumed_dir / "checkpoints" / "step_000003.pth",
                                             weights_only=False)["wall_time_s"] > 0
@@ -183,5 +183,5 @@ def test_ddp_under_torchrun_on_cpu(photo_dir, style_image, tmp_path):
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert [m["step"] for m in metrics(out)] == [1, 2, 3]  # written once, by rank 0
-    card = json.loads((out / "model_card.json").read_text())
+    card = json.loads((out / "training_summary.json").read_text())
     assert card["images_seen"] == 3 * 2 * 2

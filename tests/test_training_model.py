@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from training.losses import PerceptualLoss, gram_matrix, tv_loss
-from training.model import TransformerNet, load_transformer
+from training.model import ConditionalInstanceNorm2d, TransformerNet, load_transformer
 from training.vgg import load_loss_network
 
 
@@ -23,8 +23,8 @@ def test_transformer_matches_table_1():
     assert shapes[3:13] == [(128, 128, 3, 1)] * 10  # five residual blocks of two convs
     assert shapes[13:] == [(128, 64, 3, 1), (64, 32, 3, 1), (32, 3, 9, 1)]
     assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in net.modules())
-    norms = [m for m in net.modules() if isinstance(m, torch.nn.InstanceNorm2d)]
-    assert len(norms) == 15 and all(n.affine for n in norms)
+    norms = [m for m in net.modules() if isinstance(m, ConditionalInstanceNorm2d)]
+    assert len(norms) == 15 and all(n.weight.shape == (1, n.num_features) for n in norms)
 
 
 def test_load_transformer_strips_ddp_and_compile_prefixes():

@@ -9,33 +9,48 @@ import json
 from pathlib import Path
 
 import torch
+from stylecore.modelfiles import card_path, read_card
 
 from .data import find_images, load_rgb, load_style_image, resize_short_side, to_tensor
-from .losses import PerceptualLoss, content_loss, gram_matrix, style_loss, tv_loss
+from .losses import PerceptualLoss
 from .model import load_transformer
 from .vgg import load_loss_network
 
 
-def load_checkpoint_stylizer(path):
-    """A callable (3, H, W) 0..255 -> (3, H, W) 0..255 and the training config saved with it."""
+def load_checkpoint_stylizer(path, style=None):
+    """A callable (3, H, W) 0..255 -> (3, H, W) 0..255 and the training config saved with it, for one style."""
     checkpoint = torch.load(path, map_location="cpu", weights_only=False)
     state = checkpoint["model"] if "model" in checkpoint else checkpoint
     net = load_transformer(state)
+    config = dict(checkpoint.get("config", {}))
+    index = style_index(config.get("style_ids") or [None], style)
+    styles = None if net.num_styles == 1 else torch.tensor([index])
+    if config.get("style_images"):
+        config["style_image"] = config["style_images"][index]
 
     @torch.no_grad()
     def stylize(photo):
-        return net(photo.unsqueeze(0)).clamp(0, 255)[0]
+        return net(photo.unsqueeze(0), styles).clamp(0, 255)[0]
 
-    return stylize, checkpoint.get("config", {})
+    return stylize, config
 
 
-def load_onnx_stylizer(path):
+def style_index(style_ids: list, style) -> int:
+    if style is None:
+        return 0
+    if style not in style_ids:
+        raise ValueError(f"style {style!r} is not in this model (it has {', '.join(map(str, style_ids))})")
+    return style_ids.index(style)
+
+
+def load_onnx_stylizer(path, style=None):
     """An exported ONNX model, run through the inference core exactly as it is served; defaults from its card."""
     import numpy as np
     from stylecore import Stylizer  # only here: the training world needs the serving core for ONNX files alone
 
-    card_path = Path(path).with_name(Path(path).name.split(".")[0] + ".json")  # x.int8.onnx shares x.json
-    card = json.loads(card_path.read_text()) if card_path.is_file() else {}
+    card = read_card(card_path(path))  # x.int8.onnx shares x.json
+    if style is not None:
+        raise ValueError("--style: scoring one style of a multi-style ONNX file is not supported yet")
     stylizer = Stylizer.from_file(path)
 
     def stylize(photo):
@@ -48,14 +63,14 @@ def load_onnx_stylizer(path):
 STYLIZER_LOADERS = {".pth": load_checkpoint_stylizer, ".pt": load_checkpoint_stylizer, ".onnx": load_onnx_stylizer}
 
 
-def load_stylizer(path):
+def load_stylizer(path, style=None):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model not found: {path}")
     loader = STYLIZER_LOADERS.get(path.suffix.lower())
     if loader is None:
         raise ValueError(f"{path}: unsupported model type {path.suffix!r} (use {', '.join(STYLIZER_LOADERS)})")
-    return loader(path)
+    return loader(path, style)
 
 
 def load_photos(folder, image_size=None) -> list:
@@ -70,19 +85,14 @@ def load_photos(folder, image_size=None) -> list:
 
 @torch.no_grad()
 def score(criterion: PerceptualLoss, photo: torch.Tensor, stylized: torch.Tensor) -> dict:
-    layers = set(criterion.style_layers) | {criterion.content_layer}
-    out = criterion.loss_network(stylized.unsqueeze(0), layers)
-    target = criterion.content_targets(photo.unsqueeze(0))
-    return {
-        "content": float(content_loss(out[criterion.content_layer], target)),
-        "style": float(style_loss({n: gram_matrix(out[n]) for n in criterion.style_layers}, criterion.style_targets())),
-        "tv": float(tv_loss(stylized.unsqueeze(0))),
-    }
+    """The training criterion's unweighted losses for one photo (the loss that trains is the loss that judges)."""
+    losses = criterion(stylized.unsqueeze(0), photo.unsqueeze(0))
+    return {k: float(getattr(losses, k)) for k in ("content", "style", "tv")}
 
 
 def evaluate(model, photos_dir, style_image=None, vgg_weights=None, style_size=None, content_layer=None,
-             image_size=None, per_image=False) -> dict:
-    stylize, config = load_stylizer(model)
+             image_size=None, per_image=False, style=None) -> dict:
+    stylize, config = load_stylizer(model, style)
     style_image = style_image or config.get("style_image")
     if not style_image:
         raise ValueError("--style-image is needed: the model does not record its style image")
@@ -107,7 +117,7 @@ def evaluate(model, photos_dir, style_image=None, vgg_weights=None, style_size=N
 
 def main(args):
     report = evaluate(args.model, args.photos, args.style_image, args.vgg_weights, args.style_size,
-                      args.content_layer, args.image_size, args.per_image)
+                      args.content_layer, args.image_size, args.per_image, args.style)
     text = json.dumps(report, indent=2)
     if args.out:
         Path(args.out).write_text(text + "\n")

@@ -35,12 +35,13 @@ def content_loss(output_features: torch.Tensor, target_features: torch.Tensor) -
     return F.mse_loss(output_features.float(), target_features.float())
 
 
-def style_loss(output_grams: dict, target_grams: dict) -> torch.Tensor:
-    """Sum over layers of the mean squared Gram difference; targets broadcast over the batch."""
+def per_image_style_loss(output_grams: dict, target_grams: dict) -> torch.Tensor:
+    """(N,) style losses: per image, the sum over layers of the mean squared Gram difference.
+    A target is (C, C) for the whole batch, or (N, C, C): each image's own painting."""
     total = 0.0
     for name, gram in output_grams.items():
         target = target_grams[name].expand_as(gram)
-        total = total + F.mse_loss(gram, target)
+        total = total + (gram - target).pow(2).flatten(1).mean(dim=1)
     return total
 
 
@@ -64,35 +65,57 @@ class Losses:
 
 
 class PerceptualLoss(torch.nn.Module):
-    """The weighted sum of eq. (1), with the style targets computed once."""
+    """The weighted sum of eq. (1), with the style targets computed once.
 
-    def __init__(self, loss_network: LossNetwork, style_image: torch.Tensor, content_layer: str = "relu2_2",
-                 content_weight: float = 1.0, style_weight: float = 5.0, tv_weight: float = 0.2,
+    One style image, or several (a multi-style network): then forward() takes each image's style
+    index, each image's style loss is taken against its own painting's Gram matrices, and
+    `style_weight` may be one weight per painting (paintings differ in how hard they pull).
+    """
+
+    def __init__(self, loss_network: LossNetwork, style_images, content_layer: str = "relu2_2",
+                 content_weight: float = 1.0, style_weight=5.0, tv_weight: float = 0.2,
                  style_layers=STYLE_LAYERS):
         super().__init__()
         self.loss_network = loss_network
         self.content_layer = content_layer
         self.style_layers = tuple(style_layers)
-        self.weights = {"content": content_weight, "style": style_weight, "tv": tv_weight}
-        with torch.no_grad():
-            features = loss_network(style_image.unsqueeze(0) if style_image.dim() == 3 else style_image,
-                                    self.style_layers)
-            targets = {name: gram_matrix(f) for name, f in features.items()}
-        for name, gram in targets.items():
-            self.register_buffer(f"gram_{name}", gram)
+        if isinstance(style_images, torch.Tensor):
+            style_images = [style_images]
+        self.num_styles = len(style_images)
+        style_weights = [style_weight] * self.num_styles if isinstance(style_weight, int | float) else style_weight
+        if len(style_weights) != self.num_styles:
+            raise ValueError(f"{len(style_weights)} style weights for {self.num_styles} style images")
+        self.weights = {"content": content_weight, "style": style_weights, "tv": tv_weight}
+        self.register_buffer("style_weights", torch.tensor(style_weights, dtype=torch.float32))
+        grams = [self.grams_of(image) for image in style_images]
+        for name in self.style_layers:
+            self.register_buffer(f"gram_{name}", torch.stack([g[name] for g in grams]))  # (S, C, C)
 
-    def style_targets(self) -> dict:
-        return {name: getattr(self, f"gram_{name}") for name in self.style_layers}
+    @torch.no_grad()
+    def grams_of(self, image: torch.Tensor) -> dict:
+        features = self.loss_network(image.unsqueeze(0) if image.dim() == 3 else image, self.style_layers)
+        return {name: gram_matrix(f)[0] for name, f in features.items()}
+
+    def style_targets(self, styles: torch.Tensor | None = None) -> dict:
+        """Each layer's target Gram matrix: (C, C) for a one-style loss, else (N, C, C) for the images' styles."""
+        if styles is None:
+            if self.num_styles != 1:
+                raise ValueError(f"a {self.num_styles}-style loss needs each image's style")
+            return {name: getattr(self, f"gram_{name}")[0] for name in self.style_layers}
+        return {name: getattr(self, f"gram_{name}")[styles] for name in self.style_layers}
 
     def content_targets(self, content: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
             return self.loss_network(content, (self.content_layer,))[self.content_layer]
 
-    def forward(self, output: torch.Tensor, content: torch.Tensor) -> Losses:
+    def forward(self, output: torch.Tensor, content: torch.Tensor, styles: torch.Tensor | None = None) -> Losses:
+        """styles: each image's style index (N,); None for a one-style loss. Reported losses are unweighted."""
         target = self.content_targets(content)
         features = self.loss_network(output, set(self.style_layers) | {self.content_layer})
         c = content_loss(features[self.content_layer], target)
-        s = style_loss({n: gram_matrix(features[n]) for n in self.style_layers}, self.style_targets())
+        per_image = per_image_style_loss({n: gram_matrix(features[n]) for n in self.style_layers},
+                                         self.style_targets(styles))
+        weights = self.style_weights[0] if styles is None else self.style_weights[styles]
         t = tv_loss(output)
-        total = self.weights["content"] * c + self.weights["style"] * s + self.weights["tv"] * t
-        return Losses(c, s, t, total)
+        total = self.weights["content"] * c + (weights * per_image).mean() + self.weights["tv"] * t
+        return Losses(c, per_image.mean(), t, total)

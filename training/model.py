@@ -1,4 +1,6 @@
-"""The image transformation network of Johnson et al. 2016 (Table 1 of the original report).
+"""The image transformation network of Johnson et al. 2016 (Table 1 of the original report),
+with conditional instance norm so that one network can serve many styles (Dumoulin, Shlens &
+Kudlur 2017, "A Learned Representation for Artistic Style").
 
 Pixel range: the network takes RGB float images in 0..255 (N, 3, H, W) and returns RGB in
 0..255, unclamped (clamp when converting to 8-bit). Any height and width work, odd ones
@@ -6,15 +8,21 @@ included: the output always has the input's size.
 
 Differences from the paper, both standard since its publication:
 - instance normalisation instead of batch normalisation (Ulyanov et al. 2016), with affine
-  parameters;
+  parameters; here one (gamma, beta) row per style, everything else shared;
 - upsampling by nearest-neighbour resize then convolution instead of fractionally strided
   convolution, which avoids checkerboard artefacts (Odena et al. 2016).
 Reflection padding everywhere avoids dark borders.
+
+A network with one style is exactly the single-style network of the paper, and loads the
+checkpoints written before styles were conditional.
 """
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+TABLE_1_WIDTH = 32  # c9s1-32, d64, d128, R128 x5, u64, u32, c9s1-3
+HALF_WIDTH = 16  # jcjohnson/fast-neural-style's instance-norm models: "smaller and faster"
 
 
 class ConvLayer(nn.Module):
@@ -29,30 +37,69 @@ class ConvLayer(nn.Module):
         return self.conv(self.pad(x))
 
 
+class ConditionalInstanceNorm2d(nn.Module):
+    """Instance norm with one (gamma, beta) row per style.
+
+    `styles` picks the rows: None (a one-style network), a LongTensor (N,) of style indices, or
+    float weights (N, S) that mix the rows, which blends the styles (gamma and beta are the
+    weighted sums).
+    """
+
+    takes_styles = True  # run_layers passes it the styles
+
+    def __init__(self, channels: int, num_styles: int = 1, eps: float = 1e-5):
+        super().__init__()
+        self.num_features, self.num_styles, self.eps = channels, num_styles, eps
+        self.weight = nn.Parameter(torch.ones(num_styles, channels))
+        self.bias = nn.Parameter(torch.zeros(num_styles, channels))
+
+    def forward(self, x, styles=None):
+        if styles is None:
+            if self.num_styles != 1:
+                raise ValueError(f"a {self.num_styles}-style network needs styles")
+            return F.instance_norm(x, weight=self.weight[0], bias=self.bias[0], eps=self.eps)
+        if styles.dtype in (torch.int64, torch.int32):
+            gamma, beta = self.weight[styles], self.bias[styles]
+        else:
+            gamma, beta = styles.to(x.dtype) @ self.weight, styles.to(x.dtype) @ self.bias
+        x = F.instance_norm(x, eps=self.eps)
+        return x * gamma[:, :, None, None] + beta[:, :, None, None]
+
+
+def run_layers(layers, x, styles):
+    """A Sequential's layers in order; the norms also get the styles."""
+    for layer in layers:
+        x = layer(x, styles) if getattr(layer, "takes_styles", False) else layer(x)
+    return x
+
+
 class ConvNormReLU(nn.Sequential):
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, num_styles: int = 1):
         super().__init__(
             ConvLayer(in_channels, out_channels, kernel_size, stride),
-            nn.InstanceNorm2d(out_channels, affine=True),
+            ConditionalInstanceNorm2d(out_channels, num_styles),
             nn.ReLU(inplace=True),
         )
+
+    def forward(self, x, styles=None):
+        return run_layers(self, x, styles)
 
 
 class ResidualBlock(nn.Module):
     """Two 3x3 convolutions with a skip connection (He et al. 2016), as in the paper's supplement."""
 
-    def __init__(self, channels: int):
+    def __init__(self, channels: int, num_styles: int = 1):
         super().__init__()
         self.block = nn.Sequential(
             ConvLayer(channels, channels, 3),
-            nn.InstanceNorm2d(channels, affine=True),
+            ConditionalInstanceNorm2d(channels, num_styles),
             nn.ReLU(inplace=True),
             ConvLayer(channels, channels, 3),
-            nn.InstanceNorm2d(channels, affine=True),
+            ConditionalInstanceNorm2d(channels, num_styles),
         )
 
-    def forward(self, x):
-        return x + self.block(x)
+    def forward(self, x, styles=None):
+        return x + run_layers(self.block, x, styles)
 
 
 class UpsampleConvLayer(nn.Module):
@@ -62,59 +109,80 @@ class UpsampleConvLayer(nn.Module):
     is what lets odd input sizes come back at exactly their own size.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, num_styles: int = 1):
         super().__init__()
-        self.conv = ConvNormReLU(in_channels, out_channels, kernel_size)
+        self.conv = ConvNormReLU(in_channels, out_channels, kernel_size, num_styles=num_styles)
 
-    def forward(self, x, size):
-        return self.conv(F.interpolate(x, size=size, mode="nearest"))
+    def forward(self, x, size, styles=None):
+        return self.conv(F.interpolate(x, size=size, mode="nearest"), styles)
 
 
 class TransformerNet(nn.Module):
-    """9x9 conv 32, 3x3/2 conv 64, 3x3/2 conv 128, 5 residual blocks of 128,
-    two upsampling convs to 64 and 32, 9x9 conv to 3."""
+    """9x9 conv w, 3x3/2 conv 2w, 3x3/2 conv 4w, 5 residual blocks of 4w, two upsampling convs to
+    2w and w, 9x9 conv to 3; w = 32 in Table 1. Every instance norm has one row per style."""
 
-    def __init__(self):
+    def __init__(self, num_styles: int = 1, width: int = TABLE_1_WIDTH):
         super().__init__()
-        self.conv1 = ConvNormReLU(3, 32, 9)
-        self.conv2 = ConvNormReLU(32, 64, 3, stride=2)
-        self.conv3 = ConvNormReLU(64, 128, 3, stride=2)
-        self.residuals = nn.Sequential(*[ResidualBlock(128) for _ in range(5)])
-        self.up1 = UpsampleConvLayer(128, 64, 3)
-        self.up2 = UpsampleConvLayer(64, 32, 3)
-        self.conv_out = ConvLayer(32, 3, 9)
+        if num_styles < 1 or width < 1:
+            raise ValueError("a transformer network needs at least one style and a width of at least 1")
+        self.num_styles, self.width = num_styles, width
+        w, s = width, num_styles
+        self.conv1 = ConvNormReLU(3, w, 9, num_styles=s)
+        self.conv2 = ConvNormReLU(w, 2 * w, 3, stride=2, num_styles=s)
+        self.conv3 = ConvNormReLU(2 * w, 4 * w, 3, stride=2, num_styles=s)
+        self.residuals = nn.ModuleList([ResidualBlock(4 * w, s) for _ in range(5)])
+        self.up1 = UpsampleConvLayer(4 * w, 2 * w, 3, s)
+        self.up2 = UpsampleConvLayer(2 * w, w, 3, s)
+        self.conv_out = ConvLayer(w, 3, 9)
 
-    def forward(self, x):
+    def forward(self, x, styles=None):
+        """styles: None for a one-style network, else style indices (N,) or blend weights (N, S)."""
         full = x.shape[-2:]
-        h1 = self.conv1(x)
-        h2 = self.conv2(h1)
+        h1 = self.conv1(x, styles)
+        h2 = self.conv2(h1, styles)
         half = h2.shape[-2:]
-        h = self.residuals(self.conv3(h2))
-        h = self.up1(h, half)
-        h = self.up2(h, full)
+        h = self.conv3(h2, styles)
+        for block in self.residuals:
+            h = block(h, styles)
+        h = self.up1(h, half, styles)
+        h = self.up2(h, full, styles)
         return self.conv_out(h)
+
+    def norm_layers(self) -> list:
+        return [m for m in self.modules() if isinstance(m, ConditionalInstanceNorm2d)]
+
+    def shared_parameters(self) -> list:
+        """Everything but the per-style gammas and betas: the convolutions all styles share."""
+        norm_params = {id(p) for n in self.norm_layers() for p in (n.weight, n.bias)}
+        return [p for p in self.parameters() if id(p) not in norm_params]
+
+
+def clean_state_dict(state_dict: dict) -> dict:
+    """Strip DDP/compile prefixes, and give single-style norms saved before conditional norm ([C]) a row axis."""
+    cleaned = {}
+    for key, value in state_dict.items():
+        for prefix in ("module.", "_orig_mod.", "net."):
+            while key.startswith(prefix):
+                key = key[len(prefix):]
+        cleaned[key] = value
+    for key, value in list(cleaned.items()):
+        if key.endswith((".weight", ".bias")) and value.dim() == 1 and not key.endswith(("conv.weight", "conv.bias")):
+            cleaned[key] = value.unsqueeze(0)
+    return cleaned
+
+
+def architecture(state_dict: dict) -> dict:
+    """num_styles and width, read off a (cleaned) state dict."""
+    return {"num_styles": state_dict["conv1.1.weight"].shape[0], "width": state_dict["conv1.0.conv.weight"].shape[0]}
 
 
 def load_transformer(state_dict: dict) -> TransformerNet:
     """A TransformerNet in eval mode from a state dict (plain, or saved from a DDP/compiled model)."""
-    cleaned = {}
-    for key, value in state_dict.items():
-        for prefix in ("module.", "_orig_mod."):
-            while key.startswith(prefix):
-                key = key[len(prefix):]
-        cleaned[key] = value
-    net = TransformerNet()
+    cleaned = clean_state_dict(state_dict)
+    net = TransformerNet(**architecture(cleaned))
     net.load_state_dict(cleaned)
     return net.eval()
 
 
 def count_parameters(net: nn.Module) -> int:
     return sum(p.numel() for p in net.parameters())
-
-
-@torch.no_grad()
-def stylize_tensor(net: TransformerNet, image: torch.Tensor) -> torch.Tensor:
-    """(3, H, W) or (N, 3, H, W) float 0..255 in, same shape out, clamped to 0..255."""
-    batched = image if image.dim() == 4 else image.unsqueeze(0)
-    out = net(batched).clamp(0, 255)
-    return out if image.dim() == 4 else out[0]

@@ -1,7 +1,9 @@
-"""The training loop: fit the transformer network to one style image (Johnson et al. 2016).
+"""The training loop: fit the transformer network to one style image, or one network to several
+(conditional instance norm, Dumoulin et al. 2017), as in Johnson et al. 2016.
 
-Read top to bottom: config, setup, the loop, checkpoints, samples, the model card.
-Runs on one CPU or GPU, or under `torchrun` with DistributedDataParallel.
+Read top to bottom: config, setup, the loop, the training summary. Checkpoints live in
+checkpoint.py, the metrics file, progress bar and samples in runlog.py. Runs on one CPU or GPU,
+or under `torchrun` with DistributedDataParallel.
 """
 
 import contextlib
@@ -9,7 +11,6 @@ import json
 import logging
 import math
 import os
-import random
 import signal
 import time
 from dataclasses import asdict, dataclass, field
@@ -19,33 +20,42 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
+from stylecore.modelfiles import PIXEL_RANGE
 
-from .data import EpochSampler, PhotoDataset, find_images, load_rgb, load_style_image, resize_short_side, to_tensor
+from . import checkpoint as ckpt
+from .data import EpochSampler, PhotoDataset, find_images, load_style_image
 from .losses import DEFAULT_WEIGHTS, PerceptualLoss
-from .model import TransformerNet, count_parameters
+from .model import TABLE_1_WIDTH, TransformerNet, count_parameters
+from .runlog import RunLog, load_samples, sample_photo_paths, save_samples
 from .vgg import LAYER_NAMES, STYLE_LAYERS, file_sha256, load_loss_network
 
 log = logging.getLogger("training")
 
-CHECKPOINT_FORMAT = "fnst-checkpoint"
+SUMMARY_FILE = "training_summary.json"  # the run's own record; the exporter's document is the model card
 
 
 @dataclass
 class TrainConfig:
+    """Every setting of a run; `python -m training train --help` takes its defaults from here."""
+
     dataset: str
-    style_image: str
+    style_images: list  # one painting per style; a multi-style network for two or more
     out: str
+    style_ids: list | None = None  # default: the paintings' file names without extension
     iterations: int | None = None  # optimizer steps; or give epochs
     epochs: float | None = None
     batch_size: int = 4
     image_size: int = 256
     style_size: int | None = 512  # long side of the style image; None keeps it as it is
+    width: int = TABLE_1_WIDTH  # 32: Table 1; 16: half width (c9s1-16, d32, d64, R64 x5, u32, u16, c9s1-3)
     lr: float = 1e-3
     content_weight: float | None = None  # None: DEFAULT_WEIGHTS for the loss network's preprocessing
-    style_weight: float | None = None
+    style_weight: float | list | None = None  # one weight, or one per style
     tv_weight: float | None = None
     content_layer: str = "relu2_2"
     vgg_weights: str = "torchvision"
+    init_from: str | None = None  # weights only (a checkpoint or an fp32 ONNX file), fresh optimizer
+    finetune_new_styles: bool = False  # train only the new styles' gammas and betas, everything else frozen
     precision: str = "off"  # off | bf16 | fp16
     channels_last: bool = True
     compile: bool = False
@@ -59,6 +69,12 @@ class TrainConfig:
     sample_images: list = field(default_factory=list)  # files or folders; default: 4 dataset photos
     sample_size: int = 384
     resume: str | None = None  # a checkpoint path, or "latest" in out/checkpoints
+
+    def __post_init__(self):
+        if isinstance(self.style_images, str | Path):
+            self.style_images = [self.style_images]
+        self.style_images = [str(p) for p in self.style_images]
+        self.style_ids = list(self.style_ids or [Path(p).stem for p in self.style_images])
 
     def total_steps(self, batches_per_epoch: int) -> int:
         if self.iterations:
@@ -111,39 +127,62 @@ def autocast_context(device: torch.device, precision: str):
 
 
 def seed_everything(seed: int):
+    import random
+
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
 
 
-def rng_states() -> dict:
-    states = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        states["cuda"] = torch.cuda.get_rng_state_all()
-    return states
+@dataclass
+class Process:
+    """Where this process stands: its device and, under torchrun, its rank among the others."""
+
+    device: torch.device
+    rank: int = 0
+    world_size: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
 
 
-def set_rng_states(states: dict):
-    random.setstate(states["python"])
-    np.random.set_state(states["numpy"])
-    torch.set_rng_state(states["torch"])
-    if "cuda" in states and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(states["cuda"])
+def start_process(device_name: str) -> Process:
+    """One process of the run; under torchrun, joins the process group (NCCL on GPUs, gloo on CPUs)."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size == 1:
+        return Process(pick_device(device_name))
+    local_rank = int(os.environ.get("LOCAL_RANK", 0))
+    device = pick_device(device_name, local_rank)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return Process(device, int(os.environ["RANK"]), world_size)
 
 
 def resolve_loss_weights(config: TrainConfig, preprocessing: str) -> dict:
     defaults = DEFAULT_WEIGHTS[preprocessing]
+    style = defaults["style"] if config.style_weight is None else config.style_weight
     return {
         "content": defaults["content"] if config.content_weight is None else config.content_weight,
-        "style": defaults["style"] if config.style_weight is None else config.style_weight,
+        "style": [float(style)] * len(config.style_images) if isinstance(style, int | float) else list(style),
         "tv": defaults["tv"] if config.tv_weight is None else config.tv_weight,
     }
 
 
 def validate(config: TrainConfig):
     """Fail before any work starts: missing inputs, impossible settings."""
-    if not Path(config.style_image).is_file():
-        raise FileNotFoundError(f"style image not found: {config.style_image}")
+    for image in config.style_images:
+        if not Path(image).is_file():
+            raise FileNotFoundError(f"style image not found: {image}")
+    if len(set(config.style_ids)) != len(config.style_images):
+        raise ValueError(f"one distinct style id per style image: {config.style_ids}")
+    if isinstance(config.style_weight, list) and len(config.style_weight) not in (1, len(config.style_images)):
+        raise ValueError(f"--style-weight: one weight, or one per style ({len(config.style_images)})")
     find_images(config.dataset)  # raises on a missing or empty folder
     if config.content_layer not in LAYER_NAMES:
         raise ValueError(f"--content-layer must be one of {', '.join(LAYER_NAMES)}")
@@ -151,181 +190,108 @@ def validate(config: TrainConfig):
         raise ValueError("--precision must be off, bf16 or fp16")
     if not config.iterations and not config.epochs:
         raise ValueError("give --iterations or --epochs")
-    for name in ("batch_size", "image_size", "log_every", "checkpoint_every", "sample_every", "keep_checkpoints"):
+    if config.finetune_new_styles and not config.init_from:
+        raise ValueError("--finetune-new-styles needs --init-from (the trained network the new styles join)")
+    for name in ("batch_size", "image_size", "width", "log_every", "checkpoint_every", "sample_every",
+                 "keep_checkpoints"):
         if getattr(config, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
 
 
-def sample_photo_paths(config: TrainConfig, dataset: PhotoDataset) -> list:
-    paths = []
-    for entry in config.sample_images:
-        entry = Path(entry)
-        paths.extend(find_images(entry) if entry.is_dir() else [entry])
-    if not paths:  # four photos spread over the dataset, the same ones every run
-        step = max(1, len(dataset.files) // 4)
-        paths = dataset.files[::step][:4]
-    return paths[:8]
+def freeze_all_but(net: TransformerNet, styles: list):
+    """Train only these styles' gammas and betas: everything shared is frozen, other styles' rows get no gradient."""
+    for p in net.shared_parameters():
+        p.requires_grad_(False)
+    mask = torch.zeros(net.num_styles, 1)
+    mask[styles] = 1.0
+    for norm in net.norm_layers():
+        for p in (norm.weight, norm.bias):
+            p.register_hook(lambda grad: grad * mask.to(grad.device))
 
 
-# ------------------------------------------------------------------------------ checkpoints
-
-def atomic_save(obj, path: Path):
-    """Write to a temporary file, then rename: a crash never leaves a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
-def latest_checkpoint(out: Path):
-    found = sorted((out / "checkpoints").glob("step_*.pth"))
-    return found[-1] if found else None
-
-
-def prune_checkpoints(out: Path, keep: int):
-    for old in sorted((out / "checkpoints").glob("step_*.pth"))[:-keep]:
-        old.unlink()
-
-
-def unwrap(model):
-    model = getattr(model, "module", model)  # DDP
-    return getattr(model, "_orig_mod", model)  # torch.compile
-
-
-# --------------------------------------------------------------------------------- samples
-
-def load_samples(paths: list, size: int) -> list:
-    samples = []
-    for path in paths:
-        image = load_rgb(path)
-        if min(image.size) > size:
-            image = resize_short_side(image, size)
-        samples.append((Path(path).stem, to_tensor(image)))
-    return samples
-
-
-@torch.no_grad()
-def save_samples(net, samples: list, device, out_dir: Path, step: int):
-    """Each sample photo next to its stylization, one JPEG per step."""
-    from PIL import Image
-
-    net.eval()
-    rows = []
-    for _, photo in samples:
-        styled = net(photo.unsqueeze(0).to(device)).clamp(0, 255)[0].float().cpu()
-        pair = torch.cat([photo, styled], dim=2)  # side by side
-        rows.append(pair.permute(1, 2, 0).round().byte().numpy())
-    net.train()
-    width = max(r.shape[1] for r in rows)
-    sheet = np.zeros((sum(r.shape[0] for r in rows), width, 3), np.uint8)
-    y = 0
-    for r in rows:
-        sheet[y:y + r.shape[0], :r.shape[1]] = r
-        y += r.shape[0]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(sheet).save(out_dir / f"step_{step:06d}.jpg", quality=90)
+def draw_styles(styles: list, batch_size: int, seed: int, step: int, rank: int) -> torch.Tensor:
+    """Each image's style for this step: a pure function of (seed, step, rank), so a resume draws the same."""
+    generator = torch.Generator().manual_seed((seed * 1_000_003 + step) * 4099 + rank)
+    picks = torch.randint(len(styles), (batch_size,), generator=generator)
+    return torch.tensor(styles)[picks]
 
 
 # ------------------------------------------------------------------------------------ train
 
 def train(config: TrainConfig) -> dict:
     validate(config)
-    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    rank, world_size, local_rank = 0, 1, 0
-    if distributed:
-        rank, world_size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
-        local_rank = int(os.environ.get("LOCAL_RANK", 0))
-    device = pick_device(config.device, local_rank)
-    if distributed:
-        if device.type == "cuda":
-            torch.cuda.set_device(device)
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    is_main = rank == 0
+    proc = start_process(config.device)
+    device = proc.device
     out = Path(config.out)
-    if is_main:
+    if proc.is_main:
         out.mkdir(parents=True, exist_ok=True)
     seed_everything(config.seed)
     memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
+    num_styles = len(config.style_images)
 
     # Data: the sampler, not the loader, decides the order, so a resume can start mid-epoch.
     dataset = PhotoDataset(config.dataset, config.image_size, seed=config.seed)
-    sampler = EpochSampler(len(dataset), config.batch_size, config.seed, rank, world_size)
+    sampler = EpochSampler(len(dataset), config.batch_size, config.seed, proc.rank, proc.world_size)
     loader_args = dict(batch_size=config.batch_size, sampler=sampler, num_workers=config.workers,
                        pin_memory=device.type == "cuda", drop_last=True)
     if config.workers > 0:
         loader_args["prefetch_factor"] = 4
     total_steps = config.total_steps(sampler.batches_per_epoch)
 
-    # The loss network and the style targets.
+    # The loss network and every painting's style targets.
     loss_network = load_loss_network(config.vgg_weights).to(device, memory_format=memory_format)
     weights = resolve_loss_weights(config, loss_network.preprocessing.name)
-    style = load_style_image(config.style_image, config.style_size).to(device)
-    criterion = PerceptualLoss(loss_network, style, config.content_layer, weights["content"],
+    paintings = [load_style_image(p, config.style_size).to(device) for p in config.style_images]
+    criterion = PerceptualLoss(loss_network, paintings, config.content_layer, weights["content"],
                                weights["style"], weights["tv"]).to(device)
 
-    # The transformer network and its optimizer.
-    net = TransformerNet().to(device, memory_format=memory_format)
-    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
+    # The transformer network, its starting weights and its optimizer.
+    net = TransformerNet(num_styles, config.width).to(device, memory_format=memory_format)
+    trained_styles = list(range(num_styles))
+    if config.init_from:
+        new_styles = ckpt.init_from(net, config.init_from, config.style_ids)
+        if config.finetune_new_styles:
+            if not new_styles:
+                raise ValueError("--finetune-new-styles: every style is already in the --init-from network")
+            freeze_all_but(net, new_styles)
+            trained_styles = new_styles
+    optimizer = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=config.lr)
     scaler = torch.amp.GradScaler(device.type, enabled=config.precision == "fp16")
-    step = 0
-    prior_wall, resumed_at = 0.0, []  # the time and resumptions of earlier segments of this run
-    resume_path = latest_checkpoint(out) if config.resume == "latest" else config.resume
-    if config.resume == "latest" and resume_path is None:
-        raise FileNotFoundError(f"--resume: no checkpoint under {out / 'checkpoints'}")
-    if resume_path:
-        checkpoint = torch.load(resume_path, map_location=device, weights_only=False)
-        if checkpoint.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"{resume_path}: not a training checkpoint")
-        net.load_state_dict(checkpoint["model"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        scaler.load_state_dict(checkpoint["scaler"])
-        step = checkpoint["step"]
-        prior_wall = checkpoint.get("wall_time_s", 0.0)
-        resumed_at = [*checkpoint.get("resumed_at_steps", []), step]
-        set_rng_states(checkpoint["rng"])
-        for key in ("style_image", "batch_size", "image_size", "vgg_weights", "seed"):
-            if checkpoint["config"].get(key) != getattr(config, key):
-                log.warning("resuming with a different %s: %r (was %r)", key, getattr(config, key),
-                            checkpoint["config"].get(key))
-        if is_main:
-            log.info("resumed from %s at step %d", resume_path, step)
+    step, prior_wall, resumed_at = 0, 0.0, []  # the steps, time and resumptions of earlier segments
+    if config.resume:
+        path = ckpt.resume_path(config.resume, out)
+        saved = ckpt.load_for_resume(path, device, net, optimizer, scaler, asdict(config))
+        step, prior_wall = saved["step"], saved.get("wall_time_s", 0.0)
+        resumed_at = [*saved.get("resumed_at_steps", []), step]
+        log.info("resumed from %s at step %d", path, step)
     model = net
-    if distributed:
-        device_ids = [local_rank] if device.type == "cuda" else None
-        model = torch.nn.parallel.DistributedDataParallel(net, device_ids=device_ids)
+    if proc.distributed:
+        model = torch.nn.parallel.DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda"
+                                                          else None)
     if config.compile:
         model = torch.compile(model)
+    samples = load_samples(sample_photo_paths(config.sample_images, dataset.files), config.sample_size) \
+        if proc.is_main else []
+    if proc.is_main:
+        log.info("transformer: width %d, %d styles, %d parameters (%d trained); loss network: %s (%s); "
+                 "%d photos (%d skipped); %d steps of %d x %d images at %d px on %s, precision %s",
+                 config.width, num_styles, count_parameters(net),
+                 sum(p.numel() for p in net.parameters() if p.requires_grad), loss_network.source,
+                 loss_network.preprocessing.name, len(dataset), len(dataset.skipped), total_steps,
+                 config.batch_size, proc.world_size, config.image_size, device, config.precision)
 
-    samples = load_samples(sample_photo_paths(config, dataset), config.sample_size) if is_main else []
-    metrics_file = open(out / "metrics.jsonl", "a") if is_main else None
-    progress = None
-    if is_main:
-        from tqdm import tqdm
-
-        progress = tqdm(total=total_steps, initial=step, unit="step", dynamic_ncols=True)
-        log.info("transformer: %d parameters; loss network: %s (%s preprocessing); %d photos (%d skipped); "
-                 "%d steps of %d x %d images at %d px on %s, precision %s",
-                 count_parameters(net), loss_network.source, loss_network.preprocessing.name, len(dataset),
-                 len(dataset.skipped), total_steps, config.batch_size, world_size, config.image_size, device,
-                 config.precision)
-
-    def checkpoint_state():
-        return {"format": CHECKPOINT_FORMAT, "step": step, "model": unwrap(model).state_dict(),
-                "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(), "rng": rng_states(),
-                "config": asdict(config), "loss_weights": weights,
-                "wall_time_s": prior_wall + time.perf_counter() - started, "resumed_at_steps": resumed_at}
-
-    def save_checkpoint():
-        if is_main:
-            atomic_save(checkpoint_state(), out / "checkpoints" / f"step_{step:06d}.pth")
-            prune_checkpoints(out, config.keep_checkpoints)
-
-    recent = []  # losses of the last steps, for the model card
-    images_per_step = config.batch_size * world_size
-    interval_start, interval_steps = time.perf_counter(), 0
     started = time.perf_counter()
+
+    def state(**extra) -> dict:
+        return {"format": ckpt.CHECKPOINT_FORMAT, "step": step, "model": net.state_dict(),
+                "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(), "rng": ckpt.rng_states(),
+                "config": asdict(config), "loss_weights": weights,
+                "wall_time_s": prior_wall + time.perf_counter() - started, "resumed_at_steps": resumed_at, **extra}
+
+    # The loop.
     stopped_early = False
-    with StopRequested() as stop:
+    run_log = RunLog(out, total_steps, step, config.batch_size * proc.world_size, enabled=proc.is_main)
+    with StopRequested() as stop, run_log:
         model.train()
         while step < total_steps and not stopped_early:
             epoch, batch_in_epoch = divmod(step, sampler.batches_per_epoch)
@@ -333,43 +299,27 @@ def train(config: TrainConfig) -> dict:
             dataset.set_epoch(epoch)
             for content in torch.utils.data.DataLoader(dataset, **loader_args):
                 content = content.to(device, non_blocking=True).contiguous(memory_format=memory_format)
+                styles = None
+                if num_styles > 1:
+                    styles = draw_styles(trained_styles, len(content), config.seed, step, proc.rank).to(device)
                 with autocast_context(device, config.precision):
-                    output = model(content)
-                    losses = criterion(output, content)
+                    output = model(content, styles)
+                    losses = criterion(output, content, styles)
                 optimizer.zero_grad(set_to_none=True)
                 scaler.scale(losses.total).backward()
                 scaler.step(optimizer)
                 scaler.update()
                 step += 1
-                interval_steps += 1
 
-                if step % config.log_every == 0 or step == total_steps:
-                    values = losses.as_floats()
-                    if not all(math.isfinite(v) for v in values.values()):
-                        raise FloatingPointError(f"non-finite loss at step {step}: {values}")
-                    elapsed = time.perf_counter() - interval_start
-                    record = {"step": step, "epoch": epoch, **values,
-                              "images_per_s": interval_steps * images_per_step / elapsed,
-                              "lr": optimizer.param_groups[0]["lr"], "time": round(time.time(), 3)}
-                    interval_start, interval_steps = time.perf_counter(), 0
-                    recent = (recent + [values])[-20:]
-                    if is_main:
-                        metrics_file.write(json.dumps(record) + "\n")
-                        metrics_file.flush()
-                        progress.set_postfix(loss=f"{values['total']:.4g}", content=f"{values['content']:.4g}",
-                                             style=f"{values['style']:.4g}", img_s=f"{record['images_per_s']:.2f}")
-                if is_main:
-                    progress.update(1)
-                    if step % config.sample_every == 0 or step == total_steps:
-                        save_samples(unwrap(model), samples, device, out / "samples", step)
-                if step % config.checkpoint_every == 0 and step < total_steps:
-                    save_checkpoint()
-
-                wants_stop = torch.tensor(float(stop.requested), device=device)
-                if distributed:  # every rank stops at the same step, or the collectives hang
-                    dist.all_reduce(wants_stop)
-                if wants_stop.item() > 0:
-                    save_checkpoint()
+                run_log.step(step, epoch, losses, optimizer.param_groups[0]["lr"],
+                             log_now=step % config.log_every == 0 or step == total_steps)
+                if proc.is_main and (step % config.sample_every == 0 or step == total_steps):
+                    save_samples(net, samples, num_styles, device, out / "samples", step)
+                if proc.is_main and step % config.checkpoint_every == 0 and step < total_steps:
+                    ckpt.save_checkpoint(state(), out, config.keep_checkpoints)
+                if stop_votes(stop.requested, proc):
+                    if proc.is_main:
+                        ckpt.save_checkpoint(state(), out, config.keep_checkpoints)
                     stopped_early = True
                     break
                 if step >= total_steps:
@@ -377,47 +327,57 @@ def train(config: TrainConfig) -> dict:
 
     wall = prior_wall + time.perf_counter() - started
     result = {"step": step, "stopped_early": stopped_early}
-    if is_main:
-        progress.close()
-        metrics_file.close()
-        if not stopped_early:
-            final = {"format": CHECKPOINT_FORMAT, **checkpoint_state(), "final": True}
-            atomic_save(final, out / "final.pth")
-            card = model_card(config, dataset, loss_network, weights, step, recent, wall, device, resumed_at)
-            (out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
-            result["card"] = card
-            log.info("done: %s", out / "final.pth")
-        else:
-            log.warning("stopped at step %d; resume with --resume latest", step)
-    if distributed:
+    if proc.is_main and stopped_early:
+        log.warning("stopped at step %d; resume with --resume latest", step)
+    elif proc.is_main:
+        ckpt.atomic_save(state(final=True), out / "final.pth")
+        summary = training_summary(config, dataset, loss_network, weights, step, run_log.final_losses(), wall,
+                                   device, resumed_at, proc.world_size)
+        (out / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+        result["summary"] = summary
+        log.info("done: %s", out / "final.pth")
+    if proc.distributed:
         dist.barrier()
         dist.destroy_process_group()
     return result
 
 
-def model_card(config, dataset, loss_network, weights, step, recent, wall, device, resumed_at=()) -> dict:
-    final_losses = {k: float(np.mean([r[k] for r in recent])) for k in recent[0]} if recent else {}
+def stop_votes(requested: bool, proc: Process) -> bool:
+    """Whether to stop after this step. Under DDP every rank stops at the same step, or the collectives hang."""
+    if not proc.distributed:
+        return requested
+    votes = torch.tensor(float(requested), device=proc.device)
+    dist.all_reduce(votes)
+    return votes.item() > 0
+
+
+def training_summary(config, dataset, loss_network, weights, step, final_losses, wall, device, resumed_at,
+                     world_size) -> dict:
+    """The run's own record (training_summary.json); the exporter copies it into the model card."""
     return {
-        "kind": "fast-neural-style transformer (Johnson et al. 2016)",
+        "kind": "fast-neural-style transformer (Johnson et al. 2016)"
+                + (", conditional instance norm (Dumoulin et al. 2017)" if len(config.style_ids) > 1 else ""),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "style_image": {"file": Path(config.style_image).name, "sha256": file_sha256(config.style_image)},
+        "styles": [{"id": sid, "file": Path(p).name, "sha256": file_sha256(p), "style_weight": w}
+                   for sid, p, w in zip(config.style_ids, config.style_images, weights["style"], strict=True)],
+        "style_image": {"file": Path(config.style_images[0]).name, "sha256": file_sha256(config.style_images[0])},
         "dataset": {"path": str(config.dataset), "images": len(dataset), "skipped_unreadable": len(dataset.skipped)},
         "loss_network": {"source": loss_network.source, "preprocessing": loss_network.preprocessing.name,
                          "content_layer": config.content_layer, "style_layers": list(STYLE_LAYERS)},
         "hyperparameters": {
             "iterations": step, "batch_size": config.batch_size, "image_size": config.image_size,
-            "style_size": config.style_size, "lr": config.lr, "optimizer": "Adam",
+            "style_size": config.style_size, "width": config.width, "lr": config.lr, "optimizer": "Adam",
             "content_weight": weights["content"], "style_weight": weights["style"], "tv_weight": weights["tv"],
             "precision": config.precision, "channels_last": config.channels_last, "seed": config.seed,
+            "init_from": config.init_from, "finetune_new_styles": config.finetune_new_styles,
         },
         "steps": step,
-        "images_seen": step * config.batch_size * int(os.environ.get("WORLD_SIZE", "1")),
+        "images_seen": step * config.batch_size * world_size,
         "final_losses": final_losses,
         "final_losses_note": "mean of the last logged steps; content/style/tv unweighted",
         "wall_time_s": round(wall, 1),  # over every segment of a resumed run
         "resumed_at_steps": list(resumed_at),
         "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
         "torch_version": torch.__version__,
-        "pixel_range": {"input": "RGB float 0..255", "output": "RGB float 0..255 (clamp to 0..255)"},
+        "pixel_range": PIXEL_RANGE,
     }
-

@@ -1,0 +1,145 @@
+"""The multi-style network (conditional instance norm) and its training: one network, many styles."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import synthetic_photo
+
+from training.checkpoint import init_from
+from training.losses import PerceptualLoss
+from training.model import TransformerNet, load_transformer
+from training.train import TrainConfig, train
+from training.vgg import load_loss_network
+
+
+@pytest.fixture
+def paintings(tmp_path):
+    paths = []
+    for i, name in enumerate(("wave", "scream", "udnie")):
+        path = tmp_path / f"{name}.png"
+        synthetic_photo(56 + 8 * i, 48, seed=200 + i).save(path)
+        paths.append(path)
+    return paths
+
+
+def multistyle_config(photo_dir, paintings, out, **overrides) -> TrainConfig:
+    settings = dict(dataset=str(photo_dir), style_images=[str(p) for p in paintings], out=str(out), iterations=4,
+                    batch_size=2, image_size=32, style_size=48, width=8, vgg_weights="random", workers=0,
+                    log_every=1, checkpoint_every=2, sample_every=4, device="cpu", seed=3)
+    settings.update(overrides)
+    return TrainConfig(**settings)
+
+
+def test_one_hot_weights_give_exactly_that_style():
+    torch.manual_seed(0)
+    multi = TransformerNet(num_styles=3, width=8).eval()
+    for norm in multi.norm_layers():
+        torch.nn.init.normal_(norm.weight, 1.0, 0.3)
+        torch.nn.init.normal_(norm.bias, 0.0, 0.3)
+    x = torch.rand(2, 3, 21, 30) * 255
+    with torch.no_grad():
+        for k in range(3):
+            single = TransformerNet(num_styles=1, width=8).eval()
+            state = {key: (v[k:k + 1] if v.dim() == 2 else v) for key, v in multi.state_dict().items()}
+            single.load_state_dict(state)
+            by_index = multi(x, torch.tensor([k, k]))
+            by_weights = multi(x, torch.nn.functional.one_hot(torch.tensor([k, k]), 3).float())
+            assert torch.equal(by_index, by_weights)
+            assert torch.allclose(by_index, single(x), atol=1e-4)
+        # a blend is neither pure style
+        blend = multi(x, torch.tensor([[0.5, 0.5, 0.0]] * 2))
+        assert not torch.allclose(blend, multi(x, torch.tensor([0, 0])), atol=1e-2)
+
+
+def test_half_width_is_smaller_and_a_multi_style_network_needs_styles():
+    full, half = TransformerNet(), TransformerNet(width=16)
+    assert sum(p.numel() for p in half.parameters()) < 0.3 * sum(p.numel() for p in full.parameters())
+    with pytest.raises(ValueError, match="needs styles"):
+        TransformerNet(num_styles=2, width=4)(torch.rand(1, 3, 16, 16))
+
+
+def test_a_checkpoint_from_before_conditional_norm_still_loads():
+    net = TransformerNet(width=8).eval()
+    old_format = {k: (v[0] if v.dim() == 2 else v) for k, v in net.state_dict().items()}  # norms were [C]
+    assert old_format["conv1.1.weight"].dim() == 1
+    loaded = load_transformer(old_format)
+    x = torch.rand(1, 3, 17, 19) * 255
+    with torch.no_grad():
+        assert torch.equal(loaded(x), net(x))
+
+
+def test_each_image_is_judged_against_its_own_painting():
+    vgg = load_loss_network("random")
+    a, b = torch.rand(3, 40, 40) * 255, torch.rand(3, 40, 40) * 80
+    criterion = PerceptualLoss(vgg, [a, b], style_weight=[1.0, 4.0])
+    only_a = PerceptualLoss(vgg, a)
+    output, content = torch.rand(2, 3, 32, 32) * 255, torch.rand(2, 3, 32, 32) * 255
+    both_a = criterion(output, content, torch.tensor([0, 0]))
+    assert float(both_a.style) == pytest.approx(float(only_a(output, content).style), rel=1e-5)
+    mixed = criterion(output, content, torch.tensor([0, 1]))
+    assert float(mixed.style) != pytest.approx(float(both_a.style), rel=1e-3)
+    with pytest.raises(ValueError, match="2 style weights for 1"):
+        PerceptualLoss(vgg, a, style_weight=[1.0, 2.0])
+
+
+def test_training_several_styles_records_each(photo_dir, paintings, tmp_path):
+    config = multistyle_config(photo_dir, paintings, tmp_path / "run", style_weight=[1.0, 2.0, 3.0])
+    result = train(config)
+    summary = json.loads((tmp_path / "run" / "training_summary.json").read_text())
+    assert [s["id"] for s in summary["styles"]] == ["wave", "scream", "udnie"]
+    assert [s["style_weight"] for s in summary["styles"]] == [1.0, 2.0, 3.0]
+    assert result["summary"]["hyperparameters"]["width"] == 8
+    net = load_transformer(torch.load(tmp_path / "run" / "final.pth", weights_only=False)["model"])
+    assert net.num_styles == 3 and net.width == 8
+
+
+def test_finetuning_a_new_style_changes_only_its_gammas_and_betas(photo_dir, paintings, tmp_path):
+    base = multistyle_config(photo_dir, paintings[:2], tmp_path / "base", iterations=2)
+    train(base)
+    before = torch.load(tmp_path / "base" / "final.pth", weights_only=False)["model"]
+    config = multistyle_config(photo_dir, paintings, tmp_path / "new", iterations=3, lr=0.05,
+                               init_from=str(tmp_path / "base" / "final.pth"), finetune_new_styles=True)
+    train(config)
+    after = torch.load(tmp_path / "new" / "final.pth", weights_only=False)["model"]
+    changed = []
+    for key, old in before.items():
+        new = after[key]
+        if old.dim() == 2:  # norm rows: the two old styles kept, the new third row trained
+            assert torch.equal(new[:2], old), key
+            changed.append(not torch.allclose(new[2], old.mean(0)))
+        else:
+            assert torch.equal(new, old), key
+    assert any(changed)
+
+
+def test_init_from_keeps_known_styles_and_adds_new_ones(photo_dir, paintings, tmp_path):
+    source = TransformerNet(num_styles=2, width=8)
+    for norm in source.norm_layers():
+        torch.nn.init.normal_(norm.weight, 1.0, 0.3)
+    path = tmp_path / "source.pth"
+    torch.save({"model": source.state_dict(), "config": {"style_ids": ["scream", "wave"]}}, path)
+    net = TransformerNet(num_styles=3, width=8)
+    assert init_from(net, path, ["wave", "scream", "udnie"]) == [2]
+    first = net.norm_layers()[0].weight.detach()
+    source_rows = source.norm_layers()[0].weight.detach()
+    assert torch.equal(first[0], source_rows[1]) and torch.equal(first[1], source_rows[0])
+    assert torch.allclose(first[2], source_rows.mean(0))
+    with pytest.raises(ValueError, match="width 8"):
+        init_from(TransformerNet(num_styles=1, width=16), path, ["wave"])
+
+
+def test_cli_trains_from_a_catalog(photo_dir, paintings, tmp_path):
+    from training.__main__ import main
+
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps({"styles": [{"id": f"s{i}", "file": Path(p).name} for i, p in enumerate(paintings)]}))
+    code = main(["train", "--dataset", str(photo_dir), "--catalog", str(catalog), "--out", str(tmp_path / "cli"),
+                 "--iterations", "1", "--batch-size", "2", "--image-size", "32", "--style-size", "40", "--width", "4",
+                 "--vgg-weights", "random", "--workers", "0", "--device", "cpu"])
+    assert code == 0
+    summary = json.loads((tmp_path / "cli" / "training_summary.json").read_text())
+    assert [s["id"] for s in summary["styles"]] == ["s0", "s1", "s2"]
+    assert main(["train", "--dataset", str(photo_dir), "--style-image", str(paintings[0]), "--out",
+                 str(tmp_path / "bad"), "--iterations", "1", "--finetune-new-styles"]) == 2

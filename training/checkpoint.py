@@ -1,0 +1,145 @@
+"""Training checkpoints: atomic saves, pruning, exact resume, and weights-only starts (--init-from).
+
+A checkpoint holds everything an exact resume needs: model, optimizer, grad scaler, step, RNG
+states, config and the wall time of every earlier segment. --init-from takes only the weights,
+from a checkpoint or from an exported fp32 ONNX file, so a run can continue from the committed
+model after the machine that trained it is gone, or add styles to a trained network.
+"""
+
+import logging
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .model import TransformerNet, architecture, clean_state_dict
+
+log = logging.getLogger("training")
+
+CHECKPOINT_FORMAT = "fnst-checkpoint"
+
+
+def rng_states() -> dict:
+    states = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def set_rng_states(states: dict):
+    random.setstate(states["python"])
+    np.random.set_state(states["numpy"])
+    torch.set_rng_state(states["torch"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def atomic_save(obj, path: Path):
+    """Write to a temporary file, then rename: a crash never leaves a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def latest_checkpoint(out: Path):
+    found = sorted((out / "checkpoints").glob("step_*.pth"))
+    return found[-1] if found else None
+
+
+def save_checkpoint(state: dict, out: Path, keep: int):
+    atomic_save(state, out / "checkpoints" / f"step_{state['step']:06d}.pth")
+    for old in sorted((out / "checkpoints").glob("step_*.pth"))[:-keep]:
+        old.unlink()
+
+
+def resume_path(resume: str | None, out: Path):
+    """The checkpoint --resume names: a path, or "latest" in the run folder."""
+    if resume != "latest":
+        return resume
+    found = latest_checkpoint(out)
+    if found is None:
+        raise FileNotFoundError(f"--resume: no checkpoint under {out / 'checkpoints'}")
+    return found
+
+
+def load_for_resume(path, device, net, optimizer, scaler, config: dict) -> dict:
+    """Restore a run's full state in place; returns the checkpoint (step, wall time, resumptions)."""
+    checkpoint = torch.load(path, map_location=device, weights_only=False)
+    if checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path}: not a training checkpoint")
+    net.load_state_dict(clean_state_dict(checkpoint["model"]))
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    scaler.load_state_dict(checkpoint["scaler"])
+    set_rng_states(checkpoint["rng"])
+    for key in ("style_ids", "batch_size", "image_size", "vgg_weights", "seed", "width"):
+        if key in checkpoint["config"] and checkpoint["config"][key] != config.get(key):
+            log.warning("resuming with a different %s: %r (was %r)", key, config.get(key), checkpoint["config"][key])
+    return checkpoint
+
+
+# ------------------------------------------------------------------------------ --init-from
+
+def read_weights(path) -> tuple[dict, list]:
+    """(state dict, style ids in row order) of a checkpoint or of an exported fp32 ONNX file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"--init-from: not found: {path}")
+    if path.suffix == ".onnx":
+        return read_onnx_weights(path)
+    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    state = clean_state_dict(checkpoint.get("model", checkpoint))
+    config = checkpoint.get("config", {})
+    ids = config.get("style_ids") or [Path(config.get("style_image", "style")).stem]
+    return state, ids
+
+
+def read_onnx_weights(path: Path) -> tuple[dict, list]:
+    import json
+
+    import onnx
+    from onnx import numpy_helper
+
+    proto = onnx.load(path)
+    state = clean_state_dict({i.name: torch.from_numpy(numpy_helper.to_array(i).copy())
+                              for i in proto.graph.initializer if i.name.startswith("net.")})
+    missing = ["conv1.1.weight"]
+    if "conv1.1.weight" in state and "conv1.0.conv.weight" in state:
+        missing = sorted(set(TransformerNet(**architecture(state)).state_dict()) - set(state))
+    if missing:
+        raise ValueError(f"{path}: its weights cannot be read back (no {missing[0]}: a quantized file, or a "
+                         "single-style export whose norms were folded); use its training checkpoint")
+    meta = {p.key: p.value for p in proto.metadata_props}
+    ids = json.loads(meta["styles"]) if "styles" in meta else [meta.get("style_id", path.stem)]
+    return state, [s["id"] if isinstance(s, dict) else s for s in ids]
+
+
+def init_from(net: TransformerNet, path, style_ids: list) -> list:
+    """Copy a trained network's weights into `net`; returns the indices of the styles it did not have.
+
+    Shared weights are copied as they are. A style the source has keeps its gamma and beta rows;
+    a new style starts from the mean of the source's rows (a neutral, already useful start).
+    """
+    state, source_ids = read_weights(path)
+    source = architecture(state)
+    if source["width"] != net.width:
+        raise ValueError(f"--init-from {path}: width {source['width']}, this run's is {net.width} (set --width)")
+    new_state = net.state_dict()
+    new_styles = [i for i, sid in enumerate(style_ids) if sid not in source_ids]
+    for key, value in new_state.items():
+        if key not in state:
+            raise ValueError(f"--init-from {path}: no {key}")
+        if value.shape == state[key].shape and list(style_ids) == list(source_ids):
+            new_state[key] = state[key]
+        elif value.dim() == 2:  # a norm's (styles, channels) rows
+            rows = [state[key][source_ids.index(sid)] if sid in source_ids else state[key].mean(0)
+                    for sid in style_ids]
+            new_state[key] = torch.stack(rows)
+        else:
+            new_state[key] = state[key]
+    net.load_state_dict(new_state)
+    log.info("initialised from %s (%d styles: %s); new styles: %s", path, len(source_ids), ", ".join(source_ids),
+             ", ".join(style_ids[i] for i in new_styles) or "none")
+    return new_styles
