@@ -19,6 +19,12 @@ def parse_size(text: str) -> tuple:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from dataclasses import fields
+
+    from .exporter import ExportRequest
+    from .variants import INT8_DEFAULTS
+
+    d = {f.name: f.default for f in fields(ExportRequest)}  # the defaults are written once, in ExportRequest
     p = argparse.ArgumentParser(
         prog="python -m export", description="Export a trained transformer network to ONNX, check it against "
         "PyTorch, and write its model card (STYLE_ID.json) beside it.")
@@ -31,22 +37,27 @@ def build_parser() -> argparse.ArgumentParser:
     meta.add_argument("--artist", help="e.g. 'Katsushika Hokusai'")
     meta.add_argument("--year", help="e.g. 1831, or 'c. 1830-32'")
     meta.add_argument("--style-image", help="the painting, for the thumbnail (default: the one trained on)")
-    meta.add_argument("--style-license", default="unknown",
+    meta.add_argument("--catalog", help="a multi-style network: a catalog JSON naming its styles "
+                      "({'styles': [{'id', 'name', 'artist', 'year'}, ...]}, e.g. scripts/bundled_styles.json)")
+    meta.add_argument("--style-license", default=d["style_license"],
                       help="the painting's licence, e.g. 'public domain' (default: unknown, with a warning)")
     meta.add_argument("--dataset-license", help="the training photos' licence note for the model card")
     var = p.add_argument_group("variants (each saved only when asked for, as STYLE_ID.fp16.onnx / .int8.onnx)")
     var.add_argument("--fp16", action="store_true", help="weights stored in float16 (half the file)")
     var.add_argument("--int8", action="store_true", help="static QDQ int8 convolutions, calibrated on photos")
     var.add_argument("--calibration-photos", help="folder of photos for int8 calibration")
-    var.add_argument("--calibration-count", type=int, default=32, help="photos used for calibration (default: 32)")
-    var.add_argument("--calibration-method", default="percentile", choices=["percentile", "minmax", "entropy"],
-                     help="how activation ranges are set (default: percentile, 99.999)")
-    var.add_argument("--reduce-range", action=argparse.BooleanOptionalAction, default=True,
+    var.add_argument("--calibration-count", type=int, default=INT8_DEFAULTS["calibration_count"],
+                     help=f"photos used for calibration (default: {INT8_DEFAULTS['calibration_count']})")
+    var.add_argument("--calibration-method", default=INT8_DEFAULTS["method"],
+                     choices=["percentile", "minmax", "entropy"],
+                     help=f"how activation ranges are set (default: {INT8_DEFAULTS['method']}, "
+                          f"{INT8_DEFAULTS['percentile']})")
+    var.add_argument("--reduce-range", action=argparse.BooleanOptionalAction, default=INT8_DEFAULTS["reduce_range"],
                      help="7-bit weights: avoids int16 saturation on x86 CPUs without VNNI (AVX2) (default: on)")
     var.add_argument("--eval-photos", help="folder of photos to judge variants on: PSNR vs fp32 and the content "
                      "and style losses of `training evaluate` (default: the calibration photos)")
-    var.add_argument("--eval-size", type=int, default=256,
-                     help="short side the evaluation photos are scaled to (default: 256)")
+    var.add_argument("--eval-size", type=int, default=d["eval_size"],
+                     help=f"short side the evaluation photos are scaled to (default: {d['eval_size']})")
     var.add_argument("--vgg-weights", help="loss network for the variants' losses (default: the checkpoint's)")
     p.add_argument("--parity-sizes", type=parse_size, nargs="+", metavar="WxH",
                    help="sizes for the PyTorch parity check (default: 256x256 131x97 180x333 250x64 5x5 7x2 1x3)")
@@ -63,7 +74,7 @@ def main(argv=None) -> int:
         year=args.year, style_image=args.style_image, style_license=args.style_license,
         dataset_license=args.dataset_license, fp16=args.fp16, int8=args.int8,
         calibration_photos=args.calibration_photos, eval_photos=args.eval_photos, eval_size=args.eval_size,
-        vgg_weights=args.vgg_weights,
+        vgg_weights=args.vgg_weights, catalog=args.catalog,
         int8_options={"calibration_count": args.calibration_count, "method": args.calibration_method,
                       "reduce_range": args.reduce_range})
     if args.parity_sizes:

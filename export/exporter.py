@@ -49,6 +49,9 @@ class ExportRequest:
     vgg_weights: str | None = None  # for the perceptual losses; default: the checkpoint's own
     parity_sizes: tuple = DEFAULT_SIZES
     int8_options: dict = field(default_factory=dict)
+    # A multi-style network: a catalog ({"styles": [{"id", "name", "artist", "year"}, ...]}) names its styles;
+    # the paintings are the ones it was trained on.
+    catalog: str | None = None
 
 
 def validate(req: ExportRequest, config: dict) -> tuple:
@@ -90,23 +93,30 @@ def export_model(req: ExportRequest, echo=print) -> dict:
         echo("warning: --style-license not given; the model card says the painting's licence is 'unknown'")
     metadata = {"style_id": style_id, "name": name, "artist": req.artist, "year": req.year,
                 "style_license": req.style_license, "training_summary": summary}
-    proto = to_onnx(net, metadata)
+    styles = network_styles(req, config, net.num_styles)
+    proto = to_onnx(net, metadata, [s["id"] for s in styles] if styles else None)
 
     # Write under a temporary name, check it the way it will be served, then move it into place.
     partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
     try:
         save(proto, partial)
-        parity = check_parity(net, partial, req.parity_sizes)
+        parity = []  # every size for the first style, three for each other style and for a blend
+        for i, mix in enumerate(parity_mixes(net.num_styles)):
+            parity += check_parity(net, partial, req.parity_sizes[:None if i == 0 else 3], style_weights=mix)
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)
     echo(f"parity with PyTorch ({out.name}):")
     for row in parity:
-        echo(f"  {row['size']:>9}  max abs error {row['max_abs_error']:.2e}  PSNR {row['psnr_db'] or 'inf'} dB")
+        echo(f"  {row['size']:>9}  max abs error {row['max_abs_error']:.2e}  PSNR {row['psnr_db'] or 'inf'} dB"
+             + (f"  (style weights {row['style_weights']})" if "style_weights" in row else ""))
 
     card = cards.model_card(style_id, name, req.artist, req.year, req.style_license, style_image, out, summary,
                             parity, exporter_version(), req.dataset_license)
     card["evaluation_defaults"] = cards.evaluation_defaults(config, style_image)
+    if styles:
+        card["styles"] = [style_card(s, req.style_license) for s in styles]
+        card["evaluation_defaults"]["style_images"] = {s["id"]: str(s["image"]) for s in styles}
     variants = {}
     if req.fp16:
         variants["fp16"] = to_fp16_weights(proto)
@@ -139,16 +149,64 @@ def export_model(req: ExportRequest, echo=print) -> dict:
     return card
 
 
+def parity_mixes(num_styles: int) -> list:
+    """The style weights parity is checked for: none for one style; else each style alone and one blend."""
+    if num_styles == 1:
+        return [None]
+    blend = np.zeros(num_styles, np.float32)
+    blend[:2] = (0.6, 0.4)
+    return [*np.eye(num_styles, dtype=np.float32), blend]
+
+
+def network_styles(req: ExportRequest, config: dict, num_styles: int) -> list | None:
+    """A multi-style network's styles in index order: id, index, name, artist, year (from --catalog), and the
+    painting it was trained on."""
+    if num_styles == 1:
+        return None
+    ids, images = config.get("style_ids") or [], config.get("style_images") or []
+    if len(ids) != num_styles or len(images) != num_styles:
+        raise ExportError(f"the checkpoint does not record its {num_styles} style ids and paintings")
+    catalog = {}
+    if req.catalog:
+        if not Path(req.catalog).is_file():
+            raise ExportError(f"catalog not found: {req.catalog}")
+        catalog = {entry["id"]: entry for entry in json.loads(Path(req.catalog).read_text())["styles"]}
+    styles = []
+    for index, (style_id, image) in enumerate(zip(ids, images, strict=True)):
+        if not is_style_id(style_id):
+            raise ExportError(f"style id {style_id!r}: use {STYLE_ID_RULE}")
+        if not Path(image).is_file():
+            raise ExportError(f"painting of style {style_id!r} not found: {image}")
+        entry = catalog.get(style_id, {})
+        styles.append({"id": style_id, "index": index,
+                       "name": entry.get("name") or style_id.replace("_", " ").title(),
+                       "artist": entry.get("artist"), "year": cards.parse_year(entry.get("year")), "image": image})
+    return styles
+
+
+def style_card(style: dict, style_license: str) -> dict:
+    """One style's entry in a multi-style network's card: what GET /styles shows for it."""
+    listed = {k: v for k, v in style.items() if k != "image"}
+    return {**listed, "style_license": style_license, "thumbnail": cards.thumbnail_data_url(style["image"]),
+            "style_image": {"file": Path(style["image"]).name, "sha256": cards.file_sha256(style["image"])}}
+
+
 def variant_quality(reference: Stylizer, variant: Stylizer, photos: list) -> dict:
+    """PSNR of a variant against fp32; a multi-style network's photos go through its styles in turn."""
+    pairs = [(reference.for_style(s), variant.for_style(s)) for s in reference.style_ids] or [(reference, variant)]
     clamped = lambda stylizer, photo: np.clip(stylizer.stylize(photo), PIXEL_MIN, PIXEL_MAX)  # noqa: E731
-    values = [psnr(clamped(reference, p), clamped(variant, p)) for p in photos]
+    values = []
+    for i, photo in enumerate(photos):
+        ref, var = pairs[i % len(pairs)]
+        values.append(psnr(clamped(ref, photo), clamped(var, photo)))
     finite = [v for v in values if np.isfinite(v)] or [float("inf")]
     return {"psnr_vs_fp32_db": round(float(np.mean(finite)), 2), "psnr_vs_fp32_min_db": round(float(min(finite)), 2),
             "photos": len(photos)}
 
 
 def perceptual_losses(fp32_path, variant_paths, photos_dir, style_image, req, config, echo) -> dict | None:
-    """Content and style losses of `training evaluate` for fp32 and each variant, and their ratios to fp32."""
+    """Content and style losses of `training evaluate` for fp32 and each variant, and their ratios to fp32;
+    a multi-style network's are the means over its styles, each against its own painting."""
     from training.evaluate import evaluate
 
     vgg = req.vgg_weights or config.get("vgg_weights")
@@ -157,17 +215,21 @@ def perceptual_losses(fp32_path, variant_paths, photos_dir, style_image, req, co
         return None
     if vgg not in ("torchvision", "random") and not Path(vgg).is_file():
         raise ExportError(f"VGG weights not found: {vgg} (make vgg-weights, or pass --vgg-weights)")
+    paintings = dict(zip(config.get("style_ids") or [], config.get("style_images") or [], strict=True)) \
+        if Stylizer.from_file(fp32_path).style_ids else {None: style_image}
     results = {}
     for path in [fp32_path, *variant_paths]:
-        report = evaluate(path, photos_dir, style_image=style_image, vgg_weights=vgg, image_size=req.eval_size)
-        results[Path(path).name] = {k: report[k] for k in ("content", "style", "tv")}
+        reports = [evaluate(path, photos_dir, style_image=image, vgg_weights=vgg, image_size=req.eval_size, style=sid)
+                   for sid, image in paintings.items()]
+        results[Path(path).name] = {k: float(np.mean([r[k] for r in reports])) for k in ("content", "style", "tv")}
     base = results[Path(fp32_path).name]
     for name, row in results.items():
         row["content_vs_fp32"] = round(row["content"] / base["content"], 4) if base["content"] else None
         row["style_vs_fp32"] = round(row["style"] / base["style"], 4) if base["style"] else None
         echo(f"losses {name:>24}: content {row['content']:.5g} ({row['content_vs_fp32']}x fp32), "
              f"style {row['style']:.5g} ({row['style_vs_fp32']}x fp32)")
-    return {"photos": str(photos_dir), "image_size": req.eval_size, "loss_network": vgg, **results}
+    return {"photos": str(photos_dir), "image_size": req.eval_size, "loss_network": vgg,
+            "styles": len(paintings), **results}
 
 
 def describe(path) -> str:

@@ -18,6 +18,8 @@ from stylecore.modelfiles import (
     OUTPUT,
     OUTPUT_NAMES,
     PIXEL_RANGE_TEXT,
+    STYLE_WEIGHTS_INPUT,
+    STYLES_METADATA_KEY,
 )
 
 from training.model import TransformerNet
@@ -35,11 +37,20 @@ def exporter_version() -> str:
     return f"fast-neural-style export v{EXPORTER_VERSION} (torch {torch.__version__}, onnx {onnx.__version__})"
 
 
-def to_onnx(net: TransformerNet, metadata: dict | None = None) -> onnx.ModelProto:
-    """Trace the network (the legacy TorchScript exporter: no onnxscript needed) into an ONNX model."""
+def to_onnx(net: TransformerNet, metadata: dict | None = None, style_ids: list | None = None) -> onnx.ModelProto:
+    """Trace the network (the legacy TorchScript exporter: no onnxscript needed) into an ONNX model.
+
+    A multi-style network gets one more input, STYLE_WEIGHTS_INPUT (S,): the convex mix of its styles
+    (one-hot for one style; its default is the first style), and lists `style_ids` in its metadata.
+    """
     model = ExportableTransformer(copy.deepcopy(net).float()).eval()
     channels = model.norm_channels
+    multi = net.num_styles > 1
+    if multi and (not style_ids or len(style_ids) != net.num_styles):
+        raise ValueError(f"a {net.num_styles}-style network needs its {net.num_styles} style ids")
     example = (torch.rand(1, 3, 64, 64) * 255, torch.zeros(2, channels), torch.tensor(0.0))
+    if multi:
+        example += (torch.eye(net.num_styles)[0],)
     buffer = io.BytesIO()
     with torch.no_grad(), warnings.catch_warnings():
         # The legacy exporter is deliberate (no onnxscript needed; same speed, see the README), and the
@@ -48,7 +59,7 @@ def to_onnx(net: TransformerNet, metadata: dict | None = None) -> onnx.ModelProt
         warnings.filterwarnings("ignore", message="Constant folding - Only steps=1", category=UserWarning)
         torch.onnx.export(
             model, example, buffer, dynamo=False, opset_version=OPSET, do_constant_folding=True,
-            input_names=list(INPUT_NAMES),
+            input_names=list(INPUT_NAMES) + ([STYLE_WEIGHTS_INPUT] if multi else []),
             output_names=list(OUTPUT_NAMES),
             dynamic_axes={INPUT: {0: "batch", 2: "height", 3: "width"},
                           OUTPUT: {0: "batch", 2: "height", 3: "width"},
@@ -62,6 +73,10 @@ def to_onnx(net: TransformerNet, metadata: dict | None = None) -> onnx.ModelProt
         numpy_helper.from_array(np.zeros((2, channels), np.float32), NORM_STATS_OVERRIDE_INPUT),
         numpy_helper.from_array(np.array(0.0, np.float32), NORM_STATS_MIX_INPUT),
     ])
+    if multi:
+        proto.graph.initializer.append(numpy_helper.from_array(np.eye(net.num_styles, dtype=np.float32)[0],
+                                                               STYLE_WEIGHTS_INPUT))
+        metadata = {STYLES_METADATA_KEY: json.dumps(list(style_ids)), **(metadata or {})}
     proto.producer_name = "fast-neural-style"
     proto.producer_version = EXPORTER_VERSION
     proto.doc_string = "Fast neural style transformer network (Johnson et al. 2016). " + PIXEL_RANGE_TEXT

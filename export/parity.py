@@ -36,28 +36,36 @@ def test_photo(height: int, width: int, seed: int) -> np.ndarray:
 
 
 @torch.no_grad()
-def reference(net: TransformerNet, rgb: np.ndarray) -> np.ndarray:
-    """PyTorch's result; images under 16 px a side are padded the way stylecore pads them."""
+def reference(net: TransformerNet, rgb: np.ndarray, style_weights=None) -> np.ndarray:
+    """PyTorch's result (a multi-style network: for the mix `style_weights`); images under 16 px a side are
+    padded the way stylecore pads them."""
     height, width = rgb.shape[:2]
     padded = np.pad(rgb, ((0, max(0, PAD_TO_SIDE - height)), (0, max(0, PAD_TO_SIDE - width)), (0, 0)),
                     mode="symmetric")
-    out = net(torch.from_numpy(np.ascontiguousarray(padded.transpose(2, 0, 1)))[None])[0]
+    styles = None if style_weights is None else torch.tensor(np.asarray(style_weights, np.float32))[None]
+    out = net(torch.from_numpy(np.ascontiguousarray(padded.transpose(2, 0, 1)))[None], styles)[0]
     return out.numpy().transpose(1, 2, 0)[:height, :width]
 
 
 def check_parity(net: TransformerNet, onnx_path, sizes=DEFAULT_SIZES, max_abs: float = MAX_ABS_ERROR,
-                 min_psnr: float = MIN_PSNR_DB, stylizer: Stylizer | None = None) -> list:
-    """One row per size (max abs error and PSNR on the clamped 0..255 output); raises ParityError on a miss."""
+                 min_psnr: float = MIN_PSNR_DB, stylizer: Stylizer | None = None, style_weights=None) -> list:
+    """One row per size (max abs error and PSNR on the clamped 0..255 output); raises ParityError on a miss.
+    A multi-style network is checked for the mix `style_weights` (one-hot: one style)."""
     net = net.float().eval()
     stylizer = stylizer or Stylizer.from_file(onnx_path)
+    if style_weights is not None:
+        stylizer = stylizer.with_style_weights(style_weights)
     rows = []
     for i, (height, width) in enumerate(sizes):
         photo = test_photo(height, width, seed=1000 + i)
-        expected = np.clip(reference(net, photo), PIXEL_MIN, PIXEL_MAX)
+        expected = np.clip(reference(net, photo, style_weights), PIXEL_MIN, PIXEL_MAX)
         got = np.clip(stylizer.stylize_whole(photo), PIXEL_MIN, PIXEL_MAX)
         quality = psnr(expected, got)
         rows.append({"size": f"{width}x{height}", "max_abs_error": float(np.max(np.abs(expected - got))),
                      "psnr_db": None if math.isinf(quality) else round(quality, 2)})  # None: identical
+    if style_weights is not None:
+        mix = ",".join(f"{w:g}" for w in style_weights)
+        rows = [{**row, "style_weights": mix} for row in rows]
     failed = [r for r in rows if r["max_abs_error"] > max_abs or (r["psnr_db"] or math.inf) < min_psnr]
     if failed:
         raise ParityError("ONNX and PyTorch disagree: " + "; ".join(

@@ -21,6 +21,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
+from stylecore.modelfiles import INPUT, STYLE_WEIGHTS_INPUT
 
 from training.data import find_images
 
@@ -67,10 +68,15 @@ def calibration_images(folder, count: int, side: int) -> list:
 
 
 class PhotoReader:
-    """onnxruntime's CalibrationDataReader protocol: one feed dict per call, None at the end."""
+    """onnxruntime's CalibrationDataReader protocol: one feed dict per call, None at the end.
 
-    def __init__(self, images: list):
-        self._feeds = iter({"input": image} for image in images)
+    A multi-style network sees each photo in the next of its styles, so every style's activations
+    set the ranges, not only the first style's."""
+
+    def __init__(self, images: list, num_styles: int = 1):
+        eye = np.eye(num_styles, dtype=np.float32)
+        self._feeds = iter({INPUT: image, **({STYLE_WEIGHTS_INPUT: eye[i % num_styles]} if num_styles > 1 else {})}
+                           for i, image in enumerate(images))
 
     def get_next(self):
         return next(self._feeds, None)
@@ -87,33 +93,44 @@ def quiet_root_logger():
         root.setLevel(level)
 
 
+def style_count(proto: onnx.ModelProto) -> int:
+    """How many styles a network file serves: the length of its style_weights input's default, else 1."""
+    for init in proto.graph.initializer:
+        if init.name == STYLE_WEIGHTS_INPUT:
+            return int(init.dims[0])
+    return 1
+
+
 def conv_node_names(proto: onnx.ModelProto) -> list:
     return [node.name for node in proto.graph.node if node.op_type == "Conv"]
 
 
-def to_int8(proto: onnx.ModelProto, calibration_folder, calibration_count: int = 32, calibration_side: int = 384,
-            method: str = "percentile", percentile: float = 99.999, keep_first_last_fp32: bool = True,
-            reduce_range: bool = True, per_channel: bool = True) -> onnx.ModelProto:
-    """Static QDQ quantisation of the convolutions, calibrated on photos."""
+def to_int8(proto: onnx.ModelProto, calibration_folder, **options) -> onnx.ModelProto:
+    """Static QDQ quantisation of the convolutions, calibrated on photos; options as INT8_DEFAULTS."""
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
+    unknown = set(options) - set(INT8_DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown int8 options: {', '.join(sorted(unknown))}")
+    o = {**INT8_DEFAULTS, **options}
     methods = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
                "entropy": CalibrationMethod.Entropy}
-    if method not in methods:
+    if o["method"] not in methods:
         raise ValueError(f"calibration method must be one of {', '.join(methods)}")
-    images = calibration_images(calibration_folder, calibration_count, calibration_side)
+    images = calibration_images(calibration_folder, o["calibration_count"], o["calibration_side"])
     convs = conv_node_names(proto)
-    exclude = [convs[0], convs[-1]] if keep_first_last_fp32 else []
-    extra = {"CalibPercentile": percentile} if method == "percentile" else {}
+    exclude = [convs[0], convs[-1]] if o["keep_first_last_fp32"] else []
+    extra = {"CalibPercentile": o["percentile"]} if o["method"] == "percentile" else {}
     with tempfile.TemporaryDirectory() as tmp:
         source, target = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
         onnx.save(proto, source)
         # onnxruntime's quantiser prints its progress and a pre-processing hint; keep the export's output readable.
         with contextlib.redirect_stdout(io.StringIO()), quiet_root_logger():
-            quantize_static(str(source), str(target), PhotoReader(images), quant_format=QuantFormat.QDQ,
-                            op_types_to_quantize=["Conv"], per_channel=per_channel, reduce_range=reduce_range,
+            quantize_static(str(source), str(target), PhotoReader(images, style_count(proto)),
+                            quant_format=QuantFormat.QDQ,
+                            op_types_to_quantize=["Conv"], per_channel=o["per_channel"], reduce_range=o["reduce_range"],
                             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                            calibrate_method=methods[method], nodes_to_exclude=exclude, extra_options=extra)
+                            calibrate_method=methods[o["method"]], nodes_to_exclude=exclude, extra_options=extra)
         model = onnx.load(target)
     # quantize_static keeps the graph's inputs and metadata; make sure the metadata says what this is.
     onnx.checker.check_model(model, full_check=True)

@@ -16,8 +16,7 @@ from apicommon.http import MAX_RESPONSE_BYTES, ApiError, Request, Response, chec
 
 _init_started = time.perf_counter()
 REGISTRY = stylecore.StyleRegistry.from_env()
-for _style in REGISTRY.list_styles():
-    REGISTRY.get(_style["id"])
+REGISTRY.warm()  # one session per network file, made here so that no request pays for it
 GALLERY = Gallery.from_env()
 log("init", models=REGISTRY.source, styles=len(REGISTRY.list_styles()),
     init_ms=round((time.perf_counter() - _init_started) * 1000, 1))
@@ -30,7 +29,7 @@ MAX_PIXELS = stylecore.WHOLE_IMAGE_PIXELS
 _RESPONSE_OVERHEAD = 2_000  # the JSON around the image, headers included
 # The HTTP status of each error the core raises (errors the handler raises itself carry their own).
 CORE_ERROR_STATUS = {"invalid_image": 400, "invalid_parameter": 400, "unknown_style": 404, "image_too_large": 413,
-                     "result_too_large": 413}
+                     "result_too_large": 413, "invalid_blend": 400, "blend_across_networks": 400}
 
 
 def list_styles(request: Request) -> dict:
@@ -39,13 +38,13 @@ def list_styles(request: Request) -> dict:
 
 def stylize(request: Request) -> Response:
     body = request.json()
-    check_fields(body, required={"style"},
-                 optional={"image", "gallery_key", "strength", "preserve_color", "max_size", "format", "quality"})
+    check_fields(body, required=set(),
+                 optional={"style", "blend", "image", "gallery_key", "strength", "preserve_color", "max_size",
+                           "format", "quality"})
     options = stylize_options(body)
-    style = _typed(body, "style", str, None)
     image_budget = (MAX_RESPONSE_BYTES - _RESPONSE_OVERHEAD) * 3 // 4  # the image file, before base64
     try:
-        stylizer = REGISTRY.get(style)  # an unknown style is refused before the photo is read
+        stylizer, style, blend = chosen_style(body)  # an unknown style is refused before the photo is read
         started = time.perf_counter()
         photo, source = read_photo(body)
         input_ms = (time.perf_counter() - started) * 1000
@@ -62,9 +61,30 @@ def stylize(request: Request) -> Response:
         "style": style, "strength": options.strength, "preserve_color": options.preserve_color,
         "quality": result.quality, "timings": timings,
     }
+    if blend:
+        payload["blend"] = blend
     return Response(payload, timings=dict(timings), log={
         "style": style, "source": source, "input_bytes": len(photo), "output_bytes": len(result.image),
         "width": result.width, "height": result.height, "format": result.format})
+
+
+def chosen_style(body: dict) -> tuple[stylecore.Stylizer, str, list | None]:
+    """The stylizer for `style` (one style) or `blend` ([{style, weight}, ...]: exactly one of the two), the
+    style label of the result, and the blend as run (weights normalised)."""
+    if ("style" in body) == ("blend" in body):
+        raise ApiError(400, "invalid_request", "Name one style in 'style', or mix styles in 'blend': exactly one "
+                       "of the two.")
+    if "style" in body:
+        style = _typed(body, "style", str, None)
+        return REGISTRY.get(style), style, None
+    parts = _typed(body, "blend", list, None)
+    if not all(isinstance(p, dict) and set(p) == {"style", "weight"} for p in parts):
+        raise ApiError(400, "invalid_request", "'blend' is a list of {\"style\": id, \"weight\": number} objects.")
+    pairs = [(_typed(p, "style", str, None), _typed(p, "weight", (int, float), None)) for p in parts]
+    stylizer = REGISTRY.blend(pairs)
+    weights = dict(zip(stylizer.style_ids, stylizer.style_weights.tolist(), strict=True))
+    blend = [{"style": style_id, "weight": round(weights[style_id], 6)} for style_id, _ in pairs]
+    return stylizer, stylizer.style_id, blend
 
 
 def api_error(error: stylecore.StyleCoreError) -> ApiError:
@@ -125,7 +145,7 @@ def _typed(body: dict, name: str, kinds, default):
     value = body[name]
     wanted = kinds if isinstance(kinds, tuple) else (kinds,)
     if isinstance(value, bool) != (bool in wanted) or not isinstance(value, wanted):
-        names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+        names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list"}
         raise ApiError(400, "invalid_request", f"{name!r} must be {' or '.join(names[k] for k in wanted)}.")
     return value
 

@@ -127,7 +127,7 @@ def test_tiled_output_matches_whole_image(stylizer):
     rgb = np.asarray(synthetic_photo(256, 192, seed=8), np.float32)
     whole = np.clip(stylizer.stylize_whole(rgb), 0, 255)
     # The whole image's own statistics in every tile: identical up to float rounding, so no seams.
-    exact = stylizer.global_norm_stats(rgb, "pooled") if rgb.size // 3 <= stylizer.stats_crop_pixels else None
+    exact = stylizer.global_norm_stats(rgb) if rgb.size // 3 <= stylizer.stats_crop_pixels else None
     tiled = np.clip(stylizer.stylize_tiled(rgb, tile_size=96, margin=64, norm_stats=exact), 0, 255)
     assert psnr(whole, tiled) > 80
     # Statistics pooled over four crops, as for a photo too large to run whole: close, and still seamless.

@@ -49,15 +49,21 @@ def load_onnx_stylizer(path, style=None):
     from stylecore import Stylizer  # only here: the training world needs the serving core for ONNX files alone
 
     card = read_card(card_path(path))  # x.int8.onnx shares x.json
-    if style is not None:
-        raise ValueError("--style: scoring one style of a multi-style ONNX file is not supported yet")
     stylizer = Stylizer.from_file(path)
+    defaults = card.get("evaluation_defaults", {})
+    if stylizer.style_ids:  # a multi-style network: one of its styles, judged against that style's painting
+        style = style or stylizer.style_ids[0]
+        style_index(stylizer.style_ids, style)
+        stylizer = stylizer.for_style(style)
+        defaults = {**defaults, "style_image": defaults.get("style_images", {}).get(style)}
+    elif style is not None:
+        raise ValueError(f"--style {style}: {path} has one style")
 
     def stylize(photo):
         out = stylizer.stylize(photo.permute(1, 2, 0).numpy())
         return torch.from_numpy(np.clip(out, 0, 255).transpose(2, 0, 1).copy())
 
-    return stylize, card.get("evaluation_defaults", {})
+    return stylize, defaults
 
 
 STYLIZER_LOADERS = {".pth": load_checkpoint_stylizer, ".pt": load_checkpoint_stylizer, ".onnx": load_onnx_stylizer}

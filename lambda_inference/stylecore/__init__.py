@@ -7,7 +7,16 @@ exporter's parity check all stylize through here, so one fix serves all of them.
     result = stylize_bytes(photo_bytes, registry.get("great_wave"), strength=0.8, output_format="webp")
 """
 
-from .errors import ImageTooLarge, InvalidImage, InvalidParameter, ResultTooLarge, StyleCoreError, UnknownStyle
+from .errors import (
+    BlendAcrossNetworks,
+    ImageTooLarge,
+    InvalidBlend,
+    InvalidImage,
+    InvalidParameter,
+    ResultTooLarge,
+    StyleCoreError,
+    UnknownStyle,
+)
 from .imaging import (
     DEFAULT_MAX_INPUT_PIXELS,
     OUTPUT_FORMATS,
@@ -22,6 +31,8 @@ from .registry import StyleRegistry
 from .stylizer import WHOLE_IMAGE_PIXELS, Stylizer, available_cpus
 
 __all__ = [
+    "BlendAcrossNetworks",
+    "InvalidBlend",
     "DEFAULT_MAX_INPUT_PIXELS",
     "WHOLE_IMAGE_PIXELS",
     "OUTPUT_FORMATS",

@@ -24,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("images", nargs="*", metavar="IMAGE", help="image files, or folders of them")
     p.add_argument("--style", help="style id (see --list)")
+    p.add_argument("--blend", type=parse_blend, metavar="ID=W,ID=W",
+                   help="mix 2-4 styles of one multi-style network instead of --style, e.g. great_wave=0.6,udnie=0.4")
     p.add_argument("--out", default="stylized", help="folder for the results (created if needed)")
     p.add_argument("--models", default="models", help="models folder: STYLE.json cards with their STYLE.onnx "
                    "(or STYLE.VARIANT.onnx) files")
@@ -39,6 +41,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--variant", help="a model variant to use, e.g. int8 (STYLE.int8.onnx)")
     p.add_argument("--list", action="store_true", help="list the styles in --models and exit")
     return p
+
+
+def parse_blend(text: str) -> list:
+    """'great_wave=0.6,udnie=0.4' -> [("great_wave", 0.6), ("udnie", 0.4)]."""
+    parts = []
+    for item in text.split(","):
+        style, sep, weight = item.partition("=")
+        try:
+            parts.append((style.strip(), float(weight)))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{item!r}: write each style as ID=WEIGHT, e.g. udnie=0.4") from None
+        if not sep:
+            raise argparse.ArgumentTypeError(f"{item!r}: write each style as ID=WEIGHT, e.g. udnie=0.4")
+    return parts
 
 
 def expand(paths: list) -> list:
@@ -94,14 +110,14 @@ def main(argv=None) -> int:
         for style in registry.list_styles():
             print(f"{style['id']:24} {style['name']} ({style['artist'] or 'unknown artist'}, {style['year'] or '?'})")
         return 0
-    if not args.style:
-        print(f"error: --style is required; styles in {args.models}: "
+    if bool(args.style) == bool(args.blend):
+        print(f"error: give --style or --blend (one of the two); styles in {args.models}: "
               f"{', '.join(s['id'] for s in registry.list_styles()) or 'none'}", file=sys.stderr)
         return 2
     try:
         options = StylizeOptions(args.strength, args.preserve_color, args.max_size or None, args.format,
                                  args.quality).checked()
-        stylizer = registry.get(args.style, args.variant)
+        stylizer = registry.blend(args.blend, args.variant) if args.blend else registry.get(args.style, args.variant)
     except StyleCoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -121,7 +137,7 @@ def main(argv=None) -> int:
             failures.append((path, exc))
             print(f"\nfailed: {path}: {exc}", file=sys.stderr)
             continue
-        target = output_path(out_dir, path, args.style, result.format, taken)
+        target = output_path(out_dir, path, stylizer.style_id, result.format, taken)
         target.write_bytes(result.image)
     ok = len(files) - len(failures)
     print(f"stylized {ok} of {len(files)} image(s) into {out_dir}" + (f"; {len(failures)} failed" if failures else ""))

@@ -27,6 +27,18 @@ class UnknownStyle(StyleCoreError):
     code = "unknown_style"
 
 
+class InvalidBlend(StyleCoreError):
+    """A blend that cannot be run: too few or too many styles, a style twice, negative or all-zero weights."""
+
+    code = "invalid_blend"
+
+
+class BlendAcrossNetworks(StyleCoreError):
+    """Styles blend by mixing their instance-norm scales and shifts, so they must live in one network file."""
+
+    code = "blend_across_networks"
+
+
 class InvalidParameter(StyleCoreError):
     """A parameter outside its range: strength, output format, quality, max_size..."""
 

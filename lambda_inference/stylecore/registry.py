@@ -1,20 +1,26 @@
 """The styles on offer: a models folder, or an S3 prefix, of model cards with their ONNX files.
 
-A style is its model card `<style_id>.json` (written by `python -m export`) with at least one of its model
-files beside it: `<style_id>.onnx` (the main model) or `<style_id>.<variant>.onnx` (fp16, int8). get(id)
-serves the preferred variant where it is there, else the main model, else the variant that is there, so a
+A network is its model card `<id>.json` (written by `python -m export`) with at least one of its model
+files beside it: `<id>.onnx` (the main model) or `<id>.<variant>.onnx` (fp16, int8). get(style) serves
+the preferred variant where it is there, else the main model, else the variant that is there, so a
 folder or layer need only hold the files it serves (stylecore.modelfiles has the naming rules).
+
+A single-style network is one style with the network's id. A multi-style network's card lists its
+styles (`styles`: id, index, name, ...): each is a style of its own, served by the one session of
+its network, and any of them can be blended (blend()).
 """
 
 import logging
+import math
 import os
 import threading
 from pathlib import Path
 
-from .errors import UnknownStyle
+from .errors import BlendAcrossNetworks, InvalidBlend, UnknownStyle
 from .modelfiles import (
     MAIN_VARIANT,
     card_filename,
+    is_style_id,
     is_variant,
     model_filename,
     parse_card,
@@ -27,16 +33,30 @@ from .stylizer import Stylizer
 log = logging.getLogger(__name__)
 
 LISTED_FIELDS = ("id", "name", "artist", "year", "thumbnail")
+NOT_LISTED = ("training", "parity", "variants_quality", "styles")
+BLEND_STYLES = (2, 4)  # a blend mixes at least 2 and at most 4 styles of one network
 
 
-def style_entry(style_id: str, card: dict) -> dict:
-    """What list_styles shows for one style: the card's fields, with the listed ones always present."""
-    entry = {k: v for k, v in card.items() if k not in ("training", "parity", "variants_quality")}
+def style_entry(style_id: str, card: dict, network: str, blendable: bool, own: dict | None = None) -> dict:
+    """What list_styles shows for one style: its network card's fields, then the style's own (a multi-style
+    card's entry for it), with the listed ones always present."""
+    entry = {k: v for k, v in card.items() if k not in NOT_LISTED}
+    entry.update({k: v for k, v in (own or {}).items() if k != "index"})
     entry["id"] = style_id
     entry.setdefault("name", style_id.replace("_", " ").replace("-", " ").title())
     for key in LISTED_FIELDS:
         entry.setdefault(key, None)
+    entry["network"], entry["blendable"] = network, blendable
     return entry
+
+
+def styles_of(network_id: str, card: dict) -> list:
+    """(style id, index, the style's own card entry) for each style of a network: index None for one style."""
+    listed = card.get("styles")
+    if not isinstance(listed, list) or not listed:
+        return [(network_id, None, {})]
+    return [(s["id"], s["index"], s) for s in listed if isinstance(s, dict) and is_style_id(s.get("id"))
+            and isinstance(s.get("index"), int)]
 
 
 def model_files(names) -> dict:
@@ -50,12 +70,23 @@ def model_files(names) -> dict:
 
 
 class StyleRegistry:
-    """Style ids -> model cards; get() loads each style's session once and keeps it."""
+    """Style ids -> their networks' model cards; get() loads each network's session once and keeps it."""
 
     def __init__(self, cards: dict, files: dict, fetch_model, source: str = "", preferred_variant: str | None = None):
-        self._cards = dict(sorted(cards.items()))
-        self._files = files  # style_id -> the variants whose files are there (None: the main model)
-        self._fetch_model = fetch_model  # (style_id, variant) -> local path of the ONNX file
+        self._cards = dict(sorted(cards.items()))  # network id -> its model card
+        self._files = files  # network id -> the variants whose files are there (None: the main model)
+        self._fetch_model = fetch_model  # (network id, variant) -> local path of the ONNX file
+        self._styles = {}  # style id -> (network id, index in the network or None, the style's listing)
+        for network_id, card in self._cards.items():
+            styles = styles_of(network_id, card)
+            for style_id, index, own in styles:
+                if style_id in self._styles:
+                    log.warning("style %r is in %s and %s: serving the first", style_id,
+                                self._styles[style_id][0], network_id)
+                    continue
+                self._styles[style_id] = (network_id, index,
+                                          style_entry(style_id, card, network_id, index is not None, own))
+        self._styles = dict(sorted(self._styles.items()))
         self._stylizers = {}
         self._lock = threading.Lock()
         self.source = source
@@ -135,38 +166,84 @@ class StyleRegistry:
     # ----------------------------------------------------------------------------------- access
 
     def list_styles(self) -> list:
-        return [style_entry(style_id, card) for style_id, card in self._cards.items()]
+        return [entry for _, _, entry in self._styles.values()]
 
-    def served_variant(self, style_id: str) -> str | None:
-        """The variant get(style_id) serves: the preferred one where it is there, else the main model (None),
+    def network_of(self, style_id: str) -> str:
+        self._check(style_id)
+        return self._styles[style_id][0]
+
+    def served_variant(self, network_id: str) -> str | None:
+        """The variant a network is served as: the preferred one where it is there, else the main model (None),
         else the first variant there is."""
-        present = self._files[style_id]
+        present = self._files[network_id]
         if self.preferred_variant in present:
             return self.preferred_variant
         return None if None in present else min(present)
 
     def get(self, style_id: str, variant: str | None = None) -> Stylizer:
-        """The style's stylizer (the served variant, or the one asked for); its session is made once, then kept."""
+        """The style's stylizer (the served variant, or the one asked for); its network's session is made once,
+        then kept."""
         self._check(style_id)
+        network_id, index, _ = self._styles[style_id]
+        stylizer = self._network(network_id, variant, style_id)
+        return stylizer if index is None else stylizer.for_style(style_id)
+
+    def blend(self, parts: list, variant: str | None = None) -> Stylizer:
+        """A stylizer for a mix of 2 to 4 styles of one network: [(style_id, weight), ...], weights >= 0,
+        normalised to sum to 1. Their instance-norm scales and shifts are mixed (a true interpolation
+        between the paintings, not a cross-fade of outputs)."""
+        low, high = BLEND_STYLES
+        if not low <= len(parts) <= high:
+            raise InvalidBlend(f"a blend mixes {low} to {high} styles, not {len(parts)}")
+        ids = [style_id for style_id, _ in parts]
+        if len(set(ids)) != len(ids):
+            raise InvalidBlend("a blend names each style once")
+        for style_id, weight in parts:
+            self._check(style_id)
+            if not isinstance(weight, int | float) or isinstance(weight, bool) or not math.isfinite(weight) \
+                    or weight < 0:
+                raise InvalidBlend(f"the weight of {style_id!r} must be a number of at least 0")
+        total = float(sum(weight for _, weight in parts))
+        if total <= 0:
+            raise InvalidBlend("a blend needs at least one weight above 0")
+        networks = {self._styles[style_id][0] for style_id in ids}
+        if len(networks) > 1 or self._styles[ids[0]][1] is None:
+            raise BlendAcrossNetworks(
+                "only styles of one multi-style network can be blended: " + ", ".join(
+                    f"{style_id} is in {self._styles[style_id][0]}" for style_id in ids))
+        network = self._network(networks.pop(), variant, ids[0])
+        weights = [0.0] * len(network.style_ids)
+        for style_id, weight in parts:
+            weights[network.style_ids.index(style_id)] = weight / total
+        blended = network.with_style_weights(weights)
+        blended.style_id = "+".join(ids)
+        return blended
+
+    def _network(self, network_id: str, variant: str | None, style_id: str) -> Stylizer:
         if variant is not None and not is_variant(variant):
             raise UnknownStyle(f"unknown model variant {variant!r}")
-        key = (style_id, variant)
-        with self._lock:  # one session per style even when threads ask at once
+        key = (network_id, variant)
+        with self._lock:  # one session per network even when threads ask at once
             if key not in self._stylizers:
                 # Only the file served is fetched: from S3 that downloads, and a cold start should not pull a
                 # model it does not run.
-                chosen = self.served_variant(style_id) if variant is None else variant
+                chosen = self.served_variant(network_id) if variant is None else variant
                 path = None
-                if (None if chosen == MAIN_VARIANT else chosen) in self._files[style_id]:
-                    path = Path(self._fetch_model(style_id, chosen))
+                if (None if chosen == MAIN_VARIANT else chosen) in self._files[network_id]:
+                    path = Path(self._fetch_model(network_id, chosen))
                 if path is None or not path.is_file():
                     what = f"style {style_id!r} has no {variant} variant" if variant else f"style {style_id!r}"
                     raise UnknownStyle(f"{what} is not available")
-                self._stylizers[key] = Stylizer.from_file(path, style_id, self._cards[style_id])
+                self._stylizers[key] = Stylizer.from_file(path, network_id, self._cards[network_id])
             return self._stylizers[key]
 
+    def warm(self):
+        """Load every network's served session now (a Lambda's init, so that no request pays for it)."""
+        for network_id in self._cards:
+            self._network(network_id, None, network_id)
+
     def _check(self, style_id):
-        if not isinstance(style_id, str) or style_id not in self._cards:
-            known = ", ".join(self._cards) or "none"
+        if not isinstance(style_id, str) or style_id not in self._styles:
+            known = ", ".join(self._styles) or "none"
             shown = style_id if isinstance(style_id, str) and len(style_id) <= 64 else "that style"
             raise UnknownStyle(f"unknown style {shown!r}; available styles: {known}")

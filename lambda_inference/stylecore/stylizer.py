@@ -5,6 +5,8 @@ output of the same shape, unclamped, and the instance-norm statistics out and ba
 tiles match.
 """
 
+import copy
+import json
 import logging
 import math
 import os
@@ -13,15 +15,15 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-from PIL import Image
 
 from .modelfiles import (
     INPUT,
-    MIN_SIDE,
     NORM_STATS_MIX_INPUT,
     NORM_STATS_OUTPUT,
     NORM_STATS_OVERRIDE_INPUT,
     OUTPUT,
+    STYLE_WEIGHTS_INPUT,
+    STYLES_METADATA_KEY,
     parse_model_filename,
 )
 
@@ -43,14 +45,9 @@ DEFAULT_TILE_SIZE = 1280  # the core of each tile, a multiple of 4 so the stride
 # Each tile sees this much of its neighbours on every side and drops it: more than the network's
 # receptive-field radius (54 px), so every kept pixel is computed exactly as in the whole image.
 DEFAULT_TILE_MARGIN = 64
-# How the global instance-norm statistics are measured before the tiles run (see global_norm_stats):
-# "pooled" over full-resolution crops of at most STATS_CROP_PIXELS each (one extra pass, close to the
-# whole image's statistics), or "downscaled": once on a copy scaled to STATS_PIXELS (cheap, but the
-# network's statistics depend on scale, so the result drifts further from the whole-image one).
-TILE_STATS_METHODS = ("pooled", "downscaled")
-DEFAULT_TILE_STATS = "pooled"
+# The global instance-norm statistics of a tiled image are pooled over full-resolution crops of at most
+# this size (one extra pass; see global_norm_stats).
 DEFAULT_STATS_CROP_PIXELS = WHOLE_IMAGE_PIXELS
-DEFAULT_STATS_PIXELS = 1_000_000
 
 
 def available_cpus() -> int:
@@ -102,9 +99,12 @@ class Stylizer:
         self.tile_threshold = DEFAULT_TILE_THRESHOLD
         self.tile_size = DEFAULT_TILE_SIZE
         self.tile_margin = DEFAULT_TILE_MARGIN
-        self.tile_stats = DEFAULT_TILE_STATS
         self.stats_crop_pixels = DEFAULT_STATS_CROP_PIXELS
-        self.stats_pixels = DEFAULT_STATS_PIXELS
+        # A multi-style network: its style ids in index order, and the mix of them this stylizer runs.
+        metadata = session.get_modelmeta().custom_metadata_map
+        self.style_ids = json.loads(metadata[STYLES_METADATA_KEY]) if STYLE_WEIGHTS_INPUT in overridable \
+            and STYLES_METADATA_KEY in metadata else []
+        self.style_weights = None  # None: the file's default (its first style)
 
     @classmethod
     def from_file(cls, path, style_id: str | None = None, card: dict | None = None, threads: int | None = None,
@@ -121,6 +121,26 @@ class Stylizer:
         log.info("loaded %s in %.0f ms", path, 1000 * (time.perf_counter() - started))
         return stylizer
 
+    # ------------------------------------------------------------------------------- styles
+
+    def with_style_weights(self, weights) -> "Stylizer":
+        """This network running a mix of its styles ((S,), convex: one-hot is one style), sharing the session."""
+        if not self.style_ids:
+            raise ValueError(f"{self.path}: not a multi-style network")
+        weights = np.asarray(weights, np.float32)
+        if weights.shape != (len(self.style_ids),):
+            raise ValueError(f"{len(self.style_ids)} style weights needed, got shape {weights.shape}")
+        view = copy.copy(self)
+        view.style_weights = weights
+        return view
+
+    def for_style(self, style_id: str) -> "Stylizer":
+        weights = np.zeros(len(self.style_ids), np.float32)
+        weights[self.style_ids.index(style_id)] = 1.0
+        view = self.with_style_weights(weights)
+        view.style_id = style_id
+        return view
+
     # --------------------------------------------------------------------------------- running
 
     def run(self, batch: np.ndarray, norm_stats: np.ndarray | None = None, want_stats: bool = False):
@@ -129,6 +149,8 @@ class Stylizer:
         if norm_stats is not None:
             feeds[NORM_STATS_OVERRIDE_INPUT] = np.ascontiguousarray(norm_stats, dtype=np.float32)
             feeds[NORM_STATS_MIX_INPUT] = np.array(1.0, dtype=np.float32)
+        if self.style_weights is not None:
+            feeds[STYLE_WEIGHTS_INPUT] = self.style_weights
         names = [self.output_name] + ([NORM_STATS_OUTPUT] if want_stats else [])
         results = self.session.run(names, feeds)
         return (results[0], results[1]) if want_stats else results[0]
@@ -152,27 +174,15 @@ class Stylizer:
 
     # ---------------------------------------------------------------------------------- tiling
 
-    def global_norm_stats(self, rgb: np.ndarray, method: str | None = None) -> np.ndarray:
+    def global_norm_stats(self, rgb: np.ndarray) -> np.ndarray:
         """Every instance-norm layer's (2, C) statistics for the whole image, without running it whole.
 
-        pooled: the image is cut into a grid of full-resolution crops, each run once, and their
-        per-channel means and variances are pooled (weighted by area) as if over one image. Each crop
-        normalises its own early layers, so deeper statistics are slightly off; with crops of ~2 MP the
-        tiled result stays within about 45-50 dB PSNR of the whole-image one (see the README).
-        downscaled: one run on a copy scaled to `stats_pixels`.
+        The image is cut into a grid of full-resolution crops, each run once, and their per-channel
+        means and variances are pooled (weighted by area) as if over one image. Each crop normalises
+        its own early layers, so deeper statistics are slightly off; with crops of ~2 MP the tiled
+        result stays within about 45-50 dB PSNR of the whole-image one (docs/benchmarks.md).
         """
-        method = method or self.tile_stats
-        if method not in TILE_STATS_METHODS:
-            raise ValueError(f"tile statistics method must be one of {', '.join(TILE_STATS_METHODS)}")
         height, width = rgb.shape[:2]
-        if method == "downscaled":
-            scale = min(1.0, (self.stats_pixels / (height * width)) ** 0.5)
-            small = rgb
-            if scale < 1.0:
-                size = (max(MIN_SIDE, round(width * scale)), max(MIN_SIDE, round(height * scale)))
-                small = np.asarray(Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).resize(
-                    size, Image.Resampling.LANCZOS, reducing_gap=3.0))
-            return self.run(small.astype(np.float32).transpose(2, 0, 1)[None], want_stats=True)[1][0]
         rows, cols = crop_grid(height, width, self.stats_crop_pixels)
         sums, area = 0.0, 0
         for y0, y1 in zip(rows[:-1], rows[1:], strict=True):
