@@ -7,9 +7,12 @@ inference Lambda shares for `gallery_key`.
 """
 
 import base64
+import re
 
 from apicommon.gallery import Gallery
-from apicommon.http import ApiError, Request, check_fields, handle
+from apicommon.http import ApiError, Request, check_fields, handle, shown
+
+MAX_CURSOR_CHARS = 2048  # a base64url key of at most 1,024 bytes is 1,368 (openapi.yaml: cursor's maxLength)
 
 GALLERY = Gallery.from_env()
 if GALLERY.bucket:  # make the S3 client during init, which the cold start pays anyway
@@ -18,9 +21,13 @@ if GALLERY.bucket:  # make the S3 client during init, which the cold start pays 
 
 def list_images(request: Request) -> dict:
     limit = request.query.get("limit", "50")
-    if not limit.isdigit() or not 1 <= int(limit) <= 100:
-        raise ApiError(400, "invalid_parameter", f"limit must be an integer from 1 to 100, not {limit!r}.")
-    return GALLERY.list(int(limit), request.query.get("cursor") or None)
+    # ASCII digits only: str.isdigit() also takes "²" and "①", which int() refuses
+    if not re.fullmatch("[0-9]{1,3}", limit) or not 1 <= int(limit) <= 100:
+        raise ApiError(400, "invalid_parameter", f"limit must be an integer from 1 to 100, not {shown(limit)}.")
+    cursor = request.query.get("cursor") or None
+    if cursor is not None and len(cursor) > MAX_CURSOR_CHARS:
+        raise ApiError(400, "invalid_parameter", f"cursor has at most {MAX_CURSOR_CHARS} characters.")
+    return GALLERY.list(int(limit), cursor)
 
 
 def get_image(request: Request) -> dict:

@@ -83,7 +83,9 @@ def test_post_returns_the_image_bytes(gallery):
 @pytest.mark.parametrize("key", [
     "../private/secret.jpg", "gallery/../private/secret.jpg", "gallery/./photo_01.jpg", "gallery//photo_01.jpg",
     "/gallery/photo_01.jpg", "private/secret.jpg", "gallery\\..\\private\\secret.jpg", "gallery/%2e%2e/secret.jpg",
-    "gallery/notes.txt", "gallery/photo_01.jpg\x00.png", "gallery/", "gallery/" + "a" * 600 + ".jpg", "", 42, None,
+    "gallery/notes.txt", "gallery/photo_01.jpg\x00.png", "gallery/", "gallery/" + "a" * 1100 + ".jpg", "", 42, None,
+    "gallery/" + "é" * 600 + ".jpg",  # 612 characters but 1,212 bytes: S3 counts bytes
+    "gallery/\ud800.jpg",  # a lone surrogate (JSON can carry one): not UTF-8 at all
 ])
 def test_path_tricks_and_bad_keys_are_400(gallery, key):
     status, _, body = call(gallery[0], "POST", {"key": key})
@@ -93,6 +95,34 @@ def test_path_tricks_and_bad_keys_are_400(gallery, key):
 def test_unknown_key_is_404(gallery):
     status, _, body = call(gallery[0], "POST", {"key": "gallery/missing.jpg"})
     assert status == 404 and body["error"]["code"] == "not_found"
+    long_key = "gallery/" + "a" * (1024 - len("gallery/.jpg")) + ".jpg"  # S3's 1,024 bytes exactly: a key
+    status, _, body = call(gallery[0], "POST", {"key": long_key})
+    assert status == 404 and body["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("key, data", [("gallery/empty.jpg", b""), ("gallery/text.jpg", b"just some text"),
+                                       ("gallery/png_named.jpg", image_bytes(8, 8, "PNG")),
+                                       ("gallery/riff.webp", b"RIFF\x10\x00\x00\x00WAVEfmt ")])
+def test_objects_that_are_not_the_image_their_name_says_are_not_served(gallery, key, data):
+    module, s3 = gallery
+    s3.put_object(Bucket=BUCKET, Key=key, Body=data)
+    status, _, body = call(module, "POST", {"key": key})
+    assert status == 404 and body["error"]["code"] == "not_found" and "not" in body["error"]["message"]
+
+
+def test_s3_errors_do_not_leak_the_bucket_or_endpoint(gallery, monkeypatch):
+    module, _ = gallery
+    monkeypatch.setattr(module.GALLERY, "bucket", "no-such-bucket-for-this-test")
+    for method, body in (("GET", None), ("POST", {"key": "gallery/photo_01.jpg"})):
+        status, _, payload = call(module, method, body)
+        assert status == 503 and payload["error"]["code"] == "gallery_unavailable"
+        assert "no-such-bucket" not in payload["error"]["message"] and "http" not in payload["error"]["message"]
+
+
+@pytest.mark.parametrize("limit", ["²", "①", "٣", "5" * 5000, "0", "101", "-1", " 5", "5.0", ""])
+def test_limits_that_are_not_1_to_100_in_ascii_digits_are_400(gallery, limit):
+    status, _, body = call(gallery[0], "GET", query={"limit": limit})
+    assert status == 400 and body["error"]["code"] == "invalid_parameter"
 
 
 def test_oversized_gallery_image_is_413(gallery, monkeypatch):

@@ -1,9 +1,11 @@
 """The gallery: sample photos under a prefix of a private S3 bucket.
 
 Keys come from clients, so every key is checked before S3 sees it: under the prefix, no `..`, `.` or
-empty segment, a short list of safe characters, an image extension, a length cap. Listing applies the
-same rule, so every listed key can be fetched. Images over MAX_IMAGE_BYTES are refused: their base64
-would not fit in a Lambda response.
+empty segment, a short list of safe characters, an image extension, S3's length cap (in UTF-8 bytes).
+Listing applies the same rule, so every listed key can be fetched. What S3 returns is checked too: an
+object that is empty, over MAX_IMAGE_BYTES (its base64 would not fit in a Lambda response) or not the image
+its extension names is not served. Errors name neither the bucket nor the endpoint: S3's own words go to
+the log only.
 """
 
 import base64
@@ -11,11 +13,14 @@ import binascii
 import os
 import re
 
-from apicommon.http import ApiError
+from apicommon.http import MAX_RESPONSE_BYTES, ApiError, log, shown
 
 CONTENT_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
-MAX_KEY_LENGTH = 512
-MAX_IMAGE_BYTES = 4_000_000
+# The first bytes of each type: an object is served only if its bytes are the image its extension says.
+MAGIC = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",), "image/webp": (b"RIFF",)}
+MAX_KEY_BYTES = 1024  # S3's own limit, in UTF-8 bytes
+MAX_IMAGE_BYTES = 2_900_000  # its base64, 3.87 MB, fits in a response (MAX_RESPONSE_BYTES)
+assert MAX_IMAGE_BYTES * 4 // 3 + 2_000 < MAX_RESPONSE_BYTES
 PRESIGNED_URL_SECONDS = 3600
 # Letters and digits of any script, and a few punctuation marks; no `\`, `%`, `:` or control characters.
 _SEGMENT = re.compile(r"[\w\-.,()+ ]+")
@@ -52,8 +57,8 @@ class Gallery:
         """The key, if a client may read it; a 400 `invalid_key` saying why not otherwise."""
         if not isinstance(key, str):
             raise ApiError(400, "invalid_key", f"A gallery key must be a string, not {type(key).__name__}.")
-        if not key or len(key) > MAX_KEY_LENGTH:
-            raise ApiError(400, "invalid_key", f"A gallery key has 1 to {MAX_KEY_LENGTH} characters.")
+        if not key or len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+            raise ApiError(400, "invalid_key", f"A gallery key has 1 to {MAX_KEY_BYTES} bytes (UTF-8).")
         if not key.startswith(self.prefix):
             raise ApiError(400, "invalid_key", f"Gallery keys start with {self.prefix!r} (see GET /gallery).")
         for segment in key.split("/"):
@@ -87,15 +92,20 @@ class Gallery:
         return {"images": images, "next_cursor": next_cursor}
 
     def fetch(self, key) -> tuple[bytes, str]:
-        """The image's bytes and content type, or 400/404/413."""
+        """The image's bytes and content type, or 400/404/413 (404 too for an object that is not an image)."""
         key = self.check_key(key)
         obj = self._call(self.s3.get_object, Bucket=self.bucket, Key=key)
-        size = obj.get("ContentLength", 0)
-        if size > MAX_IMAGE_BYTES:
-            obj["Body"].close()
-            raise ApiError(413, "image_too_large", f"The gallery image {key!r} is {size / 1e6:.1f} MB; gallery images "
-                           f"may be at most {MAX_IMAGE_BYTES / 1e6:.1f} MB.")
-        return obj["Body"].read(), content_type(key)
+        with obj["Body"] as body:  # at most one byte past the cap, whatever ContentLength says
+            data = body.read(MAX_IMAGE_BYTES + 1) if obj.get("ContentLength", 0) <= MAX_IMAGE_BYTES else None
+        if data is None or len(data) > MAX_IMAGE_BYTES:
+            raise ApiError(413, "image_too_large", f"The gallery image {shown(key)} is over "
+                           f"{MAX_IMAGE_BYTES / 1e6:.1f} MB, the most a gallery image may be.")
+        if not data:
+            raise ApiError(404, "not_found", f"The gallery object {shown(key)} is empty, not an image.")
+        mime = content_type(key)
+        if not data.startswith(MAGIC[mime]) or (mime == "image/webp" and data[8:12] != b"WEBP"):
+            raise ApiError(404, "not_found", f"The gallery object {shown(key)} is not the {mime} its name says.")
+        return data, mime
 
     def _listable(self, item: dict) -> bool:
         try:
@@ -128,7 +138,9 @@ class Gallery:
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             if "Key" in params and code in ("NoSuchKey", "404", "NotFound", "AccessDenied", "403"):
-                raise ApiError(404, "not_found", f"No gallery image {params['Key']!r}.") from None
-            raise ApiError(503, "gallery_unavailable", f"The gallery bucket could not be read ({code}).") from None
+                raise ApiError(404, "not_found", f"No gallery image {shown(params['Key'])}.") from None
+            log("gallery S3 error", "ERROR", error=str(error))
+            raise ApiError(503, "gallery_unavailable", "The gallery could not be read; try again later.") from None
         except BotoCoreError as error:
-            raise ApiError(503, "gallery_unavailable", f"The gallery bucket could not be reached ({error}).") from None
+            log("gallery S3 error", "ERROR", error=str(error))
+            raise ApiError(503, "gallery_unavailable", "The gallery could not be reached; try again later.") from None

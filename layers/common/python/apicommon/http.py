@@ -5,6 +5,11 @@ send v2 events (`requestContext.http.method`, `rawPath`, which keeps a named sta
 segment). A handler declares its routes as `{"/styles": {"GET": function}}`; `handle` does the rest:
 OPTIONS preflights, 404/405, the body-size limit, errors as `{"error": {"code", "message"}}`,
 CORS headers on every response, a Server-Timing header, and one structured log line per request.
+
+Callers are strangers, so nothing a request carries may reach a 500: JSON bodies must say they are JSON
+(a browser sends `text/plain` cross-origin without a preflight, `application/json` only after one), and
+their nesting, numbers and constants are bounded so that they can raise nothing but a 400. Responses are
+serialised inside the error handling, so even a bug there is a JSON 500, never a bare one.
 """
 
 import base64
@@ -21,7 +26,13 @@ from dataclasses import dataclass, field
 # figure bounds our responses.
 LAMBDA_PAYLOAD_BYTES = 6_291_456
 MAX_BODY_BYTES = 6_000_000
-MAX_RESPONSE_BYTES = MAX_BODY_BYTES
+# What one response may carry, base64 included: a caller can force this much egress per call (a PNG at the
+# largest size would be 5.8 MB). JPEG and WebP results shrink to fit; a PNG over it gets 413.
+MAX_RESPONSE_BYTES = 4_000_000
+# How many characters a JSON number may have: Python refuses to convert integers of more than 4,300 digits
+# (and takes quadratic time below that), and no field of this API needs more than a few.
+MAX_JSON_NUMBER_DIGITS = 100
+JSON_MEDIA_TYPE = "application/json"
 
 _cold_start = True
 
@@ -45,17 +56,52 @@ class Request:
     received_at: float = field(default_factory=time.perf_counter)  # perf_counter() when the handler got the event
 
     def json(self) -> dict:
-        """The body as a JSON object, or a 400 that says what was expected."""
-        try:
-            value = json.loads(self.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            hint = "The request body is empty." if not self.body.strip() else f"The request body is not JSON ({error})."
-            raise ApiError(400, "invalid_json", f"{hint} Send a JSON object with "
-                           "Content-Type: application/json.") from None
+        """The body as a JSON object, or a 415 (not declared as JSON) or 400 that says what was expected."""
+        media_type = self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media_type != JSON_MEDIA_TYPE:
+            raise ApiError(415, "invalid_request", f"Send the body as JSON with Content-Type: {JSON_MEDIA_TYPE}"
+                           f" (not {shown(media_type) if media_type else 'none'}).")
+        value = parse_json(self.body)
         if not isinstance(value, dict):
             raise ApiError(400, "invalid_json", "The request body must be a JSON object, not a "
                            f"{type(value).__name__}.")
         return value
+
+
+class _Refused(ValueError):
+    """A JSON value parse_json refuses (its message names it for the client)."""
+
+
+def _refuse_constant(name: str):
+    raise _Refused(f"{name} is not a JSON number")
+
+
+def _number(convert):
+    def parse(text: str):
+        if len(text) > MAX_JSON_NUMBER_DIGITS:  # before the conversion, which is quadratic in the digits
+            raise _Refused(f"a number has {len(text)} characters, more than {MAX_JSON_NUMBER_DIGITS}")
+        return convert(text)
+    return parse
+
+
+def parse_json(body: bytes):
+    """Strict JSON (no NaN or Infinity, numbers of at most MAX_JSON_NUMBER_DIGITS characters, nesting within
+    the interpreter's recursion limit), or a 400 invalid_json."""
+    if not body.strip():
+        raise ApiError(400, "invalid_json", f"The request body is empty. Send a JSON object with "
+                       f"Content-Type: {JSON_MEDIA_TYPE}.")
+    try:
+        return json.loads(body, parse_constant=_refuse_constant, parse_int=_number(int), parse_float=_number(float))
+    except RecursionError:
+        detail = ": it nests arrays or objects too deeply"
+    except _Refused as error:
+        detail = f": {error}"
+    except json.JSONDecodeError as error:
+        detail = f" (line {error.lineno}, column {error.colno})"
+    except ValueError:  # not UTF-8 (or UTF-16/32)
+        detail = ": it is not UTF-8 text"
+    raise ApiError(400, "invalid_json", f"The request body is not valid JSON{detail}. Send a JSON object with "
+                   f"Content-Type: {JSON_MEDIA_TYPE}.")
 
 
 @dataclass
@@ -163,7 +209,7 @@ def check_fields(body: dict, required: set[str], optional: set[str] = frozenset(
     """400 for a missing or unknown field: a typo such as `preserve_colour` should not pass silently."""
     unknown = sorted(set(body) - required - optional)
     if unknown:
-        raise ApiError(400, "invalid_request", f"Unknown field {unknown[0]!r}. This route takes: "
+        raise ApiError(400, "invalid_request", f"Unknown field {shown(unknown[0])}. This route takes: "
                        f"{', '.join(sorted(required | optional))}.")
     missing = sorted(required - set(body))
     if missing:
@@ -185,29 +231,44 @@ def handle(event: dict, context, routes: dict[str, dict[str, Route]]) -> dict:
     except ApiError as error:
         response = Response(error_body(error.code, str(error)), error.status, error.headers,
                             log={"error_code": error.code})
-    except Exception as error:  # a bug: log it whole, tell the client nothing internal
-        log("unhandled error", "ERROR", request_id=request_id, exception=traceback.format_exc())
-        response = Response(error_body("internal_error", f"Something went wrong on our side (request {request_id})."),
-                            500, log={"error_code": "internal_error", "error": repr(error)})
+    except Exception as error:  # noqa: BLE001 - a bug: log it whole, tell the client nothing internal
+        response = _internal_error(error, request_id)
     total_ms = (time.perf_counter() - started) * 1000
     if response.timings:
         response.timings.setdefault("total_ms", round(total_ms, 1))  # a route may have measured its own
+    try:
+        proxy = proxy_response(response, request_id)
+    except Exception as error:  # noqa: BLE001 - a body JSON cannot carry (a NaN from a model card, say): a bug
+        response = _internal_error(error, request_id)
+        proxy = proxy_response(response, request_id)
     log("request", request_id=request_id, method=method, path=path, status=response.status,
         duration_ms=round(total_ms, 1), cold_start=cold_start, **response.log,
         **({"timings": response.timings} if response.timings else {}))
-    return proxy_response(response, request_id)
+    return proxy
+
+
+def _internal_error(error: Exception, request_id: str) -> Response:
+    log("unhandled error", "ERROR", request_id=request_id, exception="".join(traceback.format_exception(error)))
+    return Response(error_body("internal_error", f"Something went wrong on our side (request {request_id})."),
+                    500, log={"error_code": "internal_error", "error": repr(error)})
+
+
+def shown(value, limit: int = 100) -> str:
+    """A value a client sent, as an error message may quote it: repr, cut to `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}..."
 
 
 def _dispatch(request: Request, routes: dict[str, dict[str, Route]]) -> Response:
     methods = routes.get(request.path)
     if methods is None:
-        raise ApiError(404, "not_found", f"No route {request.path}. Routes: {', '.join(sorted(routes))}.")
+        raise ApiError(404, "not_found", f"No route {shown(request.path)}. Routes: {', '.join(sorted(routes))}.")
     allowed = ", ".join([*sorted(methods), "OPTIONS"])
     if request.method == "OPTIONS":
         return Response(None, 204, preflight_headers(allowed))
     route = methods.get(request.method)
     if route is None:
-        raise ApiError(405, "method_not_allowed", f"{request.path} takes {allowed}, not {request.method}.",
+        raise ApiError(405, "method_not_allowed", f"{request.path} takes {allowed}, not {shown(request.method, 20)}.",
                        {"Allow": allowed})
     if len(request.body) > MAX_BODY_BYTES:
         raise ApiError(413, "payload_too_large", f"The request body is {len(request.body) / 1e6:.1f} MB; the API takes "
