@@ -69,7 +69,7 @@ def main(argv=None) -> int:
         functions = {"/styles": ("InferenceFunction", inference), "/stylize": ("InferenceFunction", inference),
                      "/gallery": ("GalleryFunction", gallery)}
         try:
-            server = Gateway((args.host, args.port), functions, args.static)
+            server = Gateway((args.host, args.port), functions, args.static, args.models)
         except OSError as error:
             print(f"devserver: cannot listen on {args.host}:{args.port} ({error.strerror}); "
                   "pick another port: PORT=8001 make dev, or --port 8001", file=sys.stderr)

@@ -3,12 +3,17 @@
 Routes mirror template.yaml: `ANY /styles` and `ANY /stylize` go to the inference function, `ANY /gallery`
 to the gallery function, under the stage `api` (so `/api/styles`, as a named HTTP API stage would be).
 Like API Gateway and Lambda, it refuses bodies over Lambda's payload limit before any handler runs.
-Everything else is the built web app, with `/config.json` pointing it at `/api`.
+`/models/<file>` serves the models folder's model files and cards, for the web app to stylize on the device
+(on AWS, CloudFront serves them from the models' S3 prefix). Everything else is the built web app, with
+`/config.json` pointing it at `/api` and `/models`. Every response carries COOP/COEP, so the page is
+cross-origin isolated and WebAssembly can use threads, as CloudFront's response-headers policy does.
 """
 
 import base64
 import json
 import mimetypes
+import os
+import re
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +26,11 @@ from apicommon.http import LAMBDA_PAYLOAD_BYTES, cors_headers, error_body
 STAGE = "api"
 MAX_PAYLOAD_BYTES = LAMBDA_PAYLOAD_BYTES  # Lambda's synchronous invocation limit: bodies over it never reach a handler
 _DRAIN_LIMIT = 64 * 1024 * 1024  # read (and drop) this much of an oversize body so the client sees our 413
+MODELS_PATH = "/models/"
+MODEL_FILE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}(\.[a-z0-9_]{1,16})?\.(onnx|json)$")  # stylecore.modelfiles names
+# Cross-origin isolation (WebAssembly threads need it). credentialless, not require-corp: the gallery's
+# thumbnails come from S3 presigned URLs on another origin, which send no Cross-Origin-Resource-Policy.
+ISOLATION_HEADERS = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "credentialless"}
 
 NO_APP_PAGE = """<!doctype html><meta charset="utf-8"><title>Fast neural style (local stack)</title>
 <body style="font-family: system-ui; max-width: 40em; margin: 3em auto; line-height: 1.5">
@@ -81,10 +91,11 @@ def proxy_event(method: str, path: str, query: str, headers: dict, body: bytes, 
 class Gateway(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address, functions: dict, static_dir: Path):
+    def __init__(self, address, functions: dict, static_dir: Path, models_dir: Path | None = None):
         """functions: route path ("/styles") -> (function name, handler callable)."""
         self.functions = functions
         self.static_dir = Path(static_dir).resolve()
+        self.models_dir = Path(models_dir).resolve() if models_dir else None
         super().__init__(address, RequestHandler)
 
 
@@ -108,8 +119,12 @@ class RequestHandler(BaseHTTPRequestHandler):
         if url.path == f"/{STAGE}" or url.path.startswith(f"/{STAGE}/"):
             self._api(url.path, url.query)
         elif url.path == "/config.json":
-            self._send(200, {"Content-Type": "application/json", "Cache-Control": "no-store"},
-                       json.dumps({"apiBaseUrl": f"/{STAGE}"}).encode())
+            config = {"apiBaseUrl": f"/{STAGE}", "modelsBaseUrl": MODELS_PATH.rstrip("/"),
+                      "modelVariant": os.environ.get("MODELS_VARIANT") or "fp32"}  # what the API serves
+            self._send(200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, json.dumps(config).encode())
+        elif url.path.startswith(MODELS_PATH):
+            self._drain(self._body_length() or 0)
+            self._model_file(unquote(url.path[len(MODELS_PATH):]))
         else:
             self._drain(self._body_length() or 0)
             self._static(unquote(url.path))
@@ -188,6 +203,19 @@ class RequestHandler(BaseHTTPRequestHandler):
                 break
             length -= len(chunk)
 
+    # ------------------------------------------------------------------------------ model files
+    def _model_file(self, name: str):
+        """A model file or card of the models folder, by its exact name (nothing else in the folder)."""
+        folder = self.server.models_dir
+        target = folder / name if folder and MODEL_FILE.match(name) else None
+        if self.command not in ("GET", "HEAD"):
+            return self._send(405, {"Content-Type": "text/plain", "Allow": "GET, HEAD"}, b"Method not allowed\n")
+        if target is None or not target.is_file():
+            return self._send(404, {"Content-Type": "text/plain"}, b"No such model file\n")
+        content_type = "application/json" if name.endswith(".json") else "application/octet-stream"
+        # The web app checks each file's sha256 and keeps it in Cache Storage; HTTP caching adds nothing.
+        self._send(200, {"Content-Type": content_type, "Cache-Control": "no-cache"}, target.read_bytes())
+
     # --------------------------------------------------------------------------------- the web app
     def _static(self, path: str):
         root = self.server.static_dir
@@ -215,6 +243,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             if name.lower() not in ("content-length", "connection", "transfer-encoding"):
                 self.send_header(name, value)
+        for name, value in ISOLATION_HEADERS.items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         if self.close_connection:
             self.send_header("Connection", "close")

@@ -10,10 +10,13 @@ export default defineConfig({
   plugins: [react()],
   // Relative asset URLs: the same build works at a domain root or under a path (an S3 prefix).
   base: "./",
+  // The inference worker loads onnxruntime-web with dynamic imports (one build per backend): ES module workers.
+  worker: { format: "es" },
   server: {
     proxy: {
       "/api": devStack,
       "/config.json": devStack,
+      "/models": devStack,
     },
   },
   test: {

@@ -12,7 +12,8 @@ export function chromiumPath() {
   }
 }
 
-export async function launchBrowser() {
+/** extraArgs: e.g. the fake camera's flags for the live mode's tests. */
+export async function launchBrowser(extraArgs = []) {
   return chromium.launch({
     executablePath: chromiumPath(),
     headless: true,
@@ -24,6 +25,7 @@ export async function launchBrowser() {
       "--disable-component-update",
       "--disable-sync",
       "--no-first-run",
+      ...extraArgs,
     ],
   });
 }

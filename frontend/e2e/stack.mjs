@@ -18,11 +18,11 @@ export async function freePort() {
 }
 
 /** Starts the devserver and resolves once GET /api/styles answers; `stop()` ends it. */
-export async function startStack({ repo, python, modelsDir, staticDir, logFile, timeoutMs = 90_000 }) {
+export async function startStack({ repo, python, modelsDir, staticDir, logFile, timeoutMs = 90_000, env = {} }) {
   const port = await freePort();
   const log = createWriteStream(logFile);
   const args = ["-m", "devserver", "--port", String(port), "--models", modelsDir, "--static", staticDir];
-  const child = spawn(python, args, { cwd: repo, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1" } });
+  const child = spawn(python, args, { cwd: repo, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1", ...env } });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   let exited = null;

@@ -11,24 +11,45 @@ import { usePhotoDrop } from "./hooks/usePhotoDrop";
 import { usePhotoIntake } from "./hooks/usePhotoIntake";
 import { useStylizeJob } from "./hooks/useStylizeJob";
 import type { ImageBackend } from "./image/pipeline";
+import type { DeviceStylizer } from "./device/runner";
+import type { Where } from "./device/where";
+import { WhereField } from "./components/WhereField";
+import { LiveSizeField, LiveStage } from "./components/LiveCamera";
+import { Segmented } from "./components/Segmented";
+import { useLiveCamera } from "./hooks/useLiveCamera";
 
 interface Props {
   api: Api;
   config: AppConfig;
   /** Tests pass a fake; the browser's canvas is used otherwise. */
   imageBackend?: ImageBackend;
+  /** Stylizing on this device (onnxruntime-web); without it everything goes to the server. */
+  device?: DeviceStylizer;
 }
 
-export function App({ api, config, imageBackend }: Props) {
+type Mode = "photo" | "live";
+const MODES = [
+  { value: "photo", label: "Photo" },
+  { value: "live", label: "Live camera" },
+] as const;
+
+export function App({ api, config, imageBackend, device }: Props) {
   // One message at a time, from whichever step last had something to say.
   const [notice, setNotice] = useState<Notice | null>(null);
   const [strength, setStrength] = useState(1);
   const [keepColours, setKeepColours] = useState(false);
+  const [mode, setMode] = useState<Mode>("photo");
+  const [where, setWhere] = useState<Where>("auto");
+  const [liveSize, setLiveSize] = useState(256);
   const fileInput = useRef<HTMLInputElement>(null);
   const stageRef = useRef<HTMLDivElement>(null);
 
   const { styles, gallery, styleId, style, selectStyle } = useCatalog(api);
-  const { job, stylize, cancel, reset } = useStylizeJob(api, setNotice);
+  const { job, stylize, cancel, reset } = useStylizeJob(api, setNotice, device);
+  const camera = useLiveCamera(device, { style, size: liveSize, strength, keepColours });
+  const deviceState = device?.state ?? ({ state: "unavailable", reason: "on-device mode is off" } as const);
+  const live = mode === "live";
+  const cameraOn = camera.state !== "off";
   const { photo, preparing, takeFile, takeGalleryImage } = usePhotoIntake(api, {
     maxSide: config.maxImageSide,
     imageBackend,
@@ -43,7 +64,7 @@ export function App({ api, config, imageBackend }: Props) {
   const start = () => {
     if (!photo || !style) return;
     revealStage(stageRef.current);
-    void stylize({ photo, style, strength, keepColours, maxSize: config.maxImageSide });
+    void stylize({ photo, style, strength, keepColours, maxSize: config.maxImageSide, where });
   };
 
   const browse = useCallback(() => fileInput.current?.click(), []);
@@ -64,6 +85,14 @@ export function App({ api, config, imageBackend }: Props) {
 
       <main className="layout">
         <div className="layout__stage" ref={stageRef}>
+          {live && camera.error && (
+            <div className="notice" role="alert" data-testid="camera-error">
+              <div className="notice__body">
+                <p className="notice__title">The live camera stopped</p>
+                <p className="notice__message">{camera.error}</p>
+              </div>
+            </div>
+          )}
           {notice && (
             <div className="notice" role="alert" data-testid="notice" data-code={notice.code ?? ""}>
               <svg className="notice__icon" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
@@ -80,14 +109,18 @@ export function App({ api, config, imageBackend }: Props) {
               </button>
             </div>
           )}
-          <Stage
-            photo={photo}
-            preparing={preparing}
-            job={job}
-            coldStartHintMs={config.coldStartHintMs}
-            onBrowse={browse}
-            onCancel={cancel}
-          />
+          {live ? (
+            <LiveStage camera={camera} />
+          ) : (
+            <Stage
+              photo={photo}
+              preparing={preparing}
+              job={job}
+              coldStartHintMs={config.coldStartHintMs}
+              onBrowse={browse}
+              onCancel={cancel}
+            />
+          )}
         </div>
 
         <form
@@ -95,10 +128,24 @@ export function App({ api, config, imageBackend }: Props) {
           aria-label="Stylize settings"
           onSubmit={(event) => {
             event.preventDefault();
-            if (busy) cancel();
+            if (live) void (cameraOn ? camera.stop() : camera.start());
+            else if (busy) cancel();
             else start();
           }}
         >
+          <div className="step">
+            <Segmented
+              name="mode"
+              legend="Stylize"
+              options={MODES}
+              value={mode}
+              onChange={(next) => {
+                if (next === "photo") camera.stop();
+                setMode(next);
+              }}
+            />
+          </div>
+          {!live && (
           <PhotoStep
             photo={photo}
             preparing={preparing}
@@ -109,6 +156,7 @@ export function App({ api, config, imageBackend }: Props) {
             onRetryGallery={gallery.reload}
             inputRef={fileInput}
           />
+          )}
           <StylePicker
             styles={styles.items}
             error={styles.error}
@@ -117,6 +165,23 @@ export function App({ api, config, imageBackend }: Props) {
             onRetry={styles.reload}
           />
           <TuneStep strength={strength} keepColours={keepColours} onStrength={setStrength} onKeepColours={setKeepColours} />
+          <div className="step">
+            {live ? (
+              <LiveSizeField size={liveSize} onSize={setLiveSize} />
+            ) : (
+              <WhereField where={where} device={deviceState} onWhere={setWhere} />
+            )}
+          </div>
+          {live ? (
+            <div className="action-bar">
+              <button type="submit" className="button button--primary button--large" disabled={!cameraOn && !style} aria-describedby="action-hint">
+                {cameraOn ? "Stop camera" : "Start camera"}
+              </button>
+              <p className="action-bar__hint" id="action-hint" aria-live="polite">
+                {cameraOn ? `Live, ${style?.name ?? ""} at ${liveSize} px, on this device` : style ? "Your camera stays on this device." : "Pick a style."}
+              </p>
+            </div>
+          ) : (
           <div className="action-bar">
             <button
               type="submit"
@@ -138,6 +203,7 @@ export function App({ api, config, imageBackend }: Props) {
               {busy ? "Stylizing…" : preparing ? "Reading your photo…" : (blocker ?? (style ? `${style.name}, ${Math.round(strength * 100)}%` : ""))}
             </p>
           </div>
+          )}
         </form>
       </main>
 

@@ -8,12 +8,21 @@ export interface AppConfig {
   maxImageSide: number;
   /** After this many milliseconds, a request is probably waiting on a Lambda cold start. */
   coldStartHintMs: number;
+  /** Where the site serves model files (`<modelsBaseUrl>/<file>`), relative to the page or absolute. */
+  modelsBaseUrl: string;
+  /** The model variant the browser runs where a style has it (the server's is int8 by default). */
+  modelVariant: string;
+  /** onnxruntime-web's backend on the device: WebGPU where the browser has it (auto), or one of them. */
+  deviceBackend: "auto" | "webgpu" | "wasm";
 }
 
 export const DEFAULT_CONFIG: AppConfig = {
   apiBaseUrl: "/api",
   maxImageSide: DEFAULT_MAX_SIDE,
   coldStartHintMs: 4000,
+  modelsBaseUrl: "models/",
+  modelVariant: "int8",
+  deviceBackend: "auto",
 };
 
 // openapi.yaml's range for POST /stylize's max_size: a larger side would only earn a 400.
@@ -36,7 +45,22 @@ export function parseConfig(raw: unknown): AppConfig {
     apiBaseUrl: value.apiBaseUrl.trim().replace(/\/+$/, ""),
     maxImageSide,
     coldStartHintMs: positiveInt(value.coldStartHintMs, "coldStartHintMs") ?? DEFAULT_CONFIG.coldStartHintMs,
+    modelsBaseUrl: text(value.modelsBaseUrl, "modelsBaseUrl") ?? DEFAULT_CONFIG.modelsBaseUrl,
+    modelVariant: text(value.modelVariant, "modelVariant") ?? DEFAULT_CONFIG.modelVariant,
+    deviceBackend: oneOf(value.deviceBackend, "deviceBackend", ["auto", "webgpu", "wasm"] as const) ?? DEFAULT_CONFIG.deviceBackend,
   };
+}
+
+function text(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || value.trim() === "") throw new ConfigError(`config.json: "${name}" must be a string`);
+  return value.trim();
+}
+
+function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!allowed.includes(value as T)) throw new ConfigError(`config.json: "${name}" must be one of ${allowed.join(", ")}`);
+  return value as T;
 }
 
 function positiveInt(value: unknown, name: string): number | undefined {

@@ -7,6 +7,7 @@ import { createRoot } from "react-dom/client";
 import { createApi } from "./api/client";
 import { App } from "./App";
 import { loadConfig } from "./config";
+import { createDeviceStylizer } from "./device/runner";
 
 const root = createRoot(document.getElementById("root")!);
 
@@ -14,7 +15,7 @@ loadConfig().then(
   (config) =>
     root.render(
       <StrictMode>
-        <App api={createApi(config.apiBaseUrl)} config={config} />
+        <App api={createApi(config.apiBaseUrl)} config={config} device={createDeviceStylizer(config)} />
       </StrictMode>,
     ),
   (error: Error) =>

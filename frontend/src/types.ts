@@ -1,4 +1,5 @@
 // The app's own state, shared by its hooks and components. The API's data is in api/types.ts.
+import type { Progress } from "./device/cache";
 import type { PreparedImage } from "./image/pipeline";
 
 /** The photo on the stage: an upload or a gallery sample, already decoded and prepared for sending. */
@@ -11,6 +12,8 @@ export interface Photo {
   width: number;
   height: number;
   source: { kind: "upload"; prepared: PreparedImage } | { kind: "gallery"; key: string; prepared: PreparedImage };
+  /** The file as it came (for its transparency, which the prepared JPEG flattens). */
+  original?: Blob;
 }
 
 export interface StylizedResult {
@@ -23,10 +26,13 @@ export interface StylizedResult {
   bytes: number;
   elapsedMs: number | null;
   roundTripMs: number;
+  /** Where it was stylized: on this device (with which onnxruntime-web backend) or on the server. */
+  ranOn: "device" | "server";
+  backend?: "webgpu" | "wasm";
 }
 
 /** The stylize request's life: nothing asked yet, waiting for the server, or a result to show. */
 export type Job =
   | { state: "idle" }
-  | { state: "busy"; styleName: string; startedAt: number }
+  | { state: "busy"; styleName: string; startedAt: number; runOn?: "device" | "server"; download?: Progress }
   | { state: "done"; result: StylizedResult };

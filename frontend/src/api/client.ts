@@ -1,6 +1,7 @@
 // The typed client of the HTTP API. Wire types come from openapi.yaml (src/api/schema.d.ts is
 // generated from it by `npm run gen:api`, which build and test run first), so a change to the
 // contract that this client does not follow fails the type check.
+import { modelFilesOf } from "../device/models";
 import { base64ToBlob, blobToBase64 } from "../image/pipeline";
 import { ApiError, CLIENT_CODES } from "./errors";
 import type { components } from "./schema";
@@ -52,6 +53,7 @@ export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) =
         artist: style.artist ?? "Unknown artist",
         year: style.year,
         thumbnail: style.thumbnail,
+        modelFiles: modelFilesOf(style),
       }));
     },
 

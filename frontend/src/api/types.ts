@@ -1,4 +1,5 @@
 // The app's view of the API's data. client.ts maps the wire format of openapi.yaml onto these.
+import type { ModelFile } from "../device/models";
 
 export interface Style {
   id: string;
@@ -7,6 +8,8 @@ export interface Style {
   year: number | string | null;
   /** A data: URL (or any image URL), or null when the server has none. */
   thumbnail: string | null;
+  /** The style's model files (from its model card), for stylizing on the device. */
+  modelFiles?: ModelFile[];
 }
 
 export interface GalleryImage {

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import type { Job, Photo, StylizedResult } from "../types";
+import { formatBytes } from "../image/pipeline";
 import { boxStyle } from "./boxStyle";
 import { CompareSlider } from "./CompareSlider";
 
@@ -31,7 +32,7 @@ export function Stage({ photo, preparing, job, coldStartHintMs, onBrowse, onCanc
       <figure className="stage__photo" style={boxStyle(photo.width, photo.height)}>
         <img src={photo.previewUrl} alt="Your photo, ready to stylize" data-testid="photo-preview" />
         {job.state === "busy" && (
-          <BusyOverlay styleName={job.styleName} startedAt={job.startedAt} hintMs={coldStartHintMs} onCancel={onCancel} />
+          <BusyOverlay job={job} hintMs={coldStartHintMs} onCancel={onCancel} />
         )}
       </figure>
     </div>
@@ -63,17 +64,8 @@ function EmptyStage({ onBrowse }: { onBrowse(): void }) {
   );
 }
 
-function BusyOverlay({
-  styleName,
-  startedAt,
-  hintMs,
-  onCancel,
-}: {
-  styleName: string;
-  startedAt: number;
-  hintMs: number;
-  onCancel(): void;
-}) {
+function BusyOverlay({ job, hintMs, onCancel }: { job: Extract<Job, { state: "busy" }>; hintMs: number; onCancel(): void }) {
+  const { styleName, startedAt, runOn, download } = job;
   const [now, setNow] = useState(() => performance.now());
   useEffect(() => {
     const timer = window.setInterval(() => setNow(performance.now()), 100);
@@ -86,15 +78,17 @@ function BusyOverlay({
     return () => window.removeEventListener("keydown", onKey);
   }, [onCancel]);
   const elapsed = now - startedAt;
-  const slow = elapsed >= hintMs;
+  const slow = elapsed >= hintMs && runOn !== "device";
+  const downloading = runOn === "device" && download && (download.total === null || download.loaded < download.total);
   return (
     <div className="busy" role="status" aria-live="polite">
       <div className="busy__card">
         <div className="spinner" aria-hidden="true" />
         <p className="busy__title">Painting in the style of {styleName}…</p>
         <p className="busy__time" aria-hidden="true">
-          {(elapsed / 1000).toFixed(1)} s
+          {(elapsed / 1000).toFixed(1)} s{runOn === "device" ? " · on this device" : runOn === "server" ? " · on the server" : ""}
         </p>
+        {downloading && <DownloadProgress loaded={download.loaded} total={download.total} />}
         {slow && (
           <p className="busy__hint" data-testid="cold-start-hint">
             Waking the model up. The first request after a quiet spell loads it from storage and can take up to
@@ -105,6 +99,18 @@ function BusyOverlay({
           Cancel <kbd>Esc</kbd>
         </button>
       </div>
+    </div>
+  );
+}
+
+function DownloadProgress({ loaded, total }: { loaded: number; total: number | null }) {
+  return (
+    <div className="busy__download" data-testid="download-progress">
+      <progress max={total ?? undefined} value={total ? loaded : undefined} aria-label="Downloading the style to this device" />
+      <p className="busy__hint">
+        Downloading the style to this device: {formatBytes(loaded)}
+        {total ? ` of ${formatBytes(total)}` : ""}. Only the first time; then it is kept in the browser.
+      </p>
     </div>
   );
 }
@@ -126,9 +132,8 @@ function ResultView({ photo, result }: { photo: Photo; result: StylizedResult })
             {result.styleName}
             <span className="muted"> {result.artist}</span>
           </p>
-          <p className="result-bar__meta muted">
-            {result.width} × {result.height} · {formatSeconds(result.elapsedMs ?? result.roundTripMs)}
-            {result.elapsedMs !== null ? " on the server" : ""}
+          <p className="result-bar__meta muted" data-testid="ran-on" data-ran-on={result.ranOn}>
+            {`${result.width} × ${result.height} · ${formatSeconds(result.elapsedMs ?? result.roundTripMs)} ${ranOnText(result)}`}
           </p>
         </div>
         <a className="button button--primary" href={result.url} download={result.fileName} data-testid="download">
@@ -137,6 +142,11 @@ function ResultView({ photo, result }: { photo: Photo; result: StylizedResult })
       </div>
     </div>
   );
+}
+
+function ranOnText(result: StylizedResult): string {
+  if (result.ranOn === "server") return "on the server";
+  return `on this device (${result.backend === "webgpu" ? "WebGPU" : "WebAssembly"})`;
 }
 
 function isMac(): boolean {

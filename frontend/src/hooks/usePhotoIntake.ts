@@ -51,6 +51,7 @@ export function usePhotoIntake(api: Api, { maxSide, imageBackend, onNotice, onAc
           name,
           label,
           source: { ...source, prepared },
+          original: blob,
           previewUrl: URL.createObjectURL(prepared.blob),
           width: prepared.width,
           height: prepared.height,

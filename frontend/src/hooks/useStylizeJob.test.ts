@@ -4,6 +4,7 @@ import { ApiError } from "../api/errors";
 import type { Photo } from "../types";
 import { abortError, deferred, stubApi } from "../test/stubApi";
 import { useStylizeJob, type StylizeInput } from "./useStylizeJob";
+import type { DeviceStylizer } from "../device/runner";
 
 const blob = new Blob(["jpeg"], { type: "image/jpeg" });
 const PHOTO: Photo = {
@@ -89,5 +90,65 @@ describe("useStylizeJob", () => {
     await act(() => result.current.stylize(INPUT));
     expect(result.current.job).toEqual({ state: "idle" });
     expect(onNotice).toHaveBeenLastCalledWith(expect.objectContaining({ code: "internal_error" }));
+  });
+});
+
+describe("useStylizeJob on the device", () => {
+  const READY = { state: "ready", backend: "wasm", threads: 2 } as const;
+  function fakeDevice(stylizePhoto: DeviceStylizer["stylizePhoto"]): DeviceStylizer {
+    return {
+      maxPixels: 4_194_304,
+      state: READY,
+      check: vi.fn(async () => READY),
+      modelFor: () => ({ file: { url: "/models/udnie.onnx", sha256: "a".repeat(64) }, styleId: "udnie" }),
+      stylizePhoto: vi.fn(stylizePhoto),
+      stylizePixels: vi.fn(),
+    };
+  }
+  const png = new Blob(["png"], { type: "image/png" });
+
+  test("Auto runs on the device and never calls the server", async () => {
+    const { api } = pendingApi();
+    const device = fakeDevice(async () => ({ blob: png, width: 4, height: 3, elapsedMs: 80, backend: "wasm" }));
+    const onNotice = vi.fn();
+    const { result } = renderHook(() => useStylizeJob(api, onNotice, device));
+    await act(() => result.current.stylize({ ...INPUT, where: "auto" }));
+    expect(api.stylize).not.toHaveBeenCalled();
+    expect(result.current.job).toMatchObject({ state: "done", result: { ranOn: "device", backend: "wasm", elapsedMs: 80, fileName: "beach-udnie.png" } });
+  });
+
+  test("a failure on the device falls back to the server with a short note, never a blank result", async () => {
+    const { api, calls } = pendingApi();
+    const device = fakeDevice(async () => {
+      throw new Error("udnie.onnx does not match its model card");
+    });
+    const onNotice = vi.fn();
+    const { result } = renderHook(() => useStylizeJob(api, onNotice, device));
+    let running!: Promise<void>;
+    act(() => void (running = result.current.stylize({ ...INPUT, where: "device" })));
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    expect(calls[0]!.request).toMatchObject({ styleId: "udnie", strength: 0.5, keepColours: true });
+    expect(onNotice).toHaveBeenLastCalledWith(expect.objectContaining({ code: "device_failed", message: expect.stringMatching(/does not match its model card/) }));
+    await act(async () => {
+      calls[0]!.answer.resolve({ blob: new Blob(["jpeg"], { type: "image/jpeg" }), width: 4, height: 3, elapsedMs: 300 });
+      await running;
+    });
+    expect(result.current.job).toMatchObject({ state: "done", result: { ranOn: "server", elapsedMs: 300 } });
+  });
+
+  test("a cancel during the device run stays cancelled (no server request)", async () => {
+    const { api } = pendingApi();
+    const device = fakeDevice((_job, { signal }) => new Promise((_, reject) => signal?.addEventListener("abort", () => reject(abortError()))));
+    const onNotice = vi.fn();
+    const { result } = renderHook(() => useStylizeJob(api, onNotice, device));
+    let running!: Promise<void>;
+    act(() => void (running = result.current.stylize({ ...INPUT, where: "device" })));
+    await vi.waitFor(() => expect(device.stylizePhoto).toHaveBeenCalled());
+    await act(async () => {
+      result.current.cancel();
+      await running;
+    });
+    expect(api.stylize).not.toHaveBeenCalled();
+    expect(result.current.job).toEqual({ state: "idle" });
   });
 });

@@ -3,7 +3,10 @@ import type { Api } from "../api/client";
 import { isAbort } from "../api/errors";
 import { describeError, type Notice } from "../api/messages";
 import type { Style } from "../api/types";
-import type { Job, Photo } from "../types";
+import type { Progress } from "../device/cache";
+import type { Job, Photo, StylizedResult } from "../types";
+import type { DeviceStylizer } from "../device/runner";
+import { chooseWhere, type DeviceState, type Where } from "../device/where";
 
 export interface StylizeInput {
   photo: Photo;
@@ -11,6 +14,8 @@ export interface StylizeInput {
   strength: number;
   keepColours: boolean;
   maxSize: number;
+  /** Where to run it: Auto (the device where it can), on this device, or on the server. */
+  where?: Where;
 }
 
 export interface StylizeJob {
@@ -23,8 +28,9 @@ export interface StylizeJob {
   reset(): void;
 }
 
-// One stylize request at a time: its busy state, its cancel, and its result.
-export function useStylizeJob(api: Api, onNotice: (notice: Notice | null) => void): StylizeJob {
+// One stylize request at a time: its busy state, its cancel, and its result. With a device stylizer it
+// runs on the device where `where` and the photo allow, and falls back to the server when that fails.
+export function useStylizeJob(api: Api, onNotice: (notice: Notice | null) => void, device?: DeviceStylizer): StylizeJob {
   const [job, setJob] = useState<Job>({ state: "idle" });
   const inFlight = useRef<AbortController | null>(null);
 
@@ -41,53 +47,103 @@ export function useStylizeJob(api: Api, onNotice: (notice: Notice | null) => voi
   }, [cancel]);
 
   const stylize = useCallback(
-    async ({ photo, style, strength, keepColours, maxSize }: StylizeInput) => {
+    async (input: StylizeInput) => {
+      const { style } = input;
       cancel();
       const controller = new AbortController();
       inFlight.current = controller;
       const startedAt = performance.now();
       onNotice(null);
       setJob({ state: "busy", styleName: style.name, startedAt });
+      const mine = () => inFlight.current === controller;
       try {
-        const result = await api.stylize(
-          {
-            styleId: style.id,
-            strength,
-            keepColours,
-            maxSize,
-            photo:
-              photo.source.kind === "gallery"
-                ? { kind: "gallery", key: photo.source.key }
-                : { kind: "upload", blob: photo.source.prepared.blob },
-          },
-          controller.signal,
-        );
-        setJob({
-          state: "done",
-          result: {
-            url: URL.createObjectURL(result.blob),
-            width: result.width,
-            height: result.height,
-            styleName: style.name,
-            artist: style.artist,
-            fileName: `${photo.name}-${style.id}${extensionOf(result.blob.type)}`,
-            bytes: result.blob.size,
-            elapsedMs: result.elapsedMs,
-            roundTripMs: performance.now() - startedAt,
-          },
-        });
+        let result: Ran | null = null;
+        // Without a device (or asked for the server) the request goes out at once, with no await before it.
+        const choice = device && (input.where ?? "server") !== "server" ? await decide(input, device) : { runOn: "server" as const };
+        if (choice.note) onNotice({ title: "Not on this device", message: choice.note });
+        if (choice.runOn === "device" && device) {
+          setJob({ state: "busy", styleName: style.name, startedAt, runOn: "device" });
+          try {
+            result = await onDevice(device, input, controller.signal, (download) => {
+              if (mine()) setJob({ state: "busy", styleName: style.name, startedAt, runOn: "device", download });
+            });
+          } catch (error) {
+            if (isAbort(error) || controller.signal.aborted) throw error;
+            // Never a blank result: the server takes over, and the person is told why in a line.
+            const reason = error instanceof Error ? error.message : String(error);
+            onNotice({ title: "Stylized on the server instead", message: `This device could not do it (${reason}).`, code: "device_failed" });
+          }
+        }
+        if (!result) {
+          if (mine()) setJob({ state: "busy", styleName: style.name, startedAt, runOn: "server" });
+          result = await onServer(api, input, controller.signal);
+        }
+        if (!mine()) return;
+        setJob({ state: "done", result: { ...result, roundTripMs: performance.now() - startedAt } });
       } catch (error) {
-        if (inFlight.current !== controller) return; // superseded by a newer request
+        if (!mine()) return; // superseded by a newer request
         setJob({ state: "idle" });
         if (!isAbort(error)) onNotice(describeError(error));
       } finally {
-        if (inFlight.current === controller) inFlight.current = null;
+        if (mine()) inFlight.current = null;
       }
     },
-    [api, cancel, onNotice],
+    [api, cancel, onNotice, device],
   );
 
   return { job, stylize, cancel, reset };
+}
+
+async function decide(input: StylizeInput, device: DeviceStylizer) {
+  const state: DeviceState = await device.check();
+  const { prepared } = input.photo.source;
+  return chooseWhere(input.where ?? "server", state, {
+    pixels: prepared.width * prepared.height,
+    maxPixels: device.maxPixels,
+    hasModel: device.modelFor(input.style) != null,
+  });
+}
+
+type Ran = Omit<StylizedResult, "roundTripMs">;
+
+async function onDevice(device: DeviceStylizer, input: StylizeInput, signal: AbortSignal, onProgress: (p: Progress) => void): Promise<Ran> {
+  const { photo, style } = input;
+  const out = await device.stylizePhoto(input, { signal, onProgress });
+  return {
+    ...describe(photo, style, out.blob),
+    width: out.width,
+    height: out.height,
+    elapsedMs: out.elapsedMs,
+    ranOn: "device",
+    backend: out.backend,
+  };
+}
+
+async function onServer(api: Api, { photo, style, strength, keepColours, maxSize }: StylizeInput, signal: AbortSignal): Promise<Ran> {
+  const result = await api.stylize(
+    {
+      styleId: style.id,
+      strength,
+      keepColours,
+      maxSize,
+      photo:
+        photo.source.kind === "gallery"
+          ? { kind: "gallery", key: photo.source.key }
+          : { kind: "upload", blob: photo.source.prepared.blob },
+    },
+    signal,
+  );
+  return { ...describe(photo, style, result.blob), width: result.width, height: result.height, elapsedMs: result.elapsedMs, ranOn: "server" };
+}
+
+function describe(photo: Photo, style: Style, blob: Blob) {
+  return {
+    url: URL.createObjectURL(blob),
+    styleName: style.name,
+    artist: style.artist,
+    fileName: `${photo.name}-${style.id}${extensionOf(blob.type)}`,
+    bytes: blob.size,
+  };
 }
 
 function extensionOf(type: string): string {

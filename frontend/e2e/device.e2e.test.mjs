@@ -1,0 +1,208 @@
+// End-to-end, on the device: the built app stylizes with onnxruntime-web (WebAssembly) in Debian's
+// Chromium against the real local stack, compared pixel for pixel with the server's result for the same
+// photo and style; the model cache on a second visit; the server taking over when the device path fails;
+// and the live camera with Chromium's fake camera. Screenshots land in frontend/test-results/e2e-device/.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { launchBrowser } from "./browser.mjs";
+import { repoPaths, startStack } from "./stack.mjs";
+
+const frontendDir = resolve(fileURLToPath(import.meta.url), "../..");
+const { repo, python } = repoPaths(frontendDir);
+const artifacts = join(frontendDir, "test-results", "e2e-device");
+const fixtures = join(artifacts, "fixtures");
+const LONG = { timeout: 180_000 }; // the first visit downloads the runtime and the model, then runs on 2 cores
+const VIEW = { width: 1280, height: 900 };
+const CAMERA_FLAGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"];
+
+const stacks = {};
+let browser;
+let modelsDir;
+
+function python_(script, ...args) {
+  return execFileSync(python, [join(frontendDir, "e2e", script), ...args], { cwd: repo, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+}
+
+/** The local stack serving one model variant (the device runs the one the server serves). */
+async function stackFor(variant) {
+  stacks[variant] ??= startStack({
+    repo, python, modelsDir,
+    staticDir: join(frontendDir, "dist"),
+    logFile: join(artifacts, `devserver-${variant}.log`),
+    env: { MODELS_VARIANT: variant },
+  });
+  return stacks[variant];
+}
+
+before(async () => {
+  rmSync(artifacts, { recursive: true, force: true });
+  mkdirSync(artifacts, { recursive: true });
+  python_("make_fixtures.py", fixtures);
+  modelsDir = python_("make_models.py", join(artifacts, "models"));
+  browser = await launchBrowser(CAMERA_FLAGS);
+});
+
+after(async () => {
+  await browser?.close();
+  for (const stack of Object.values(stacks)) await (await stack).stop();
+});
+
+/** A page of the app in `context`; model-file and runtime downloads are counted in `downloads`. */
+async function visit(context, baseUrl) {
+  const page = await context.newPage();
+  const problems = [];
+  const downloads = [];
+  page.on("pageerror", (error) => problems.push(error));
+  page.on("request", (request) => {
+    if (/\/models\/|\.wasm$/.test(new URL(request.url()).pathname)) downloads.push(request.url());
+  });
+  await page.goto(`${baseUrl}/`);
+  await page.locator(".style-card input[type=radio]").first().waitFor({ state: "attached", ...LONG });
+  return { page, problems, downloads };
+}
+
+const snap = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`) });
+
+async function stylizeHere(page, { styleId, where = "On this device", file = "sideways.jpg" }) {
+  await page.locator("#photo-input").setInputFiles(join(fixtures, file));
+  await page.getByTestId("photo-preview").waitFor(LONG);
+  await page.locator(`.style-card[data-style-id="${styleId}"]`).click();
+  await page.getByRole("radio", { name: where }).check();
+  await page.getByRole("button", { name: "Stylize" }).click();
+  await page.waitForFunction(() => document.querySelector("[data-testid=result-image]")?.naturalWidth > 0, null, LONG);
+  return page.getByTestId("ran-on").getAttribute("data-ran-on");
+}
+
+/** PSNR (dB, RGB) of the shown result against the server's PNG for the photo that would be uploaded. */
+async function psnrAgainstServer(page, styleId) {
+  return page.evaluate(async (style) => {
+    const pixels = async (blob) => {
+      const bitmap = await createImageBitmap(blob, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
+      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+      const context = canvas.getContext("2d");
+      context.drawImage(bitmap, 0, 0);
+      return context.getImageData(0, 0, bitmap.width, bitmap.height).data;
+    };
+    const photo = await (await fetch(document.querySelector(".compare__image:not([data-testid])").src)).blob();
+    const bytes = new Uint8Array(await photo.arrayBuffer());
+    let binary = "";
+    for (const byte of bytes) binary += String.fromCharCode(byte);
+    const response = await fetch("/api/stylize", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ image: btoa(binary), style, format: "png", max_size: 2048 }),
+    });
+    const body = await response.json();
+    const server = await pixels(await (await fetch(`data:image/png;base64,${body.image}`)).blob());
+    const device = await pixels(await (await fetch(document.querySelector("[data-testid=result-image]").src)).blob());
+    if (server.length !== device.length) return { error: `sizes differ: ${server.length} vs ${device.length}` };
+    let sum = 0;
+    for (let i = 0; i < server.length; i++) if (i % 4 !== 3) sum += (server[i] - device[i]) ** 2;
+    return { psnr: 10 * Math.log10((255 * 255) / (sum / ((server.length / 4) * 3))), serverMs: body.timings.inference_ms };
+  }, styleId);
+}
+
+describe("stylizing on the device", { timeout: 900_000 }, () => {
+  test("fp32: the device's result matches the server's (PSNR >= 40 dB), and a second visit uses the cache", async () => {
+    const { baseUrl } = await stackFor("fp32");
+    const styleId = JSON.parse(readFileSync(join(modelsDir, "great_wave.json"), "utf8")).id;
+    const context = await browser.newContext({ viewport: VIEW });
+    const first = await visit(context, baseUrl);
+    assert.equal(await first.page.evaluate(() => crossOriginIsolated), true, "COOP/COEP make the page cross-origin isolated");
+    // The gallery's thumbnails (S3 presigned URLs on another origin) still load under COEP.
+    await first.page.waitForFunction(
+      () => [...document.querySelectorAll(".gallery__item img")].length > 0 &&
+        [...document.querySelectorAll(".gallery__item img")].every((img) => img.complete && img.naturalWidth > 0),
+      null, LONG,
+    );
+    assert.equal(await stylizeHere(first.page, { styleId }), "device");
+    assert.match(await first.page.getByTestId("ran-on").innerText(), /on this device \(WebAssembly\)/);
+    await snap(first.page, "01-device-result");
+    const { psnr, serverMs, error } = await psnrAgainstServer(first.page, styleId);
+    assert.equal(error, undefined);
+    console.log(`# fp32 device vs server: PSNR ${psnr.toFixed(2)} dB (server inference ${serverMs} ms)`);
+    assert.ok(psnr >= 40, `PSNR ${psnr.toFixed(2)} dB is under 40 dB`);
+    const [download] = await Promise.all([first.page.waitForEvent("download"), first.page.getByTestId("download").click()]);
+    assert.equal(download.suggestedFilename(), `sideways-${styleId}.png`);
+    assert.ok(first.downloads.some((url) => url.endsWith(`/models/${styleId}.onnx`)), "the first visit downloads the model");
+    assert.deepEqual(first.problems, []);
+    await first.page.close();
+
+    const second = await visit(context, baseUrl);
+    assert.equal(await stylizeHere(second.page, { styleId }), "device");
+    assert.deepEqual(second.downloads, [], "the second visit downloads neither the model nor the runtime");
+    assert.deepEqual(second.problems, []);
+    await context.close();
+  });
+
+  test("int8 (the served variant): how close the device comes to the server", async () => {
+    const { baseUrl } = await stackFor("int8");
+    const context = await browser.newContext({ viewport: VIEW, colorScheme: "dark" });
+    const { page, problems } = await visit(context, baseUrl);
+    assert.equal(await stylizeHere(page, { styleId: "great_wave" }), "device");
+    const { psnr } = await psnrAgainstServer(page, "great_wave");
+    console.log(`# int8 device vs server: PSNR ${psnr.toFixed(2)} dB`);
+    assert.ok(psnr >= 30, `int8 PSNR ${psnr.toFixed(2)} dB`);
+    await snap(page, "02-device-int8-dark");
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test("when the device path fails (a model file that does not match its card), the server takes over", async () => {
+    const { baseUrl } = await stackFor("int8");
+    const context = await browser.newContext({ viewport: VIEW });
+    await context.route("**/models/*.onnx", (route) => route.fulfill({ status: 200, body: Buffer.from("not the model") }));
+    const { page, problems } = await visit(context, baseUrl);
+    assert.equal(await stylizeHere(page, { styleId: "great_wave" }), "server");
+    const notice = await page.getByTestId("notice").innerText();
+    assert.match(notice, /Stylized on the server instead[\s\S]*does not match its model card/);
+    await snap(page, "03-device-failed-server-took-over");
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test("live camera: changing stylized frames with their rate, a full-size snapshot, and stop releases the camera", async () => {
+    const { baseUrl } = await stackFor("int8");
+    const context = await browser.newContext({ viewport: VIEW, permissions: ["camera"], acceptDownloads: true });
+    await context.addInitScript(() => {
+      window.__streams = [];
+      const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      navigator.mediaDevices.getUserMedia = async (constraints) => {
+        const stream = await original(constraints);
+        window.__streams.push(stream);
+        return stream;
+      };
+    });
+    const { page, problems } = await visit(context, baseUrl);
+    await page.getByRole("radio", { name: "Live camera" }).check();
+    await page.getByRole("button", { name: "Start camera" }).click();
+    await page.waitForFunction(() => /frames per second/.test(document.querySelector("[data-testid=live-fps]")?.textContent), null, LONG);
+    const frame = () => page.evaluate(() => document.querySelector("[data-testid=live-canvas]").toDataURL());
+    const one = await frame();
+    await page.waitForFunction((seen) => document.querySelector("[data-testid=live-canvas]").toDataURL() !== seen, one, LONG);
+    const size = await page.evaluate(() => [document.querySelector("[data-testid=live-canvas]").width, document.querySelector("[data-testid=live-canvas]").height]);
+    assert.equal(Math.max(...size), 256, "frames at the chosen size");
+    await snap(page, "04-live-camera");
+    console.log(`# live: ${await page.getByTestId("live-fps").innerText()} at 256 px`);
+
+    await page.getByRole("button", { name: "Take a snapshot" }).click();
+    const link = page.getByTestId("snapshot-download");
+    await link.waitFor(LONG);
+    const full = await page.evaluate(() => [window.__streams[0].getVideoTracks()[0].getSettings().width, window.__streams[0].getVideoTracks()[0].getSettings().height]);
+    assert.match(await link.innerText(), new RegExp(`${full[0]} × ${full[1]}`), "the snapshot has the camera's full resolution");
+    const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
+    assert.match(download.suggestedFilename(), /^camera-.*-great_wave\.png$|^camera-.*\.png$/);
+
+    await page.getByRole("button", { name: "Stop camera" }).click();
+    await page.getByTestId("live-stage").and(page.locator("[data-camera=off]")).waitFor();
+    const states = await page.evaluate(() => window.__streams.flatMap((s) => s.getTracks().map((t) => t.readyState)));
+    assert.ok(states.length > 0 && states.every((state) => state === "ended"), `tracks: ${states}`);
+    await snap(page, "05-live-stopped");
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+});

@@ -1,0 +1,20 @@
+import { WHERE_LABELS, type DeviceState, type Where } from "../device/where";
+import { Segmented } from "./Segmented";
+
+const OPTIONS = (["auto", "device", "server"] as const).map((value) => ({ value, label: WHERE_LABELS[value] }));
+
+export function describeDevice(device: DeviceState): string {
+  if (device.state === "ready") {
+    return device.backend === "webgpu"
+      ? "This device can stylize with its graphics card (WebGPU): your photo stays here."
+      : `This device can stylize with WebAssembly (${device.threads} thread${device.threads === 1 ? "" : "s"}): your photo stays here.`;
+  }
+  if (device.state === "unavailable") return `This browser cannot stylize by itself (${device.reason}); the server does it.`;
+  return "Auto stylizes on this device where it can, and on the server otherwise.";
+}
+
+export function WhereField({ where, device, onWhere }: { where: Where; device: DeviceState; onWhere(where: Where): void }) {
+  return (
+    <Segmented name="where" legend="Where it runs" options={OPTIONS} value={where} onChange={onWhere} hint={describeDevice(device)} />
+  );
+}

@@ -1,0 +1,138 @@
+// The device path as the app uses it: starts the engine once (and remembers when it cannot), turns a photo
+// into pixels the way the server reads it, stylizes them and encodes the result.
+import type { Style } from "../api/types";
+import type { AppConfig } from "../config";
+import type { Photo } from "../types";
+import type { Progress } from "./cache";
+import { startEngine, type Engine } from "./engine";
+import { deviceModelFor } from "./models";
+import type { Rgba } from "./pixels";
+import { DEVICE_MAX_PIXELS, stylizeOnDevice, type DeviceModel } from "./stylize";
+import type { DeviceState } from "./where";
+
+export interface DeviceResult {
+  blob: Blob;
+  width: number;
+  height: number;
+  /** Model download (if any), decoding, the network and encoding. */
+  elapsedMs: number;
+  backend: "webgpu" | "wasm";
+}
+
+export interface DeviceJob {
+  photo: Photo;
+  style: Style;
+  strength: number;
+  keepColours: boolean;
+}
+
+/** What the app asks of the device; tests pass a fake. */
+export interface DeviceStylizer {
+  readonly maxPixels: number;
+  /** What is known so far: unknown until the engine was first asked for. */
+  readonly state: DeviceState;
+  /** Starts the engine where it has not started (downloading the runtime once): ready or unavailable. */
+  check(onProgress?: (progress: Progress) => void): Promise<DeviceState>;
+  modelFor(style: Style): DeviceModel | null;
+  stylizePhoto(job: DeviceJob, options: { signal?: AbortSignal; onProgress?(progress: Progress): void }): Promise<DeviceResult>;
+  /** A camera frame (or any pixels) with a style: for the live mode. */
+  stylizePixels(pixels: Rgba, style: Style, how: { strength: number; keepColours: boolean }): Promise<Rgba>;
+}
+
+export function createDeviceStylizer(config: Pick<AppConfig, "modelsBaseUrl" | "modelVariant" | "deviceBackend">): DeviceStylizer {
+  let engine: Promise<Engine> | null = null;
+  let state: DeviceState = { state: "unknown" };
+
+  const getEngine = (onProgress?: (progress: Progress) => void) => {
+    engine ??= startEngine({ backend: config.deviceBackend, onProgress });
+    return engine;
+  };
+
+  const modelFor = (style: Style) => deviceModelFor(style, config.modelVariant, config.modelsBaseUrl);
+
+  const requireModel = (style: Style) => {
+    const model = modelFor(style);
+    if (!model) throw new Error(`“${style.name}” has no model file for the browser`);
+    return model;
+  };
+
+  return {
+    maxPixels: DEVICE_MAX_PIXELS,
+    get state() {
+      return state;
+    },
+    modelFor,
+    async check(onProgress) {
+      try {
+        const ready = await getEngine(onProgress);
+        state = { state: "ready", backend: ready.backend, threads: ready.threads };
+      } catch (error) {
+        state = { state: "unavailable", reason: error instanceof Error ? error.message : String(error) };
+      }
+      return state;
+    },
+    async stylizePhoto({ photo, style, strength, keepColours }, { signal, onProgress }) {
+      const started = performance.now();
+      const ready = await getEngine(onProgress);
+      const model = requireModel(style);
+      const pixels = await photoPixels(photo);
+      signal?.throwIfAborted();
+      const out = await stylizeOnDevice({ engine: ready, model, photo: pixels, strength, keepColours, fetchOptions: { signal, onProgress } });
+      signal?.throwIfAborted();
+      const blob = await encodePng(out);
+      return { blob, width: out.width, height: out.height, elapsedMs: performance.now() - started, backend: ready.backend };
+    },
+    async stylizePixels(pixels, style, how) {
+      const ready = await getEngine();
+      return stylizeOnDevice({ engine: ready, model: requireModel(style), photo: pixels, ...how });
+    },
+  };
+}
+
+// The pixels the server would see: the prepared JPEG that would be uploaded (already upright and sized).
+// A photo with transparency keeps it on the device: its own pixels at that size, alpha included, as the
+// server keeps alpha in PNG results.
+export async function photoPixels(photo: Photo): Promise<Rgba> {
+  const { prepared } = photo.source;
+  const original = photo.original;
+  if (original && /^image\/(png|webp|gif)$/.test(original.type)) {
+    const pixels = await decodePixels(original, prepared.width, prepared.height, "from-image");
+    if (hasTransparency(pixels)) return pixels;
+  }
+  return decodePixels(prepared.blob, prepared.width, prepared.height, "none");
+}
+
+function hasTransparency({ data }: Rgba): boolean {
+  for (let i = 3; i < data.length; i += 4) if (data[i]! < 255) return true;
+  return false;
+}
+
+async function decodePixels(blob: Blob, width: number, height: number, orientation: ImageOrientation): Promise<Rgba> {
+  const bitmap = await createImageBitmap(blob, { imageOrientation: orientation, premultiplyAlpha: "none", colorSpaceConversion: "none" });
+  try {
+    const context = canvas2d(width, height);
+    context.imageSmoothingQuality = "high";
+    context.drawImage(bitmap, 0, 0, width, height);
+    const { data } = context.getImageData(0, 0, width, height);
+    return { data, width, height };
+  } finally {
+    bitmap.close();
+  }
+}
+
+export function canvas2d(width: number, height: number): CanvasRenderingContext2D {
+  const canvas = document.createElement("canvas");
+  canvas.width = width;
+  canvas.height = height;
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  if (!context) throw new Error("this browser cannot draw images (no 2D canvas)");
+  return context;
+}
+
+export async function encodePng({ data, width, height }: Rgba): Promise<Blob> {
+  const context = canvas2d(width, height);
+  context.putImageData(new ImageData(data as Uint8ClampedArray<ArrayBuffer>, width, height), 0, 0);
+  return new Promise((resolve, reject) =>
+    context.canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("could not encode the result"))), "image/png"),
+  );
+}

@@ -1,0 +1,112 @@
+// A photo's pixels through the transformer network on the device: the style's model file (checked and
+// cached), then the whole image in one run, or in tiles that share the whole image's instance-norm
+// statistics where it has more pixels than one run should take (stylecore's Stylizer, on the device).
+import { fetchCached, type FetchOptions, type FileRef } from "./cache";
+import type { Engine } from "./engine";
+import { crop, finish, padSymmetric, paste, poolStats, cropGrid, tiles, toPlanar, type Finish, type Planar, type Rgba } from "./pixels";
+import { NORM_STATS_OVERRIDE_INPUT, STYLE_WEIGHTS_INPUT, type SessionInfo } from "./protocol";
+
+/** Where a style's network lives, and which of its styles to use where one file serves several. */
+export interface DeviceModel {
+  file: FileRef & { sha256: string };
+  /** The file's styles in the order of its style_weights input, when it serves several. */
+  styles?: string[];
+  styleId: string;
+}
+
+// One run at most this many pixels (1024 x 1024 fits); larger images go through tiles (docs/benchmarks.md).
+export const DEVICE_WHOLE_PIXELS = 1_100_000;
+// The largest image the device takes at all, in tiles (the app's largest side is 2048).
+export const DEVICE_MAX_PIXELS = 2048 * 2048;
+export const TILE_MARGIN = 64; // wider than the network's receptive-field radius (54 px), as on the server
+
+const loaded = new WeakMap<Engine, Map<string, Promise<SessionInfo>>>();
+
+/** Downloads (or reads from the cache) and loads the model file once per engine. */
+export function ensureModel(engine: Engine, model: DeviceModel, options: FetchOptions = {}): Promise<SessionInfo> {
+  let sessions = loaded.get(engine);
+  if (!sessions) loaded.set(engine, (sessions = new Map()));
+  const key = model.file.sha256;
+  let session = sessions.get(key);
+  if (!session) {
+    session = fetchCached(model.file, options).then(({ bytes }) => engine.load(key, bytes));
+    sessions.set(key, session);
+    session.catch(() => sessions.delete(key)); // a failed download may be tried again
+  }
+  return session;
+}
+
+/** A multi-style file's one-hot weights for the style; undefined for a one-style file. */
+export function styleWeightsFor(info: SessionInfo, model: DeviceModel): Float32Array | undefined {
+  if (!info.inputs.includes(STYLE_WEIGHTS_INPUT)) return undefined;
+  const order = info.styles ?? model.styles ?? [];
+  const index = order.indexOf(model.styleId);
+  if (index < 0) throw new Error(`the model file serves several styles but does not list “${model.styleId}”`);
+  const weights = new Float32Array(order.length);
+  weights[index] = 1;
+  return weights;
+}
+
+export interface StylizeOnDevice extends Finish {
+  engine: Engine;
+  model: DeviceModel;
+  photo: Rgba;
+  wholePixels?: number;
+  fetchOptions?: FetchOptions;
+}
+
+export async function stylizeOnDevice({ engine, model, photo, wholePixels = DEVICE_WHOLE_PIXELS, fetchOptions, ...how }: StylizeOnDevice): Promise<Rgba> {
+  const info = await ensureModel(engine, model, fetchOptions);
+  if (how.strength === 0) return finish(toPlanar(photo), photo, how); // the photo itself, as on the server
+  const run = networkRunner(engine, model, info);
+  const planar = toPlanar(photo);
+  const stylized = photo.width * photo.height > wholePixels && info.inputs.includes(NORM_STATS_OVERRIDE_INPUT)
+    ? await runTiled(run, planar, wholePixels)
+    : await runWhole(run, planar);
+  return finish(stylized, photo, how);
+}
+
+type Run = (image: Planar, options?: { normStats?: Float32Array; wantStats?: boolean }) => Promise<{ output: Planar; stats?: Float32Array }>;
+
+function networkRunner(engine: Engine, model: DeviceModel, info: SessionInfo): Run {
+  const styleWeights = styleWeightsFor(info, model);
+  return async (image, { normStats, wantStats } = {}) => {
+    const { output, stats } = await engine.run({
+      key: model.file.sha256,
+      input: image.data.slice(), // the worker takes the buffer; callers keep theirs
+      width: image.width,
+      height: image.height,
+      normStats,
+      wantStats,
+      styleWeights: styleWeights?.slice(),
+    });
+    return { output: { data: output, width: image.width, height: image.height }, stats };
+  };
+}
+
+/** One run; images under 16 px a side are mirrored out first, then cropped back (stylize_whole). */
+async function runWhole(run: Run, image: Planar, normStats?: Float32Array): Promise<Planar> {
+  const padded = padSymmetric(image);
+  const { output } = await run(padded, { normStats });
+  return padded === image ? output : crop(output, 0, image.height, 0, image.width);
+}
+
+async function runTiled(run: Run, image: Planar, wholePixels: number): Promise<Planar> {
+  const [rows, cols] = cropGrid(image.height, image.width, wholePixels);
+  const parts: { stats: Float32Array; area: number }[] = [];
+  for (let r = 0; r + 1 < rows.length; r++) {
+    for (let c = 0; c + 1 < cols.length; c++) {
+      const part = crop(image, rows[r]!, rows[r + 1]!, cols[c]!, cols[c + 1]!);
+      const { stats } = await run(part, { wantStats: true });
+      parts.push({ stats: stats!, area: part.width * part.height });
+    }
+  }
+  const normStats = poolStats(parts);
+  const tileSize = Math.max(4, Math.floor((Math.sqrt(wholePixels) - 2 * TILE_MARGIN) / 4) * 4);
+  const out: Planar = { data: new Float32Array(image.data.length), width: image.width, height: image.height };
+  for (const t of tiles(image.height, image.width, tileSize, TILE_MARGIN)) {
+    const styled = await runWhole(run, crop(image, t.y0, t.y1, t.x0, t.x1), normStats);
+    paste(out, styled, t.top, t.left, t.top - t.y0, t.left - t.x0, t.bottom - t.top, t.right - t.left);
+  }
+  return out;
+}
