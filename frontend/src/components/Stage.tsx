@@ -132,7 +132,7 @@ function ResultView({ photo, result }: { photo: Photo; result: StylizedResult })
             {result.styleName}
             <span className="muted"> {result.artist}</span>
           </p>
-          <p className="result-bar__meta muted" data-testid="ran-on" data-ran-on={result.ranOn}>
+          <p className="result-bar__meta muted" data-testid="ran-on" data-ran-on={result.ranOn} data-elapsed-ms={Math.round(result.elapsedMs ?? result.roundTripMs)}>
             {`${result.width} × ${result.height} · ${formatSeconds(result.elapsedMs ?? result.roundTripMs)} ${ranOnText(result)}`}
           </p>
         </div>
