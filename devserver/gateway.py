@@ -14,6 +14,7 @@ import json
 import mimetypes
 import os
 import re
+import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +25,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from apicommon.http import LAMBDA_PAYLOAD_BYTES, cors_headers, error_body
 
 STAGE = "api"
+FUNCTION_TIMEOUT_S = 29  # the functions' Timeout in template.yaml (API Gateway's own limit is 30 s)
 MAX_PAYLOAD_BYTES = LAMBDA_PAYLOAD_BYTES  # Lambda's synchronous invocation limit: bodies over it never reach a handler
 _DRAIN_LIMIT = 64 * 1024 * 1024  # read (and drop) this much of an oversize body so the client sees our 413
 MODELS_PATH = "/models/"
@@ -90,6 +92,7 @@ def proxy_event(method: str, path: str, query: str, headers: dict, body: bytes, 
 
 class Gateway(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # http.server's 5 reset connections under a burst of uploads
 
     def __init__(self, address, functions: dict, static_dir: Path, models_dir: Path | None = None):
         """functions: route path ("/styles") -> (function name, handler callable)."""
@@ -105,10 +108,20 @@ class RequestHandler(BaseHTTPRequestHandler):
     timeout = 60  # a client that stops sending mid-body is dropped, not waited on forever
     server: Gateway
 
+    def version_string(self) -> str:  # the Server header names no Python version
+        return self.server_version
+
     def do_GET(self):
         self._dispatch()
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_GET
+
+    def __getattr__(self, name: str):
+        """Every other method (TRACE, PROPFIND, made-up verbs) is dispatched too, as API Gateway's ANY routes send
+        them to the handler, which answers 405 with the contract's body, not http.server's HTML 501."""
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
 
     def log_message(self, format, *args):  # the handlers log each API request as JSON; keep the console readable
         pass
@@ -135,7 +148,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         length = self._body_length()
         if length is None:
             self.close_connection = True
-            return self._error(400, "invalid_request", "The Content-Length header is not a number.")
+            return self._error(400, "invalid_request", "The Content-Length header is not a number, or a chunk of the "
+                               "chunked body is malformed.")
         if length > MAX_PAYLOAD_BYTES:
             self._drain(length)
             return self._error(413, "payload_too_large", f"The request body is {length / 1e6:.1f} MB; Lambda takes at "
@@ -147,7 +161,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         name, handler = self.server.functions[route]
         event = proxy_event(self.command, path, query, dict(self.headers), body, route)
         try:
-            response = handler(event, LambdaContext(name))
+            response = self._invoke(name, handler, event)
             headers = dict(response.get("headers") or {})
             payload = response.get("body") or ""
             payload = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode("utf-8")
@@ -157,6 +171,23 @@ class RequestHandler(BaseHTTPRequestHandler):
             status, headers, payload = 500, {"Content-Type": "application/json"}, b'{"message":"Internal Server Error"}'
         self._send(status, headers, payload)
 
+    def _invoke(self, name: str, handler, event: dict) -> dict:
+        """The function's response within its timeout (FUNCTION_TIMEOUT_S, as template.yaml's), else an error, as
+        Lambda stops a function at its timeout and API Gateway then answers 500."""
+        context, outcome = LambdaContext(name, timeout_s=FUNCTION_TIMEOUT_S), {}
+
+        def run():
+            try:
+                outcome["response"] = handler(event, context)
+            except Exception as error:  # noqa: BLE001 - reported by the caller, as Lambda reports it
+                outcome["error"] = error
+        worker = threading.Thread(target=run, name=f"{name} invocation", daemon=True)
+        worker.start()
+        worker.join(FUNCTION_TIMEOUT_S)
+        if "response" in outcome:
+            return outcome["response"]
+        raise outcome.get("error") or TimeoutError(f"Task timed out after {FUNCTION_TIMEOUT_S} seconds")
+
     def _error(self, status: int, code: str, message: str):
         body = json.dumps(error_body(code, message)).encode()
         self._send(status, {"Content-Type": "application/json", **cors_headers()}, body)
@@ -165,8 +196,7 @@ class RequestHandler(BaseHTTPRequestHandler):
     def _body_length(self) -> int | None:
         """The declared body size; for a chunked body, read it now and return its size; None if malformed."""
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            self._chunked_body = self._read_chunked()
-            return len(self._chunked_body)
+            return self._read_chunked()
         if "Content-Length" not in self.headers:  # HTTP/1.1: no length, no chunks, no body
             return 0
         try:
@@ -174,19 +204,35 @@ class RequestHandler(BaseHTTPRequestHandler):
         except ValueError:
             return None
 
-    def _read_chunked(self) -> bytes:
+    def _read_chunked(self) -> int | None:
+        """Read a chunked body: its size, or None where a chunk is malformed. It is kept (self._chunked_body) only
+        within the payload limit; beyond, it is read and dropped up to _DRAIN_LIMIT, then the connection closes."""
         chunks, total = [], 0
         while True:
-            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            try:
+                size = int(self.rfile.readline(1024).split(b";")[0].strip(), 16)
+            except ValueError:
+                size = -1
+            if size < 0:
+                return None
             if size == 0:
-                while self.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailers
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):  # trailers
                     pass
-                return b"".join(chunks)
+                break
             total += size
-            data = self.rfile.read(size)
-            self.rfile.readline()
-            if total <= MAX_PAYLOAD_BYTES + 1:  # keep only what could be used; the length check refuses the rest
-                chunks.append(data)
+            if total > _DRAIN_LIMIT:
+                self.close_connection = True
+                break
+            while size > 0:
+                data = self.rfile.read(min(size, 1 << 20))
+                if not data:
+                    return None
+                size -= len(data)
+                if total <= MAX_PAYLOAD_BYTES:  # keep only what could be used; the length check refuses the rest
+                    chunks.append(data)
+            self.rfile.readline(1024)
+        self._chunked_body = b"".join(chunks) if total <= MAX_PAYLOAD_BYTES else b""
+        return total
 
     def _read_body(self, length: int) -> bytes:
         return self._chunked_body if self._chunked_body is not None else self.rfile.read(length)

@@ -142,3 +142,73 @@ def test_an_empty_models_folder_is_reported_and_served_as_no_styles(tmp_path):
         assert stop(process) == 0
     log.seek(0)
     assert "has no models" in log.read()
+
+
+def raw_exchange(stack, request_bytes: bytes, timeout: float = 30) -> bytes:
+    """Send raw bytes on a fresh connection; all the server answers before it closes (or stops talking)."""
+    host, port = stack.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as connection:
+        connection.sendall(request_bytes)
+        received = b""
+        try:
+            while chunk := connection.recv(65536):
+                received += chunk
+                if b"\r\n\r\n" in received and b'"error"' in received:
+                    break
+        except (TimeoutError, ConnectionResetError):
+            pass
+    return received
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND", "BREW"])
+def test_every_method_reaches_the_handler_and_gets_its_405(stack, method):
+    status, headers, raw = request(f"{stack}/api/styles", method)
+    assert status == 405 and json.loads(raw)["error"]["code"] == "method_not_allowed"
+    assert headers["Access-Control-Allow-Origin"] == "*" and headers["Content-Type"] == "application/json"
+
+
+def test_the_server_header_names_no_python_version(stack):
+    _, headers, _ = request(f"{stack}/api/styles")
+    assert headers["Server"] == "devserver"
+
+
+@pytest.mark.parametrize("chunks, status", [
+    (b"zz\r\nabc\r\n0\r\n\r\n", b"400"),  # a chunk size that is not hex
+    (b"%x\r\n" % 7_000_000 + b"x" * 7_000_000 + b"\r\n0\r\n\r\n", b"413"),  # one chunk over the limit
+])
+def test_malformed_and_oversize_chunked_bodies_get_their_4xx(stack, chunks, status):
+    head = b"POST /api/stylize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    answer = raw_exchange(stack, head + chunks)
+    assert answer.startswith(b"HTTP/1.1 " + status) and b'"error"' in answer
+
+
+def test_a_burst_of_concurrent_uploads_is_queued_not_reset(stack):
+    """http.server's listen backlog of 5 reset connections under a burst; every request here gets its answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = {"image": "A" * 3_000_000, "style": "test_a"}  # decodes to 2.25 MB of zeros: 400 invalid_image
+    with ThreadPoolExecutor(24) as pool:
+        statuses = list(pool.map(lambda _: request(f"{stack}/api/stylize", "POST", body)[0], range(24)))
+    assert statuses == [400] * 24
+
+
+def test_a_function_past_its_timeout_gets_what_api_gateway_answers(monkeypatch, tmp_path):
+    """The 29 s of Lambda and API Gateway, enforced locally: here shortened to 0.5 s."""
+    import threading
+
+    from devserver import gateway
+
+    release = threading.Event()
+    monkeypatch.setattr(gateway, "FUNCTION_TIMEOUT_S", 0.5)
+    server = gateway.Gateway(("127.0.0.1", 0), {"/slow": ("Slow", lambda event, context: release.wait(30))},
+                             tmp_path)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        started = time.monotonic()
+        status, _, raw = request(f"http://127.0.0.1:{server.server_address[1]}/api/slow")
+        assert status == 500 and json.loads(raw) == {"message": "Internal Server Error"}
+        assert time.monotonic() - started < 10
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
