@@ -177,7 +177,8 @@ def test_the_server_header_names_no_python_version(stack):
     (b"%x\r\n" % 7_000_000 + b"x" * 7_000_000 + b"\r\n0\r\n\r\n", b"413"),  # one chunk over the limit
 ])
 def test_malformed_and_oversize_chunked_bodies_get_their_4xx(stack, chunks, status):
-    head = b"POST /api/stylize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    head = (b"POST /api/stylize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n")
     answer = raw_exchange(stack, head + chunks)
     assert answer.startswith(b"HTTP/1.1 " + status) and b'"error"' in answer
 

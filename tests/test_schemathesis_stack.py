@@ -12,13 +12,15 @@ from test_devserver_stack import stack  # noqa: F401 - the fixture: python -m de
 
 CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance",
           "response_headers_conformance", "response_schema_conformance", "unsupported_method"]
-MAX_SECONDS = int(os.environ.get("SCHEMATHESIS_SECONDS", 90))  # fuzzing repeats until this is spent (the suite must stay under 20 minutes)
+# Fuzzing repeats until this is spent (the suite must stay under 20 minutes).
+MAX_SECONDS = int(os.environ.get("SCHEMATHESIS_SECONDS", 90))
 
 
 def test_schemathesis_finds_nothing_against_the_local_stack(stack, tmp_path):  # noqa: F811
     command = [str(Path(sys.executable).parent / "schemathesis"), "run", str(ROOT / "openapi.yaml"),
                "--url", f"{stack}/api", "--checks", ",".join(CHECKS), "--max-time", str(MAX_SECONDS),
-               "--max-examples", "40", "--suppress-health-check", "all", "--seed", "15", "--workers", "2", "--header", "Content-Type: application/json",
+               "--max-examples", "40", "--suppress-health-check", "all", "--seed", "15", "--workers", "2",
+               "--header", "Content-Type: application/json",
                "--report", "junit", "--report-dir", str(tmp_path)]
     env = {**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_TELEMETRY": "false"}
     run = subprocess.run(command, capture_output=True, text=True, timeout=MAX_SECONDS * 4, env=env, cwd=tmp_path)
