@@ -60,6 +60,28 @@ def prepare_models(checkpoint: str | None, calibration=SHARED / "photos" / "trai
     return paths
 
 
+def bundled_served_model() -> Path:
+    """The served (int8) file of the bundled multi-style network; where none is committed, the same network
+    (half width, the catalog's nine styles) with random weights, quantised the same way, cached."""
+    for folder in (ROOT / "models", ROOT / "models" / "campaign"):
+        if (folder / "bundled.int8.onnx").is_file():
+            return folder / "bundled.int8.onnx"
+    path = ARTIFACTS / "random-bundled" / "bundled.int8.onnx"
+    if not path.is_file():
+        import torch
+
+        from export.onnx_file import save, to_onnx
+        from export.variants import to_int8
+        from training.model import HALF_WIDTH, TransformerNet
+
+        catalog = json.loads((ROOT / "scripts" / "bundled_styles.json").read_text())["styles"]
+        torch.manual_seed(0)
+        net = TransformerNet(num_styles=len(catalog), width=HALF_WIDTH).eval()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save(to_int8(to_onnx(net, style_ids=[s["id"] for s in catalog]), SHARED / "photos" / "train"), path)
+    return path
+
+
 def mosaic_photo(width: int, height: int) -> np.ndarray:
     """Real photo content at its native scale: the val photos side by side, cropped to width x height."""
     from PIL import Image

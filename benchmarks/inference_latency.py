@@ -1,5 +1,8 @@
 """Inference latency and peak memory: PyTorch eager (the pytorch/examples way) against our ONNX
 fp32 / fp16 / int8 models, at 512x512, 1024x1024 and 1920x1080, with 1 and 2 threads, in the same run.
+The last row, "bundled served", is what the product serves: the int8 file of the bundled multi-style
+network (half width; models/bundled.int8.onnx, else models/campaign/, else the same network with random
+weights), against the Table 1 network in PyTorch eager (issue 12's goal: at least 6x at 1024x1024, 2 threads).
 
     .venv/bin/python benchmarks/inference_latency.py [--checkpoint runs/great_wave/final.pth]
         [--threads 1 2] [--sizes 512x512 1024x1024 1920x1080] [--repeats 3]
@@ -13,9 +16,9 @@ import argparse
 import json
 import statistics
 
-from inference_common import default_checkpoint, machine, prepare_models, run_child
+from inference_common import bundled_served_model, default_checkpoint, machine, prepare_models, run_child
 
-IMPLEMENTATIONS = ("pytorch", "onnx fp32", "onnx fp32 arena", "onnx fp16", "onnx int8")
+IMPLEMENTATIONS = ("pytorch", "onnx fp32", "onnx fp32 arena", "onnx fp16", "onnx int8", "bundled served")
 
 TORCH_CHILD = """
 import time, torch, numpy as np
@@ -52,8 +55,8 @@ def measure(name, paths, width, height, threads, repeats) -> dict:
         code = TORCH_CHILD.format(checkpoint=str(paths["checkpoint"]), threads=threads, width=width, height=height,
                                   repeats=repeats)
     else:
-        variant = name.split()[1]
-        code = ONNX_CHILD.format(path=str(paths[variant]), threads=threads, arena="arena" in name, width=width,
+        path = paths["bundled"] if name == "bundled served" else paths[name.split()[1]]
+        code = ONNX_CHILD.format(path=str(path), threads=threads, arena="arena" in name, width=width,
                                  height=height, repeats=repeats)
     result = run_child(code)
     result["median_s"] = statistics.median(result["times"])
@@ -71,9 +74,10 @@ def main():
     parser.add_argument("--json", help="also write the rows here")
     args = parser.parse_args()
     checkpoint = args.checkpoint or default_checkpoint()
-    paths = prepare_models(checkpoint)
+    paths = {**prepare_models(checkpoint), "bundled": bundled_served_model()}
     print(f"machine: {machine()}")
-    print(f"weights: {checkpoint or 'random (seed 0)'}; models in {paths['fp32'].parent}")
+    print(f"weights: {checkpoint or 'random (seed 0)'}; models in {paths['fp32'].parent}; "
+          f"bundled served: {paths['bundled']}")
     print(f"{'size':>10} {'thr':>3}  {'implementation':<16} {'median s':>9} {'min s':>7} {'s/MP':>6} "
           f"{'vs torch':>8} {'peak RSS MB':>11}")
     rows = []
