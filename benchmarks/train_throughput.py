@@ -2,6 +2,10 @@
 pytorch/examples `fast_neural_style` trains (same network, same losses), in the same run.
 
     .venv/bin/python benchmarks/train_throughput.py [--device cpu|cuda] [--batch-size 4] [--steps 6]
+        [--width 16] [--image-size 128]
+
+The defaults are the bundled network's recipe (half width, 128-px crops); --width 32 --image-size 256 is
+the paper's. Both loops train the same network on the same photos.
 
 Prints a table of images/s and the ratio to the plain loop. Not a test: numbers depend on the machine.
 """
@@ -22,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from training.data import PhotoDataset, load_style_image  # noqa: E402
 from training.losses import gram_matrix  # noqa: E402
-from training.model import TransformerNet  # noqa: E402
+from training.model import HALF_WIDTH, TransformerNet  # noqa: E402
 from training.train import TrainConfig, train  # noqa: E402
 from training.vgg import STYLE_LAYERS, load_loss_network  # noqa: E402
 
@@ -34,7 +38,7 @@ def plain_loop(args, device) -> list:
     run on both the content batch and the output, MSE content loss at relu2_2, Gram style loss."""
     dataset = PhotoDataset(args.dataset, args.image_size, augment=False)
     loader = torch.utils.data.DataLoader(dataset, batch_size=args.batch_size, shuffle=True, drop_last=True)
-    transformer = TransformerNet().to(device)
+    transformer = TransformerNet(width=args.width).to(device)
     optimizer = torch.optim.Adam(transformer.parameters(), 1e-3)
     mse = torch.nn.MSELoss()
     vgg = load_loss_network(args.vgg_weights).to(device)
@@ -71,7 +75,8 @@ def our_loop(args, device, **options) -> list:
     with tempfile.TemporaryDirectory() as out:
         config = TrainConfig(dataset=args.dataset, style_images=[args.style_image], out=out,
                              iterations=args.warmup + args.steps, batch_size=args.batch_size,
-                             image_size=args.image_size, vgg_weights=args.vgg_weights, device=device.type,
+                             image_size=args.image_size, width=args.width, vgg_weights=args.vgg_weights,
+                             device=device.type,
                              workers=args.workers, log_every=1, sample_every=10**9, checkpoint_every=10**9,
                              **options)
         train(config)
@@ -93,7 +98,8 @@ def main():
     default_weights = ROOT / "weights" / "vgg16-caffe.pth"
     parser.add_argument("--vgg-weights", default=str(default_weights) if default_weights.exists() else "random")
     parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--image-size", type=int, default=256)
+    parser.add_argument("--image-size", type=int, default=128)
+    parser.add_argument("--width", type=int, default=HALF_WIDTH, help="transformer width (Table 1: 32)")
     parser.add_argument("--steps", type=int, default=6, help="measured steps per variant")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1)
@@ -116,7 +122,8 @@ def main():
         print(f"(bf16 left out: {device} has no native bf16, where autocast to bf16 is far slower than fp32)")
 
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    print(f"device: {name}; torch {torch.__version__}; batch {args.batch_size} at {args.image_size}px; "
+    print(f"device: {name}; torch {torch.__version__}; width {args.width}, batch {args.batch_size} at "
+          f"{args.image_size}px; "
           f"median of {args.steps} steps after {args.warmup} warm-up steps\n")
     print(f"{'variant':40s} {'images/s':>10s} {'s/step':>8s} {'vs plain':>9s}")
     baseline = None
