@@ -1,8 +1,11 @@
 """`python -m devserver`: the web app and its API on one local port, with a local S3 gallery.
 
     python -m devserver [--port 8000] [--models models/] [--static frontend/dist] [--gallery sample_gallery/]
+                        [--jobs-dir runs/jobs] [--training-photos DIR] [--base-network FILE] [--vgg-weights FILE]
 
-It prints the URL, then serves until Ctrl-C or SIGTERM, and stops the local S3 with it.
+It prints the URL, then serves until Ctrl-C or SIGTERM, and stops the local S3 with it. Users' own styles
+(POST /styles, /jobs) train one at a time on this machine's CPU, in a worker that runs the project's trainer
+and exporter as a subprocess; the jobs live in --jobs-dir and carry on after a restart.
 """
 
 import argparse
@@ -13,6 +16,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+SHARED_PHOTOS = ROOT.parent / "shared" / "assets" / "photos" / "train"
 GALLERY_BUCKET = "fast-neural-style-gallery"
 GALLERY_PREFIX = "gallery/"
 
@@ -24,7 +28,21 @@ def parse_args(argv=None):
     parser.add_argument("--models", type=Path, default=ROOT / "models", help="folder of <style>.json + <style>.onnx")
     parser.add_argument("--static", type=Path, default=ROOT / "frontend" / "dist", help="the built web app")
     parser.add_argument("--gallery", type=Path, default=ROOT / "sample_gallery", help="photos for the local gallery")
+    jobs = parser.add_argument_group("training users' styles (POST /styles)")
+    jobs.add_argument("--jobs-dir", type=Path, default=ROOT / "runs" / "jobs", help="the jobs' records and runs")
+    jobs.add_argument("--training-photos", type=Path, default=SHARED_PHOTOS if SHARED_PHOTOS.is_dir() else None,
+                      help="the photos a style trains on (default: ../shared/assets/photos/train, else --gallery)")
+    jobs.add_argument("--base-network", default=first_file(ROOT / "models" / "bundled.onnx") or "none",
+                      help="the fp32 multi-style network whose shared weights a new style starts from, or none "
+                           "(default: models/bundled.onnx if there)")
+    jobs.add_argument("--vgg-weights", default=first_file(ROOT / "weights" / "vgg16-caffe.pth") or "torchvision",
+                      help="the loss network's weights (default: weights/vgg16-caffe.pth from make vgg-weights)")
+    jobs.add_argument("--training-phases", default="", help="STEPS@CROP,... (default: stylejobs.jobs.Schedule)")
     return parser.parse_args(argv)
+
+
+def first_file(path: Path) -> str | None:
+    return str(path) if path.is_file() else None
 
 
 def load_function(folder: str, name: str):
@@ -49,7 +67,8 @@ def main(argv=None) -> int:
 
     # What Lambda gives the functions: their code folder and the layers on sys.path, their environment.
     # The credentials are moto's dummies, so nothing here can reach a real AWS account.
-    sys.path[:0] = [str(ROOT / "lambda_inference"), str(ROOT / "layers" / "common" / "python")]
+    sys.path[:0] = [str(ROOT / "lambda_inference"), str(ROOT / "layers" / "common" / "python"),
+                    str(ROOT / "lambda_jobs")]
     from devserver.gateway import Gateway
     from devserver.local_s3 import LocalS3
 
@@ -62,12 +81,22 @@ def main(argv=None) -> int:
             "MODELS_DIR": str(args.models.resolve()), "GALLERY_BUCKET": GALLERY_BUCKET,
             "GALLERY_PREFIX": GALLERY_PREFIX, "ALLOWED_ORIGIN": "*",
             "MODELS_VARIANT": os.environ.get("MODELS_VARIANT", "int8"),  # as the template's default
+            # users' own styles: the local engine, no sign-in, the finished styles served from the jobs folder
+            "JOBS_ENGINE": "local", "JOBS_AUTH": "none", "JOBS_DIR": str(args.jobs_dir.resolve()),
+            "USER_STYLES_DIR": str(args.jobs_dir.resolve()),
+            "TRAINING_PHOTOS": str((args.training_photos or args.gallery).resolve()),
+            "TRAINING_BASE_NETWORK": args.base_network, "TRAINING_VGG_WEIGHTS": args.vgg_weights,
+            "TRAINING_SAMPLE_PHOTO": first_file(args.gallery.resolve() / "chelsea.jpg") or "",
+            "TRAINING_PHASES": args.training_phases,
         })
         photos = s3.seed_gallery(GALLERY_BUCKET, GALLERY_PREFIX, args.gallery)
         inference = load_function("lambda_inference", "inference_app")
         gallery = load_function("lambda_gallery", "gallery_app")
+        jobs = load_function("lambda_jobs", "jobs_app")  # starts the local training worker
         functions = {"/styles": ("InferenceFunction", inference), "/stylize": ("InferenceFunction", inference),
-                     "/gallery": ("GalleryFunction", gallery)}
+                     "/gallery": ("GalleryFunction", gallery), "POST /styles": ("JobsFunction", jobs),
+                     "/styles/{id}": ("JobsFunction", jobs), "/jobs": ("JobsFunction", jobs),
+                     "/jobs/{id}": ("JobsFunction", jobs)}
         try:
             server = Gateway((args.host, args.port), functions, args.static, args.models)
         except OSError as error:
@@ -88,6 +117,8 @@ def main(argv=None) -> int:
         print("devserver: stopped", flush=True)
         return 0
     finally:
+        if "jobs_app" in sys.modules:  # a running job stops with a checkpoint, and resumes at the next start
+            sys.modules["jobs_app"].SERVICE.engine.stop()
         s3.stop()
 
 

@@ -90,12 +90,26 @@ def proxy_event(method: str, path: str, query: str, headers: dict, body: bytes, 
     return event
 
 
+def function_for(functions: dict, method: str, route: str):
+    """The (name, handler) for a request, as API Gateway picks a route: `POST /styles` before `/styles` (ANY),
+    an exact path before a template such as `/jobs/{id}`."""
+    for key in (f"{method} {route}", route):
+        if key in functions:
+            return functions[key]
+    for key, function in functions.items():
+        template = key.split(" ")[-1]
+        if "{" in template and key in (template, f"{method} {template}") and \
+                re.fullmatch(re.sub(r"\{\w+\}", "[^/]+", template), route):
+            return function
+    return None
+
+
 class Gateway(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # http.server's 5 reset connections under a burst of uploads
 
     def __init__(self, address, functions: dict, static_dir: Path, models_dir: Path | None = None):
-        """functions: route path ("/styles") -> (function name, handler callable)."""
+        """functions: route ("/styles", "POST /styles", "/jobs/{id}") -> (function name, handler callable)."""
         self.functions = functions
         self.static_dir = Path(static_dir).resolve()
         self.models_dir = Path(models_dir).resolve() if models_dir else None
@@ -155,10 +169,11 @@ class RequestHandler(BaseHTTPRequestHandler):
             return self._error(413, "payload_too_large", f"The request body is {length / 1e6:.1f} MB; Lambda takes at "
                                "most 6 MB, base64 included. Scale the photo down or send it as a JPEG.")
         body = self._read_body(length)
-        if route not in self.server.functions:
-            routes = ", ".join(sorted(self.server.functions))
+        found = function_for(self.server.functions, self.command, route)
+        if found is None:
+            routes = ", ".join(sorted({key.split(" ")[-1] for key in self.server.functions}))
             return self._error(404, "not_found", f"No route {route}. Routes: {routes}.")
-        name, handler = self.server.functions[route]
+        name, handler = found
         event = proxy_event(self.command, path, query, dict(self.headers), body, route)
         try:
             response = self._invoke(name, handler, event)

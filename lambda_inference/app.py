@@ -7,17 +7,19 @@ live in the common layer (apicommon), shared with the gallery Lambda.
 """
 
 import base64
-import binascii
 import time
 
 import stylecore
 from apicommon.gallery import Gallery
 from apicommon.http import MAX_RESPONSE_BYTES, ApiError, Request, Response, check_fields, handle, log
+from apicommon.uploads import decode_base64
+from apicommon.userstyles import UserStyles
 
 _init_started = time.perf_counter()
 REGISTRY = stylecore.StyleRegistry.from_env()
 REGISTRY.warm()  # one session per network file, made here so that no request pays for it
 GALLERY = Gallery.from_env()
+USER_STYLES = UserStyles.from_env()  # users' own styles (issue 14) by their unguessable ids; None: training off
 log("init", models=REGISTRY.source, styles=len(REGISTRY.list_styles()),
     init_ms=round((time.perf_counter() - _init_started) * 1000, 1))
 
@@ -76,7 +78,8 @@ def chosen_style(body: dict) -> tuple[stylecore.Stylizer, str, list | None]:
                        "of the two.")
     if "style" in body:
         style = _typed(body, "style", str, None)
-        return REGISTRY.get(style), style, None
+        own = USER_STYLES.registry(style) if USER_STYLES else None
+        return (own or REGISTRY).get(style), style, None
     parts = _typed(body, "blend", list, None)
     if not all(isinstance(p, dict) and set(p) == {"style", "weight"} for p in parts):
         raise ApiError(400, "invalid_request", "'blend' is a list of {\"style\": id, \"weight\": number} objects.")
@@ -121,21 +124,6 @@ def read_photo(body: dict) -> tuple[bytes, str]:
     if "gallery_key" in body:
         return GALLERY.fetch(body["gallery_key"])[0], "gallery"
     return decode_base64(_typed(body, "image", str, None)), "upload"
-
-
-def decode_base64(text: str) -> bytes:
-    """Standard or URL-safe base64, with or without a data: URL prefix, line breaks or padding."""
-    if text.startswith("data:"):
-        header, _, text = text.partition(",")
-        if not header.endswith(";base64"):
-            raise ApiError(400, "invalid_base64", "A data: URL in 'image' must be base64 (data:image/...;base64,...).")
-    text = "".join(text.split())
-    text += "=" * (-len(text) % 4)
-    try:
-        return base64.b64decode(text, altchars=b"-_" if ("-" in text or "_" in text) else None, validate=True)
-    except (binascii.Error, ValueError):
-        raise ApiError(400, "invalid_base64", "'image' is not valid base64. Encode the photo file's bytes, "
-                       "e.g. `base64 -w0 photo.jpg`.") from None
 
 
 def _typed(body: dict, name: str, kinds, default):

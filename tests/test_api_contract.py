@@ -44,14 +44,16 @@ def test_every_operation_documents_its_errors_with_the_error_body():
 
 def test_the_code_raises_only_documented_error_codes():
     sources = [ROOT / "lambda_inference" / "app.py", ROOT / "lambda_gallery" / "app.py",
-               ROOT / "devserver" / "gateway.py", *(ROOT / "layers" / "common" / "python" / "apicommon").glob("*.py")]
+               ROOT / "lambda_jobs" / "app.py", ROOT / "devserver" / "gateway.py",
+               *(ROOT / "layers" / "common" / "python" / "apicommon").glob("*.py"),
+               *(ROOT / "lambda_jobs" / "stylejobs").glob("*.py")]
     raised = set()
     for source in sources:
         text = source.read_text()
-        raised |= set(re.findall(r"(?:ApiError|_error|error_body)\(\s*(?:\d{3},\s*)?\"([a-z_]+)\"", text))
+        raised |= set(re.findall(r"(?:ApiError|JobError|_error|error_body)\(\s*(?:\d{3},\s*)?\"([a-z_]+)\"", text))
     raised |= {cls.code for cls in (stylecore.InvalidImage, stylecore.ImageTooLarge, stylecore.UnknownStyle,
                                     stylecore.InvalidParameter)}
-    assert {"invalid_json", "invalid_key", "payload_too_large", "internal_error"} <= raised  # the search works
+    assert {"invalid_json", "invalid_key", "payload_too_large", "internal_error", "too_many_jobs"} <= raised  # found
     assert raised <= ERROR_CODES, f"undocumented error codes: {raised - ERROR_CODES}"
 
 

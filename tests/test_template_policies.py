@@ -39,13 +39,13 @@ def test_functions_run_python312_with_the_shared_layer():
     assert TEMPLATE["Globals"]["Function"]["Runtime"] == "python3.12"
     assert TEMPLATE["Globals"]["Function"]["Layers"] == [{"Ref": "CommonLayer"}]
     functions = [r for r in RESOURCES.values() if r["Type"] == "AWS::Serverless::Function"]
-    assert len(functions) == 2 and all("Runtime" not in f["Properties"] for f in functions)
+    assert len(functions) == 3 and all("Runtime" not in f["Properties"] for f in functions)
     layers = RESOURCES["InferenceFunction"]["Properties"]["Layers"]
     assert {"Ref": "RuntimeLayer"} in layers and {"Ref": "ModelsLayer"} in layers
     assert RESOURCES["RuntimeLayer"]["Metadata"]["BuildArchitecture"] == {"Ref": "Architecture"}
 
 
-@pytest.mark.parametrize("bucket", ["GalleryBucket", "SiteBucket"])
+@pytest.mark.parametrize("bucket", ["GalleryBucket", "SiteBucket", "StylesBucket"])
 def test_buckets_are_private_encrypted_and_tls_only(bucket):
     properties = RESOURCES[bucket]["Properties"]
     assert all(properties["PublicAccessBlockConfiguration"].values())
@@ -76,9 +76,10 @@ def test_functions_may_only_read_their_prefixes(function):
         assert statement["Action"] in ("s3:GetObject", "s3:ListBucket"), statement
         if statement["Action"] == "s3:GetObject":  # objects under a prefix, never the whole bucket
             resource = statement["Resource"]["Fn::Sub"]
-            assert resource.startswith("${GalleryBucket.Arn}/${") and resource.endswith("Prefix}*")
+            assert (resource.startswith("${GalleryBucket.Arn}/${") and resource.endswith("Prefix}*")) or \
+                resource == "${StylesBucket.Arn}/jobs/*/run/model/*"  # users' exported styles only
         else:  # listing limited to a prefix
-            assert statement["Resource"] == {"Fn::GetAtt": "GalleryBucket.Arn"}
+            assert statement["Resource"] in ({"Fn::GetAtt": "GalleryBucket.Arn"}, {"Fn::GetAtt": "StylesBucket.Arn"})
             assert "s3:prefix" in statement["Condition"]["StringLike"]
     gallery = statements("GalleryFunction")
     assert {s["Resource"]["Fn::Sub"] for s in gallery if s["Action"] == "s3:GetObject"} == \
@@ -91,7 +92,15 @@ def test_every_contract_route_reaches_a_function_and_the_api_is_throttled():
         for event in resource.get("Properties", {}).get("Events", {}).values():
             if event["Type"] == "HttpApi":
                 routes[event["Properties"]["Path"]] = (name, event["Properties"]["Method"])
-    assert set(routes) == set(OPENAPI["paths"])
+    training = {}  # users' own styles: raw routes, on the jobs function, behind the JWT authorizer
+    for resource in RESOURCES.values():
+        if resource["Type"] == "AWS::ApiGatewayV2::Route":
+            method, path = resource["Properties"]["RouteKey"].split(" ")
+            assert resource["Condition"] == "TrainingOn" and resource["Properties"]["AuthorizationType"] == "JWT"
+            assert resource["Properties"]["Target"] == {"Fn::Sub": "integrations/${JobsIntegration}"}
+            training[path] = method
+    assert training == {"/styles": "POST", "/styles/{id}": "ANY", "/jobs": "ANY", "/jobs/{id}": "ANY"}
+    assert set(routes) | set(training) == set(OPENAPI["paths"])
     assert all(method == "ANY" for _, method in routes.values())  # wrong methods get the handler's 405
     api = RESOURCES["StyleApi"]["Properties"]
     assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Ref": "ApiRateLimit"}
@@ -124,3 +133,100 @@ def test_the_apis_cors_is_the_one_apicommon_defines():
                                          for method in operations}
     # the functions' ALLOWED_ORIGIN (what apicommon sends) is the origin the API allows
     assert cors["AllowOrigins"] == [TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["ALLOWED_ORIGIN"]]
+
+
+# ------------------------------------------------------------------------ users' own styles (issue 14)
+def role_statements(role: str) -> list[dict]:
+    return [statement for policy in RESOURCES[role]["Properties"]["Policies"]
+            for statement in policy["PolicyDocument"]["Statement"]]
+
+
+def resources_of(statement: dict) -> list[str]:
+    """A statement's resources as text (Fn::Sub strings as written, GetAtt as NAME.Arn)."""
+    listed = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+    text = []
+    for resource in listed:
+        if isinstance(resource, str):
+            text.append(resource)
+        elif "Fn::GetAtt" in resource:
+            text.append("${" + resource["Fn::GetAtt"] + "}")
+        else:
+            sub = resource["Fn::Sub"]
+            text.append(sub if isinstance(sub, str) else sub[0])
+    return text
+
+
+def allowed(statements: list[dict], action: str, key: str) -> bool:
+    """Whether an Allow statement grants `action` on the styles bucket's object `key` (IAM's wildcards)."""
+    import fnmatch
+
+    target = "${StylesBucket.Arn}/" + key
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if statement["Effect"] == "Allow" and any(fnmatch.fnmatchcase(action, a) for a in actions):
+            if any(fnmatch.fnmatchcase(target, r) for r in resources_of(statement)):
+                return True
+    return False
+
+
+def test_training_is_off_unless_the_parameter_turns_it_on():
+    assert TEMPLATE["Parameters"]["TrainingEnabled"]["Default"] == "false"
+    assert TEMPLATE["Conditions"]["TrainingOn"] == {"Fn::Equals": [{"Ref": "TrainingEnabled"}, "true"]}
+    training = ["StylesBucket", "UserPool", "UserPoolClient", "JobsFunction", "TrainingRole", "JobsIntegration",
+                "JobsAuthorizer", "JobsInvokePermission"]
+    assert all(RESOURCES[name]["Condition"] == "TrainingOn" for name in training)
+    authorizer = RESOURCES["JobsAuthorizer"]["Properties"]
+    assert authorizer["AuthorizerType"] == "JWT" and authorizer["JwtConfiguration"]["Audience"] == \
+        [{"Ref": "UserPoolClient"}]
+    env = RESOURCES["JobsFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["JOBS_AUTH"] == "jwt" and env["JOBS_MAX_ACTIVE"] == {"Ref": "TrainingMaxActiveJobsPerUser"}
+
+
+def test_users_styles_expire_by_a_lifecycle_rule():
+    rules = RESOURCES["StylesBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    expiring = {rule["Prefix"] for rule in rules if rule["ExpirationInDays"] == {"Ref": "StyleRetentionDays"}}
+    assert expiring == {"jobs/", "users/"}
+    assert "VersioningConfiguration" not in RESOURCES["StylesBucket"]["Properties"]  # expired means gone
+
+
+def test_the_training_jobs_role_writes_only_its_jobs_run_and_output():
+    statements = role_statements("TrainingRole")
+    assert RESOURCES["TrainingRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == \
+        {"Service": "sagemaker.amazonaws.com"}
+    for key in ("jobs/abc/run/metrics.jsonl", "jobs/abc/run/model/user-abc.onnx", "jobs/abc/output/model.tar.gz"):
+        assert allowed(statements, "s3:PutObject", key), key
+    for key in ("users/someone/abc.json", "jobs/abc/input/painting.png", "training/source.tar.gz",
+                "training/assets/bundled.onnx", "models/great_wave.onnx", "gallery/a.jpg", "jobs/abc"):
+        assert not allowed(statements, "s3:PutObject", key), key
+    assert allowed(statements, "s3:GetObject", "training/photos/a.jpg")
+    assert allowed(statements, "s3:GetObject", "jobs/abc/input/painting.png")
+    assert not allowed(statements, "s3:GetObject", "users/someone/abc.json")
+    for statement in statements:  # nothing but these services, no deletes, no wildcard actions
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all(a.split(":")[0] in ("s3", "logs", "cloudwatch", "ecr") and "*" not in a for a in actions)
+        assert not any(a in ("s3:DeleteObject", "s3:PutBucketPolicy") for a in actions)
+        if "*" in resources_of(statement):
+            assert actions in (["ecr:GetAuthorizationToken"], ["cloudwatch:PutMetricData"]), actions
+
+
+def test_the_jobs_function_may_start_stop_and_read_only_this_stacks_training_jobs():
+    granted = statements("JobsFunction")
+    sagemaker = [s for s in granted if any(a.startswith("sagemaker:") for a in
+                                               (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]))]
+    actions = {a for s in sagemaker for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    assert actions == {"sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
+                       "sagemaker:AddTags"}
+    for statement in sagemaker:
+        assert resources_of(statement)[0].endswith(":training-job/${AWS::StackName}-style-*")
+    create = next(s for s in sagemaker if s["Action"] == "sagemaker:CreateTrainingJob")
+    assert create["Condition"]["NumericLessThanEquals"] == {"sagemaker:MaxRuntimeInSeconds":
+                                                            {"Ref": "TrainingMaxRuntimeSeconds"}}
+    assert create["Condition"]["ForAllValues:StringEquals"] == {"sagemaker:InstanceTypes":
+                                                                [{"Ref": "TrainingInstanceType"}]}
+    pass_role = next(s for s in granted if s["Action"] == "iam:PassRole")
+    assert pass_role["Resource"] == {"Fn::GetAtt": "TrainingRole.Arn"}
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    # S3: job records and job files only
+    assert allowed(granted, "s3:PutObject", "users/sub/abc.json")
+    assert allowed(granted, "s3:GetObject", "jobs/abc/run/metrics.jsonl")
+    assert not allowed(granted, "s3:PutObject", "training/source.tar.gz")

@@ -158,7 +158,7 @@ def parse_event(event: dict, context) -> Request:
 # Where it applies: locally (make dev, sam local) the browser gets these headers from here, preflights
 # included. On AWS the HTTP API's CorsConfiguration answers preflights itself and replaces any CORS headers
 # the backend sends, so there template.yaml's copy applies; test_template_policies.py holds it to these values.
-CORS_ALLOW_HEADERS = ("Content-Type",)
+CORS_ALLOW_HEADERS = ("Content-Type", "Authorization")  # Authorization: the training routes (JWT)
 CORS_EXPOSE_HEADERS = ("Server-Timing", "X-Request-Id")
 CORS_MAX_AGE_S = 600
 

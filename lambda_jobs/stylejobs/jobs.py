@@ -1,0 +1,93 @@
+"""A training job's record, its states and schedule, and the per-user quota."""
+
+import time
+from dataclasses import asdict, dataclass, field
+
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+ACTIVE = (QUEUED, RUNNING)
+STATES = (QUEUED, RUNNING, DONE, FAILED, CANCELLED)
+MAX_NAME_CHARS = 60
+
+
+class JobError(Exception):
+    """A request the jobs API refuses: its HTTP status, a stable code and a sentence for people."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What a user style trains on: phases of (steps, crop size), small crops first, so that a recognisable
+    preview comes early and the later, larger crops refine it. Only the new style's instance-norm scales and
+    shifts train when a base network is given (--finetune-new-styles)."""
+
+    phases: tuple = ((200, 128), (1800, 256))
+    batch_size: int = 4
+    width: int = 16  # the bundled multi-style network's width (its shared weights are the start)
+    lr: float = 1e-2  # gammas and betas alone take a larger step than a whole network
+    style_weight: float = 3.0  # the bundled network's own loss weights (caffe preprocessing)
+    content_weight: float = 1.0
+    tv_weight: float = 0.2
+    sample_every: int = 20
+    sample_size: int = 256
+    style_size: int = 512  # the painting's long side as the loss network sees it
+    checkpoint_every: int = 50
+
+    @property
+    def total_steps(self) -> int:
+        return sum(steps for steps, _ in self.phases)
+
+    def phases_text(self) -> str:
+        """200@128,1800@256: how stylejobs.entry takes them."""
+        return ",".join(f"{steps}@{size}" for steps, size in self.phases)
+
+
+def parse_phases(text: str) -> tuple:
+    phases = []
+    for part in text.split(","):
+        steps, _, size = part.partition("@")
+        phases.append((int(steps), int(size)))
+    if not phases or any(steps < 1 or size < 16 for steps, size in phases):
+        raise ValueError(f"phases {text!r}: STEPS@SIZE,... with steps >= 1 and sizes >= 16")
+    return tuple(phases)
+
+
+@dataclass(frozen=True)
+class Quota:
+    """How many jobs one user may have queued or running at once, and how many in all (their styles)."""
+
+    active: int = 2
+    stored: int = 10
+
+
+@dataclass
+class Job:
+    id: str
+    owner: str
+    name: str
+    total_steps: int
+    state: str = QUEUED
+    created_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    error: str | None = None
+    thumbnail: str | None = None  # the painting, a small JPEG data URL
+    engine: dict = field(default_factory=dict)  # the engine's own handle: {"kind": "sagemaker", "name": ...}
+    cancel_requested: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Job":
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def finish(self, state: str, error: str | None = None) -> None:
+        self.state, self.error, self.finished_at = state, error, time.time()

@@ -1,0 +1,183 @@
+"""The local engine of `make dev`: a worker thread that runs one job at a time as a subprocess
+(`python -m stylejobs.entry`, the project's trainer then its exporter) on this machine's CPU.
+
+Jobs wait in their records (state queued, oldest first). The records are files, so jobs and their state
+survive a restart of the local stack: a job found `running` at start was cut off, and is queued again;
+its run resumes from its last checkpoint (the trainer saves one on SIGTERM, and every few steps).
+Cancelling a running job sends the trainer SIGTERM; stopping the stack does the same and leaves the job
+queued. If the stack dies without stopping it, the child gets SIGTERM from the kernel (PR_SET_DEATHSIG)."""
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from apicommon.userstyles import model_prefix, painting_key, record_key, run_prefix, style_id_of
+
+from .entry import die_with_parent
+from .jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobError, Schedule
+
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: training/, export/, lambda_inference/
+PYTHONPATH = [ROOT, ROOT / "lambda_inference", ROOT / "layers" / "common" / "python", ROOT / "lambda_jobs"]
+LOG_FILE = "job.log"
+CPU_SCHEDULE = Schedule()  # small crops first: a preview in minutes on a laptop CPU
+
+
+class LocalEngine:
+    kind = "local"
+
+    def __init__(self, store, *, photos, base_network=None, vgg_weights="torchvision", sample_photo=None,
+                 schedule: Schedule = CPU_SCHEDULE, python: str | None = None, device: str = "cpu",
+                 poll_s: float = 0.5):
+        self.store, self.schedule, self.device, self.poll_s = store, schedule, device, poll_s
+        self.photos, self.base_network, self.vgg_weights, self.sample_photo = photos, base_network, vgg_weights, \
+            sample_photo
+        self.python = python or (sys.executable if importlib.util.find_spec("torch") else None)
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._process = None
+        self._thread = None
+
+    # ------------------------------------------------------------------------------- engine API
+    def check_available(self):
+        if not self.python:
+            raise JobError(503, "training_unavailable", "Training needs PyTorch, which this local stack's Python "
+                           "does not have: run `make dev-train` (installs the training packages), not `make dev`.")
+
+    @property
+    def total_steps(self) -> int:
+        return self.schedule.total_steps
+
+    def submit(self, job: Job) -> None:
+        self._wake.set()
+
+    def refresh(self, job: Job) -> bool:
+        return False  # the worker writes the record itself
+
+    def cancel(self, job: Job) -> None:
+        process = self._process
+        if process is not None and process.job_id == job.id:
+            process.send_signal(signal.SIGTERM)  # the trainer saves a checkpoint and exits 130
+
+    # ----------------------------------------------------------------------------------- worker
+    def start(self) -> "LocalEngine":
+        with self.store.lock:
+            for job in self._jobs():
+                if job.state == RUNNING:  # cut off by a restart: queue it again, to resume
+                    job.state = QUEUED
+                    self._save(job)
+        self._thread = threading.Thread(target=self._work, name="style-jobs", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 60) -> None:
+        """Stop the running job (it is queued again, and resumes at the next start) and the worker."""
+        self._stopping.set()
+        self._wake.set()
+        process = self._process
+        if process is not None:
+            process.send_signal(signal.SIGTERM)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _jobs(self) -> list:
+        return [Job.from_dict(json.loads(self.store.get(key))) for key in self.store.list("users/")
+                if key.endswith(".json")]
+
+    def _save(self, job: Job) -> None:
+        self.store.put(record_key(job.owner, job.id), json.dumps(job.to_dict()).encode())
+
+    def _next(self) -> Job | None:
+        with self.store.lock:
+            queued = sorted((job for job in self._jobs() if job.state == QUEUED and not job.cancel_requested),
+                            key=lambda job: job.created_at)
+            if not queued:
+                return None
+            job = queued[0]
+            job.state = RUNNING
+            job.started_at = job.started_at or time.time()
+            self._save(job)
+            return job
+
+    def _work(self):
+        while not self._stopping.is_set():
+            job = self._next()
+            if job is None:
+                self._wake.wait(self.poll_s * 4)
+                self._wake.clear()
+                continue
+            code = self._run(job)
+            with self.store.lock:
+                data = self.store.get(record_key(job.owner, job.id))
+                if data is None:  # deleted meanwhile
+                    continue
+                job = Job.from_dict(json.loads(data))
+                self._settle(job, code)
+                self._save(job)
+
+    def _settle(self, job: Job, code: int) -> None:
+        card = self.store.path(model_prefix(job.id) + f"{style_id_of(job.id)}.json")
+        if job.cancel_requested:
+            job.finish(CANCELLED)
+        elif code == 0 and card.is_file():
+            job.finish(DONE)
+        elif self._stopping.is_set():
+            job.state = QUEUED  # the stack is stopping: resume at the next start
+        else:
+            job.finish(FAILED, f"training stopped with status {code}: {self._last_log_line(job)}")
+
+    def _last_log_line(self, job: Job) -> str:
+        tail = self.store.tail(run_prefix(job.id) + LOG_FILE, 4096) or b""
+        lines = [line for line in tail.decode("utf-8", "replace").splitlines() if line.strip()]
+        return lines[-1][-300:] if lines else "no output"
+
+    def command(self, job: Job) -> list:
+        s = self.schedule
+        return [self.python, "-m", "stylejobs.entry", "--painting", str(self.store.path(painting_key(job.id))),
+                "--dataset", str(self.photos), "--run", str(self.store.path(run_prefix(job.id))),
+                "--style-id", style_id_of(job.id), "--name", job.name, "--phases", s.phases_text(),
+                "--batch-size", str(s.batch_size), "--width", str(s.width), "--lr", str(s.lr),
+                "--style-weight", str(s.style_weight), "--content-weight", str(s.content_weight),
+                "--tv-weight", str(s.tv_weight), "--sample-every", str(s.sample_every),
+                "--sample-size", str(s.sample_size), "--style-size", str(s.style_size),
+                "--checkpoint-every", str(s.checkpoint_every),
+                "--base-network", str(self.base_network or "none"), "--vgg-weights", str(self.vgg_weights),
+                "--device", self.device, "--workers", "0",
+                *(["--sample-image", str(self.sample_photo)] if self.sample_photo else [])]
+
+    def _run(self, job: Job) -> int:
+        run = self.store.path(run_prefix(job.id))
+        run.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(map(str, PYTHONPATH)), "PYTHONUNBUFFERED": "1"}
+        with open(run / LOG_FILE, "ab") as log:
+            process = subprocess.Popen(self.command(job), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
+            process.job_id = job.id
+            self._process = process
+            try:
+                return process.wait()
+            finally:
+                self._process = None
+
+
+def local_engine_from_env():
+    """(store, engine) from the local stack's environment: JOBS_DIR (records and runs), TRAINING_PHOTOS,
+    TRAINING_BASE_NETWORK (or none), TRAINING_VGG_WEIGHTS, TRAINING_SAMPLE_PHOTO, TRAINING_PHASES (e.g.
+    200@128,1800@256) and TRAINER_PYTHON (a Python with PyTorch; default: this one, if it has it)."""
+    from .jobs import parse_phases
+    from .store import LocalStore
+
+    env = os.environ
+    store = LocalStore(env["JOBS_DIR"])
+    schedule = Schedule(phases=parse_phases(env["TRAINING_PHASES"])) if env.get("TRAINING_PHASES") else CPU_SCHEDULE
+    base = env.get("TRAINING_BASE_NETWORK") or None
+    engine = LocalEngine(store, photos=env["TRAINING_PHOTOS"], base_network=None if base == "none" else base,
+                         vgg_weights=env.get("TRAINING_VGG_WEIGHTS", "torchvision"),
+                         sample_photo=env.get("TRAINING_SAMPLE_PHOTO") or None, schedule=schedule,
+                         python=env.get("TRAINER_PYTHON") or None)
+    return store, engine

@@ -1,0 +1,170 @@
+"""The AWS engine: each job is a SageMaker training job in a prebuilt PyTorch training container, with the
+project's own trainer and exporter as its source (no image to build).
+
+    source     s3://BUCKET/training/source.tar.gz: training/, export/, stylecore, stylejobs and train_style.py
+               (scripts/publish_training.py makes and uploads it, with the assets below)
+    inputs     channel `photos` (training/photos/), `assets` (training/assets/: the base network, the VGG16
+               weights, the preview photo), `painting` (jobs/<id>/input/)
+    outputs    CheckpointConfig -> jobs/<id>/run/ (SageMaker copies /opt/ml/checkpoints there as it changes:
+               metrics.jsonl, samples/, checkpoints/, and at the end model/), OutputDataConfig -> jobs/<id>/output/
+    cost       managed spot (EnableManagedSpotTraining, MaxWaitTimeInSeconds), MaxRuntimeInSeconds, --max-steps
+
+A job's state is its training job's status; its progress and preview are read from its run prefix.
+"""
+
+import os
+from dataclasses import dataclass
+
+from apicommon.userstyles import painting_key, run_prefix, style_id_of
+
+from .jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobError, Schedule, parse_phases
+
+CONTAINER_INPUT = "/opt/ml/input/data"
+CONTAINER_RUN = "/opt/ml/checkpoints"
+ENTRY_SCRIPT = "train_style.py"  # in the source archive: runs stylejobs.entry
+ASSETS = {"base_network": "bundled.onnx", "vgg_weights": "vgg16-caffe.pth", "sample_image": "sample.jpg"}
+# SecondaryStatus values of an InProgress job that is training (the others wait: starting, downloading, a spot
+# interruption waiting for capacity)
+TRAINING_NOW = ("Training", "Uploading")
+
+
+@dataclass(frozen=True)
+class SageMakerSettings:
+    bucket: str
+    role_arn: str
+    image: str  # a prebuilt PyTorch training image (ECR), e.g. ...pytorch-training:2.5.1-gpu-py311-...
+    instance_type: str = "ml.g4dn.xlarge"
+    max_runtime_s: int = 3600
+    max_wait_s: int = 7200  # spot: the longest to wait for capacity plus run (>= max_runtime_s)
+    max_steps: int = 40000
+    spot: bool = True
+    source_key: str = "training/source.tar.gz"
+    photos_prefix: str = "training/photos/"
+    assets_prefix: str = "training/assets/"
+    job_name_prefix: str = "style-"
+
+    @classmethod
+    def from_env(cls) -> "SageMakerSettings":
+        env = os.environ
+        return cls(bucket=env["STYLES_BUCKET"], role_arn=env["TRAINING_ROLE_ARN"], image=env["TRAINING_IMAGE"],
+                   instance_type=env.get("TRAINING_INSTANCE_TYPE", cls.instance_type),
+                   max_runtime_s=int(env.get("TRAINING_MAX_RUNTIME_S", cls.max_runtime_s)),
+                   max_wait_s=int(env.get("TRAINING_MAX_WAIT_S", cls.max_wait_s)),
+                   max_steps=int(env.get("TRAINING_MAX_STEPS", cls.max_steps)),
+                   spot=env.get("TRAINING_SPOT", "true").lower() == "true",
+                   job_name_prefix=env.get("TRAINING_JOB_PREFIX", cls.job_name_prefix))
+
+
+# The full-quality schedule on a GPU: the paper's budget (40,000 steps of 4 images at 256 px), as 10,000 steps
+# of 16, after a short phase of small crops; fp16 autocast on the GPU's tensor cores.
+GPU_SCHEDULE = Schedule(phases=((500, 128), (9500, 256)), batch_size=16, sample_every=250, checkpoint_every=500,
+                        sample_size=384)
+
+
+class SageMakerEngine:
+    kind = "sagemaker"
+
+    def __init__(self, settings: SageMakerSettings, schedule: Schedule = GPU_SCHEDULE, sagemaker_client=None):
+        if sagemaker_client is None:
+            import boto3
+
+            sagemaker_client = boto3.client("sagemaker")
+        self.settings, self.schedule, self.sagemaker = settings, schedule, sagemaker_client
+
+    def check_available(self):
+        pass
+
+    @property
+    def total_steps(self) -> int:
+        return min(self.schedule.total_steps, self.settings.max_steps)
+
+    def job_name(self, job: Job) -> str:
+        return f"{self.settings.job_name_prefix}{job.id}"  # <= 63 characters: [a-zA-Z0-9-]
+
+    def request(self, job: Job) -> dict:
+        """The CreateTrainingJob request for a job."""
+        s, schedule = self.settings, self.schedule
+        s3 = f"s3://{s.bucket}/"
+        assets = f"{CONTAINER_INPUT}/assets/"
+        hyperparameters = {
+            # the SageMaker training toolkit runs ENTRY_SCRIPT from the archive with these as --name value
+            "sagemaker_program": ENTRY_SCRIPT, "sagemaker_submit_directory": s3 + s.source_key,
+            "painting": f"{CONTAINER_INPUT}/painting/painting.png", "dataset": f"{CONTAINER_INPUT}/photos",
+            "run": CONTAINER_RUN, "style-id": style_id_of(job.id), "name": job.name,
+            "phases": schedule.phases_text(), "max-steps": str(self.total_steps),
+            "base-network": assets + ASSETS["base_network"], "vgg-weights": assets + ASSETS["vgg_weights"],
+            "sample-image": assets + ASSETS["sample_image"], "gpus": "auto", "device": "cuda", "precision": "fp16",
+            "batch-size": str(schedule.batch_size), "width": str(schedule.width), "lr": str(schedule.lr),
+            "style-weight": str(schedule.style_weight), "content-weight": str(schedule.content_weight),
+            "tv-weight": str(schedule.tv_weight), "sample-every": str(schedule.sample_every),
+            "sample-size": str(schedule.sample_size), "style-size": str(schedule.style_size),
+            "checkpoint-every": str(schedule.checkpoint_every),
+            "workers": "4",
+        }
+
+        def channel(name, key_prefix, distribution="FullyReplicated"):
+            return {"ChannelName": name, "InputMode": "File", "DataSource": {"S3DataSource": {
+                "S3DataType": "S3Prefix", "S3Uri": s3 + key_prefix, "S3DataDistributionType": distribution}}}
+
+        request = {
+            "TrainingJobName": self.job_name(job),
+            "RoleArn": s.role_arn,
+            "AlgorithmSpecification": {"TrainingImage": s.image, "TrainingInputMode": "File",
+                                       "EnableSageMakerMetricsTimeSeries": True,
+                                       "MetricDefinitions": [{"Name": "loss", "Regex": r'"total": ([0-9.e+-]+)'}]},
+            "HyperParameters": hyperparameters,
+            "InputDataConfig": [channel("photos", s.photos_prefix), channel("assets", s.assets_prefix),
+                                channel("painting", painting_key(job.id))],
+            "OutputDataConfig": {"S3OutputPath": f"{s3}jobs/{job.id}/output/"},
+            "CheckpointConfig": {"S3Uri": s3 + run_prefix(job.id), "LocalPath": CONTAINER_RUN},
+            "ResourceConfig": {"InstanceType": s.instance_type, "InstanceCount": 1, "VolumeSizeInGB": 30},
+            "StoppingCondition": {"MaxRuntimeInSeconds": s.max_runtime_s},
+            "EnableManagedSpotTraining": s.spot,
+            "Tags": [{"Key": "fast-neural-style:job", "Value": job.id}],
+        }
+        if s.spot:
+            request["StoppingCondition"]["MaxWaitTimeInSeconds"] = max(s.max_wait_s, s.max_runtime_s)
+        return request
+
+    def submit(self, job: Job) -> None:
+        try:
+            self.sagemaker.create_training_job(**self.request(job))
+        except self.sagemaker.exceptions.ResourceLimitExceeded:
+            raise JobError(503, "training_unavailable", "The training service is at its limit of jobs for this "
+                           "deployment; try again later.") from None
+        job.engine = {"kind": self.kind, "name": self.job_name(job)}
+
+    def refresh(self, job: Job) -> bool:
+        """Bring the job's state in line with its training job's status; whether it changed."""
+        if not job.engine.get("name"):
+            return False
+        described = self.sagemaker.describe_training_job(TrainingJobName=job.engine["name"])
+        status, secondary = described["TrainingJobStatus"], described.get("SecondaryStatus", "")
+        before = (job.state, job.error)
+        if status == "InProgress":
+            job.state = RUNNING if secondary in TRAINING_NOW else QUEUED
+            if job.state == RUNNING and not job.started_at:
+                start = described.get("TrainingStartTime")
+                job.started_at = start.timestamp() if start else None
+        elif status == "Completed":
+            job.finish(DONE)
+        elif status == "Failed":
+            job.finish(FAILED, described.get("FailureReason", "the training job failed")[:300])
+        elif status in ("Stopping", "Stopped"):
+            if secondary in ("MaxRuntimeExceeded", "MaxWaitTimeExceeded"):
+                job.finish(FAILED, f"the training job ran out of time ({secondary})")
+            elif status == "Stopped" or job.cancel_requested:
+                job.finish(CANCELLED)
+        return (job.state, job.error) != before
+
+    def cancel(self, job: Job) -> None:
+        try:
+            self.sagemaker.stop_training_job(TrainingJobName=job.engine["name"])
+        except self.sagemaker.exceptions.ClientError as error:  # already stopping or ended: its state says so
+            if error.response.get("Error", {}).get("Code") != "ValidationException":
+                raise
+
+
+def check_phases(text: str) -> Schedule:
+    """A schedule from TRAINING_PHASES (e.g. 500@128,9500@256), else the GPU default."""
+    return Schedule(**{**GPU_SCHEDULE.__dict__, "phases": parse_phases(text)}) if text else GPU_SCHEDULE

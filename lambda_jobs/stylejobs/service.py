@@ -1,0 +1,138 @@
+"""What the jobs routes do, over a store (records and files) and an engine (what runs the jobs).
+
+Every operation names the owner: a job is found under its owner's records only, so another user's job id is
+as unknown as one that never existed (404 either way: nothing says which)."""
+
+import json
+import time
+from datetime import UTC, datetime
+
+from apicommon.userstyles import (
+    is_job_id,
+    job_id_of,
+    job_prefix,
+    new_job_id,
+    owner_prefix,
+    painting_key,
+    record_key,
+    style_id_of,
+)
+
+from .jobs import CANCELLED, DONE, MAX_NAME_CHARS, QUEUED, RUNNING, Job, JobError, Quota
+from .painting import normalise_painting
+from .progress import read_preview, read_progress
+
+DEFAULT_QUOTA = Quota()
+
+
+def iso(timestamp: float | None) -> str | None:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds") if timestamp else None
+
+
+class JobService:
+    def __init__(self, store, engine, quota: Quota = DEFAULT_QUOTA):
+        self.store, self.engine, self.quota = store, engine, quota
+
+    # ------------------------------------------------------------------------------------ records
+    def load(self, owner: str, job_id) -> Job:
+        if not is_job_id(job_id):
+            raise JobError(404, "unknown_job", "No such job (job ids are 26 letters and digits, from POST /styles).")
+        data = self.store.get(record_key(owner, job_id))
+        if data is None:
+            raise JobError(404, "unknown_job", f"No job {job_id!r} of yours: it never existed, was deleted, or "
+                           "has expired.")
+        return Job.from_dict(json.loads(data))
+
+    def save(self, job: Job) -> None:
+        self.store.put(record_key(job.owner, job.id), json.dumps(job.to_dict()).encode(), "application/json")
+
+    def jobs_of(self, owner: str) -> list:
+        jobs = [Job.from_dict(json.loads(self.store.get(key) or b"{}")) for key in self.store.list(owner_prefix(owner))
+                if key.endswith(".json")]
+        return sorted((self.refreshed(job) for job in jobs), key=lambda job: job.created_at)
+
+    def refreshed(self, job: Job) -> Job:
+        """The record brought up to date with the engine (a SageMaker job's status); saved when it changed."""
+        if job.active:
+            with self.store.lock:
+                if self.engine.refresh(job):
+                    self.save(job)
+        return job
+
+    # ---------------------------------------------------------------------------------- operations
+    def submit(self, owner: str, name, painting: bytes) -> Job:
+        if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME_CHARS:
+            raise JobError(400, "invalid_request", f"'name' is the style's name: 1 to {MAX_NAME_CHARS} characters.")
+        self.engine.check_available()
+        jobs = self.jobs_of(owner)
+        active = [job for job in jobs if job.active]
+        if len(active) >= self.quota.active:
+            raise JobError(429, "too_many_jobs", f"You have {len(active)} jobs queued or running, the most at once; "
+                           "wait for one to finish, or cancel one (DELETE /jobs/{id}).")
+        if len(jobs) >= self.quota.stored:
+            raise JobError(429, "too_many_jobs", f"You have {len(jobs)} styles and jobs, the most kept per user; "
+                           "delete one first (DELETE /styles/{id} or DELETE /jobs/{id}).")
+        png, thumbnail = normalise_painting(painting)
+        job = Job(id=new_job_id(), owner=owner, name=name.strip(), total_steps=self.engine.total_steps,
+                  thumbnail=thumbnail)
+        self.store.put(painting_key(job.id), png, "image/png")
+        with self.store.lock:
+            self.save(job)
+        try:
+            self.engine.submit(job)  # the engine may set its handle in the record
+        except JobError:
+            self.store.delete(record_key(owner, job.id))
+            self.store.delete_prefix(job_prefix(job.id))
+            raise
+        with self.store.lock:
+            self.save(job)
+        return job
+
+    def get(self, owner: str, job_id) -> Job:
+        return self.refreshed(self.load(owner, job_id))
+
+    def cancel(self, owner: str, job_id) -> Job:
+        with self.store.lock:
+            job = self.refreshed(self.load(owner, job_id))
+            if not job.active:
+                raise JobError(409, "job_not_running", f"The job is {job.state}, not queued or running: nothing to "
+                               "cancel." + (" DELETE /styles/{id} deletes its style." if job.state == DONE else ""))
+            if job.cancel_requested:
+                return job
+            job.cancel_requested = True
+            if job.state == QUEUED and not job.engine.get("name"):
+                job.finish(CANCELLED)  # never started: nothing to stop
+            else:
+                self.engine.cancel(job)  # the engine stops it; its state follows (cancelled) when it has
+            self.save(job)
+        return job
+
+    def delete_style(self, owner: str, style_id) -> None:
+        """A finished (or failed, or cancelled) job and everything it made: record, painting, run, style."""
+        job_id = job_id_of(style_id) or style_id
+        with self.store.lock:
+            job = self.refreshed(self.load(owner, job_id))
+            if job.active:
+                raise JobError(409, "job_running", "The job is still running: cancel it first (DELETE /jobs/{id}).")
+            self.store.delete_prefix(job_prefix(job.id))
+            self.store.delete(record_key(owner, job.id))
+
+    # -------------------------------------------------------------------------------------- views
+    def view(self, job: Job, detail: bool = True) -> dict:
+        """A job as the API shows it (openapi.yaml, Job)."""
+        elapsed = None
+        if job.started_at:
+            elapsed = round((job.finished_at or time.time()) - job.started_at, 1)
+        view = {"id": job.id, "name": job.name, "state": job.state, "created_at": iso(job.created_at),
+                "started_at": iso(job.started_at), "finished_at": iso(job.finished_at),
+                "cancel_requested": job.cancel_requested, "thumbnail": job.thumbnail,
+                "style": style_id_of(job.id) if job.state == DONE else None,
+                "error": job.error}
+        if detail:
+            status = read_progress(self.store, job.id, job.total_steps, self.engine.schedule.batch_size, elapsed)
+            if job.state == QUEUED and status["step"]:
+                status["eta_s"] = None  # waiting to resume: the last speed says nothing about when
+            view["progress"] = status
+            view["preview"] = read_preview(self.store, job.id) if job.state in (RUNNING, DONE) or status["step"] \
+                else None
+        return view

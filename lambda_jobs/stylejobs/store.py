@@ -1,0 +1,99 @@
+"""Where job records and files live: a local folder (`make dev`) or the styles bucket (AWS), in the one layout
+of apicommon.userstyles. Keys are relative ("jobs/<id>/run/metrics.jsonl")."""
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+
+class LocalStore:
+    def __init__(self, root):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.lock = threading.RLock()  # record read-modify-writes: the worker and the request threads
+
+    def path(self, key: str) -> Path:
+        return self.root / key
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self.path(key).read_bytes()
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+
+    def tail(self, key: str, size: int) -> bytes | None:
+        try:
+            with open(self.path(key), "rb") as f:
+                f.seek(max(0, f.seek(0, os.SEEK_END) - size))
+                return f.read()
+        except FileNotFoundError:
+            return None
+
+    def put(self, key: str, data: bytes, content_type: str = "") -> None:
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
+        partial.write_bytes(data)
+        os.replace(partial, path)  # a reader never sees half a record
+
+    def list(self, prefix: str) -> list:
+        folder = self.path(prefix)
+        if not folder.is_dir():
+            return []
+        return sorted(str(p.relative_to(self.root)) for p in folder.rglob("*") if p.is_file()
+                      and not p.name.startswith("."))
+
+    def delete_prefix(self, prefix: str) -> None:
+        shutil.rmtree(self.path(prefix), ignore_errors=True)
+
+    def delete(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
+
+
+class S3Store:
+    def __init__(self, bucket: str, s3_client=None):
+        if s3_client is None:
+            import boto3
+
+            s3_client = boto3.client("s3")
+        self.bucket, self.s3 = bucket, s3_client
+        self.lock = threading.RLock()
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except self.s3.exceptions.NoSuchKey:
+            return None
+
+    def tail(self, key: str, size: int) -> bytes | None:
+        """The last `size` bytes (an HTTP range): a long metrics file is not read whole on every poll."""
+        try:
+            return self.s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=-{size}")["Body"].read()
+        except self.s3.exceptions.NoSuchKey:
+            return None
+        except self.s3.exceptions.ClientError as error:  # 416: an empty object
+            if error.response.get("Error", {}).get("Code") == "InvalidRange":
+                return b""
+            raise
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def list(self, prefix: str) -> list:
+        keys = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            keys.extend(item["Key"] for item in page.get("Contents", []))
+        return sorted(keys)
+
+    def delete_prefix(self, prefix: str) -> None:
+        keys = self.list(prefix)
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": key} for key in keys[start:start + 1000]]
+            self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+
+    def delete(self, key: str) -> None:
+        self.s3.delete_object(Bucket=self.bucket, Key=key)

@@ -1,0 +1,216 @@
+"""Users' own styles on AWS (issue 14), against moto: the jobs handler behind the JWT authorizer starts a
+SageMaker training job (image, hyperparameters, inputs and output paths, stopping condition, managed spot),
+reads its progress and preview from the styles bucket, cancels it, and the inference function serves the
+finished style by its id. Every response is checked against openapi.yaml."""
+
+import json
+
+import boto3
+import pytest
+from api_helpers import OPENAPI, assert_contract, http_event, image_bytes, invoke, load_handler
+from moto import mock_aws
+
+BUCKET = "styles-bucket"
+ROLE = "arn:aws:iam::123456789012:role/training"
+IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.5.1-gpu-py311-cu124-ubuntu22.04-sagemaker"
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    env = {"JOBS_ENGINE": "sagemaker", "JOBS_AUTH": "jwt", "STYLES_BUCKET": BUCKET, "TRAINING_ROLE_ARN": ROLE,
+           "TRAINING_IMAGE": IMAGE, "TRAINING_MAX_RUNTIME_S": "3600", "TRAINING_MAX_STEPS": "5000",
+           "TRAINING_JOB_PREFIX": "stack-style-", "JOBS_MAX_ACTIVE": "1", "JOBS_MAX_STORED": "2"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        boto3.client("s3").create_bucket(Bucket=BUCKET)
+        yield load_handler("lambda_jobs")
+
+
+def call(jobs, method, path, body=None, user="alice", template=None, documented_as=None):
+    event = http_event(method, path, body)
+    if user:
+        event["requestContext"]["authorizer"] = {"jwt": {"claims": {"sub": user}, "scopes": None}}
+    status, headers, payload = invoke(jobs, event)
+    assert_contract(template or path, documented_as or method, status, headers, payload)
+    return status, payload
+
+
+def painting(width=96, height=80):
+    import base64
+
+    return base64.b64encode(image_bytes(width, height, "PNG", seed=3)).decode()
+
+
+def training_job(name):
+    from moto.sagemaker.models import sagemaker_backends
+
+    return sagemaker_backends["123456789012"]["us-east-1"].training_jobs[name]
+
+
+def set_status(jobs, job_id, status, secondary):
+    job = training_job(f"stack-style-{job_id}")
+    job.training_job_status, job.secondary_status = status, secondary
+
+
+def test_post_styles_starts_a_managed_spot_training_job(aws):
+    status, job = call(aws, "POST", "/styles", {"name": "My painting", "image": painting()})
+    assert status == 202 and job["state"] == "queued" and job["progress"]["total_steps"] == 5000  # the ceiling
+    described = boto3.client("sagemaker").describe_training_job(TrainingJobName=f"stack-style-{job['id']}")
+    assert described["RoleArn"] == ROLE
+    assert described["AlgorithmSpecification"]["TrainingImage"] == IMAGE
+    hp = described["HyperParameters"]
+    assert hp["sagemaker_program"] == "train_style.py"
+    assert hp["sagemaker_submit_directory"] == f"s3://{BUCKET}/training/source.tar.gz"
+    assert hp["style-id"] == f"user-{job['id']}" and hp["name"] == "My painting"
+    assert hp["max-steps"] == "5000" and hp["phases"] == "500@128,9500@256" and hp["gpus"] == "auto"
+    assert hp["base-network"] == "/opt/ml/input/data/assets/bundled.onnx" and hp["run"] == "/opt/ml/checkpoints"
+    channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in described["InputDataConfig"]}
+    assert channels == {"photos": f"s3://{BUCKET}/training/photos/", "assets": f"s3://{BUCKET}/training/assets/",
+                        "painting": f"s3://{BUCKET}/jobs/{job['id']}/input/painting.png"}
+    assert described["OutputDataConfig"]["S3OutputPath"] == f"s3://{BUCKET}/jobs/{job['id']}/output/"
+    assert described["StoppingCondition"]["MaxRuntimeInSeconds"] == 3600
+    assert described["ResourceConfig"]["InstanceType"] == "ml.g4dn.xlarge"
+    request = aws.SERVICE.engine.request(aws.SERVICE.load("alice", job["id"]))  # what moto does not keep
+    assert request["EnableManagedSpotTraining"] is True
+    assert request["StoppingCondition"]["MaxWaitTimeInSeconds"] >= 3600
+    assert request["CheckpointConfig"] == {"S3Uri": f"s3://{BUCKET}/jobs/{job['id']}/run/",
+                                           "LocalPath": "/opt/ml/checkpoints"}
+    stored = boto3.client("s3").get_object(Bucket=BUCKET, Key=f"jobs/{job['id']}/input/painting.png")["Body"].read()
+    assert stored.startswith(b"\x89PNG")
+
+
+def test_progress_preview_and_the_finished_style_in_stylize(aws, onnx_models_dir, monkeypatch, tmp_path):
+    _, job = call(aws, "POST", "/styles", {"name": "Mine", "image": painting()})
+    job_id, s3 = job["id"], boto3.client("s3")
+    set_status(aws, job_id, "InProgress", "Training")
+    metrics = [{"step": step, "total": 9.0 - step / 100, "content": 1.0, "style": 2.0, "tv": 0.1,
+                "images_per_s": 160.0} for step in (250, 500)]
+    s3.put_object(Bucket=BUCKET, Key=f"jobs/{job_id}/run/metrics.jsonl",
+                  Body="".join(json.dumps(m) + "\n" for m in metrics).encode())
+    for step in (250, 500):
+        s3.put_object(Bucket=BUCKET, Key=f"jobs/{job_id}/run/samples/step_{step:06d}.jpg", Body=image_bytes(64, 32))
+    status, running = call(aws, "GET", f"/jobs/{job_id}", template="/jobs/{id}")
+    assert running["state"] == "running" and running["progress"]["step"] == 500
+    assert running["progress"]["losses"]["total"] == pytest.approx(4.0)
+    assert running["progress"]["eta_s"] == pytest.approx((5000 - 500) * 16 / 160.0)
+    assert running["preview"]["step"] == 500 and running["preview"]["image"].startswith("data:image/jpeg;base64,")
+
+    # The job's exporter writes the style to its run's model/ prefix; SageMaker reports it completed.
+    style_id = f"user-{job_id}"
+    export_style(style_id, tmp_path)
+    for path in (tmp_path / "model").iterdir():
+        s3.put_object(Bucket=BUCKET, Key=f"jobs/{job_id}/run/model/{path.name}", Body=path.read_bytes())
+    set_status(aws, job_id, "Completed", "Completed")
+    _, done = call(aws, "GET", f"/jobs/{job_id}", template="/jobs/{id}")
+    assert done["state"] == "done" and done["style"] == style_id
+    _, listing = call(aws, "GET", "/jobs")
+    assert [j["style"] for j in listing["jobs"]] == [style_id]
+    assert call(aws, "GET", "/jobs", user="bob")[1] == {"jobs": []}  # not listed to others
+
+    monkeypatch.setenv("MODELS_DIR", str(onnx_models_dir))
+    monkeypatch.setenv("USER_STYLES_BUCKET", BUCKET)
+    monkeypatch.setenv("USER_STYLES_CACHE_DIR", str(tmp_path / "cache"))
+    inference = load_handler("lambda_inference")
+    status, headers, body = invoke(inference, http_event("POST", "/stylize", {"image": painting(40, 30),
+                                                                               "style": style_id}))
+    assert_contract("/stylize", "POST", status, headers, body)
+    assert status == 200 and body["style"] == style_id and body["width"] == 40
+    _, _, styles = invoke(inference, http_event("GET", "/styles"))
+    assert style_id not in {s["id"] for s in styles["styles"]}  # private: never listed
+    assert call(aws, "DELETE", f"/styles/{style_id}", template="/styles/{id}")[0] == 204
+    status, _, body = invoke(inference, http_event("POST", "/stylize", {"image": painting(40, 30), "style": style_id}))
+    assert status == 404 and body["error"]["code"] == "unknown_style"  # deleted: gone at once
+    assert call(aws, "GET", f"/jobs/{job_id}", template="/jobs/{id}")[0] == 404
+
+
+def export_style(style_id, folder):
+    import torch
+    from conftest import styled_test_transformer, synthetic_photo
+
+    from export.exporter import ExportRequest, export_model
+
+    (folder / "model").mkdir()
+    synthetic_photo(64, 48, seed=5).save(folder / "painting.png")
+    torch.save({"model": styled_test_transformer(3).state_dict(), "step": 10,
+                "config": {"style_image": str(folder / "painting.png"), "vgg_weights": "random"}}, folder / "final.pth")
+    export_model(ExportRequest(checkpoint=str(folder / "final.pth"), out=str(folder / "model" / f"{style_id}.onnx"),
+                               name="Mine", parity_sizes=((32, 32),)), echo=lambda *args: None)
+
+
+def test_cancel_a_running_job_then_errors_for_a_job_that_is_not_running(aws, monkeypatch):
+    _, job = call(aws, "POST", "/styles", {"name": "Stop me", "image": painting()})
+    job_id = job["id"]
+    set_status(aws, job_id, "InProgress", "Training")
+    stopped = []
+
+    def stop_training_job(TrainingJobName):  # moto has no StopTrainingJob: SageMaker's effect, by hand
+        stopped.append(TrainingJobName)
+        set_status(aws, job_id, "Stopping", "Stopping")
+
+    monkeypatch.setattr(aws.SERVICE.engine.sagemaker, "stop_training_job", stop_training_job)
+    status, body = call(aws, "DELETE", f"/styles/user-{job_id}", template="/styles/{id}")
+    assert status == 409 and body["error"]["code"] == "job_running"
+    status, cancelling = call(aws, "DELETE", f"/jobs/{job_id}", template="/jobs/{id}")
+    assert status == 200 and cancelling["cancel_requested"] and stopped == [f"stack-style-{job_id}"]
+    set_status(aws, job_id, "Stopped", "Stopped")
+    assert call(aws, "GET", f"/jobs/{job_id}", template="/jobs/{id}")[1]["state"] == "cancelled"
+    status, body = call(aws, "DELETE", f"/jobs/{job_id}", template="/jobs/{id}")
+    assert status == 409 and body["error"]["code"] == "job_not_running"
+
+
+def test_a_failed_or_timed_out_job_says_why(aws):
+    _, job = call(aws, "POST", "/styles", {"name": "Too long", "image": painting()})
+    set_status(aws, job["id"], "Stopped", "MaxRuntimeExceeded")
+    _, failed = call(aws, "GET", f"/jobs/{job['id']}", template="/jobs/{id}")
+    assert failed["state"] == "failed" and "MaxRuntimeExceeded" in failed["error"]
+
+
+@pytest.mark.parametrize(("body", "status", "code"), [
+    ({"name": "x", "image": "%%%"}, 400, "invalid_base64"),
+    ({"name": "x", "image": "aGVsbG8gd29ybGQ="}, 400, "invalid_image"),  # "hello world"
+    ({"name": "x"}, 400, "invalid_request"),
+    ({"name": "", "image": "AAAA"}, 400, "invalid_request"),
+    ({"name": "x" * 61, "image": "AAAA"}, 400, "invalid_request"),
+    ({"name": "x", "image": "AAAA", "steps": 5}, 400, "invalid_request"),
+    ([1, 2], 400, "invalid_json"),
+])
+def test_bad_requests_are_clear_4xx(aws, body, status, code):
+    got, payload = call(aws, "POST", "/styles", body)
+    assert (got, payload["error"]["code"]) == (status, code)
+
+
+def test_a_painting_too_small_to_learn_from_is_400(aws):
+    status, body = call(aws, "POST", "/styles", {"name": "Tiny", "image": painting(40, 30)})
+    assert status == 400 and body["error"]["code"] == "invalid_image" and "64 pixels" in body["error"]["message"]
+
+
+def test_sign_in_quota_and_other_users_jobs(aws):
+    status, body = call(aws, "POST", "/styles", {"name": "x", "image": painting()}, user=None)
+    assert status == 401 and body["error"]["code"] == "unauthorized"
+    assert call(aws, "GET", "/jobs", user=None)[0] == 401
+    _, first = call(aws, "POST", "/styles", {"name": "One", "image": painting()})
+    set_status(aws, first["id"], "InProgress", "Starting")
+    assert call(aws, "GET", f"/jobs/{first['id']}", template="/jobs/{id}")[1]["state"] == "queued"
+    status, body = call(aws, "POST", "/styles", {"name": "Two", "image": painting()})
+    assert status == 429 and body["error"]["code"] == "too_many_jobs"  # one running at a time
+    set_status(aws, first["id"], "Completed", "Completed")
+    assert call(aws, "POST", "/styles", {"name": "Two", "image": painting()})[0] == 202
+    set_status(aws, call(aws, "GET", "/jobs")[1]["jobs"][1]["id"], "Completed", "Completed")
+    status, body = call(aws, "POST", "/styles", {"name": "Three", "image": painting()})
+    assert status == 429 and "styles and jobs" in body["error"]["message"]  # two kept, the most
+    for path in (f"/jobs/{first['id']}", "/jobs/" + "a" * 26, "/jobs/..%2Fusers"):
+        status, body = call(aws, "GET", path, user="bob", template="/jobs/{id}")
+        assert status == 404 and body["error"]["code"] == "unknown_job"  # another's job is as unknown as none
+
+
+def test_unknown_methods_are_405_and_preflights_204(aws):
+    status, body = call(aws, "PUT", "/jobs", documented_as="GET")  # 405 is documented with each operation
+    assert status == 405 and body["error"]["code"] == "method_not_allowed"
+    assert call(aws, "PATCH", "/jobs/" + "a" * 26, template="/jobs/{id}", documented_as="GET")[0] == 405
+    assert call(aws, "OPTIONS", "/jobs/" + "a" * 26, template="/jobs/{id}")[0] == 204
+    assert set(OPENAPI["paths"]["/jobs/{id}"]) == {"get", "delete", "options"}
