@@ -92,7 +92,9 @@ async function assertAccessible(page, when) {
 
 const shot = (page, name, options = {}) => page.screenshot({ path: join(artifacts, `${name}.png`), ...options });
 
+// These tests follow the server path (e2e/device.e2e.test.mjs covers stylizing on the device).
 async function stylizeAndWait(page, busyShot) {
+  await page.getByRole("radio", { name: "On the server" }).check();
   await page.getByRole("button", { name: "Stylize" }).click();
   // The busy state, as far as the request is still running (not asserted: a fast server may be done).
   if (busyShot) await shot(page, busyShot);
@@ -229,6 +231,7 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
             const target =
               active.closest(".style-card")?.querySelector(".thumb") ??
               active.closest(".switch")?.querySelector(".switch__track") ??
+              active.closest(".segmented__option")?.querySelector("span") ??
               active;
             const style = getComputedStyle(target);
             return style.outlineStyle !== "none" && style.outlineWidth !== "0px";
@@ -255,6 +258,11 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
     await tabTo(page.getByRole("switch", { name: /Keep original colours/ }));
     await page.keyboard.press("Space");
     assert.ok(await page.getByRole("switch", { name: /Keep original colours/ }).isChecked());
+
+    await tabTo(page.getByRole("radio", { name: "Auto" }));
+    await page.keyboard.press("ArrowRight");
+    await page.keyboard.press("ArrowRight");
+    assert.ok(await page.getByRole("radio", { name: "On the server" }).isChecked());
 
     await tabTo(page.getByRole("button", { name: "Stylize" }));
     await page.keyboard.press("Enter");
