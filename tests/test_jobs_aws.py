@@ -7,7 +7,7 @@ import json
 
 import boto3
 import pytest
-from api_helpers import OPENAPI, assert_contract, http_event, image_bytes, invoke, load_handler
+from api_helpers import OPENAPI, ROOT, assert_contract, http_event, image_bytes, invoke, load_handler
 from moto import mock_aws
 
 BUCKET = "styles-bucket"
@@ -214,3 +214,39 @@ def test_unknown_methods_are_405_and_preflights_204(aws):
     assert call(aws, "PATCH", "/jobs/" + "a" * 26, template="/jobs/{id}", documented_as="GET")[0] == 405
     assert call(aws, "OPTIONS", "/jobs/" + "a" * 26, template="/jobs/{id}")[0] == 204
     assert set(OPENAPI["paths"]["/jobs/{id}"]) == {"get", "delete", "options"}
+
+
+def test_the_published_source_runs_the_job_entry_point(aws, tmp_path):
+    """What scripts/publish_training.py uploads: the container's entry script imports stylejobs.entry, and the
+    archive holds the trainer, the exporter and the core they import."""
+    import importlib.util
+    import io
+    import tarfile
+
+    spec = importlib.util.spec_from_file_location("publish_training", ROOT / "scripts" / "publish_training.py")
+    publish = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(publish)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "a.jpg").write_bytes(image_bytes(32, 32))
+    assets = [tmp_path / name for name in ("bundled.onnx", "vgg.pth", "sample.jpg")]
+    for path in assets:
+        path.write_bytes(b"x")
+    assert publish.main(["--bucket", BUCKET, "--photos", str(photos), "--base-network", str(assets[0]),
+                         "--vgg-weights", str(assets[1]), "--sample-photo", str(assets[2])]) == 0
+    s3 = boto3.client("s3")
+    keys = {item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="training/")["Contents"]}
+    assert keys == {"training/source.tar.gz", "training/assets/bundled.onnx", "training/assets/vgg16-caffe.pth",
+                    "training/assets/sample.jpg", "training/photos/a.jpg"}
+    archive = s3.get_object(Bucket=BUCKET, Key="training/source.tar.gz")["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        names = set(tar.getnames())
+        tar.extractall(tmp_path / "code", filter="data")
+    assert {"train_style.py", "requirements.txt", "training/train.py", "export/exporter.py",
+            "stylecore/modelfiles.py", "stylejobs/entry.py"} <= names
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "train_style.py", "--help"], cwd=tmp_path / "code", capture_output=True,
+                            text=True, env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0 and "--phases" in result.stdout
