@@ -3,13 +3,14 @@ import type { Api } from "./api/client";
 import type { Notice } from "./api/messages";
 import { PhotoStep } from "./components/PhotoStep";
 import { Stage } from "./components/Stage";
+import { BlendField, blendPartners } from "./components/BlendField";
 import { StylePicker } from "./components/StylePicker";
 import { TuneStep } from "./components/TuneStep";
 import type { AppConfig } from "./config";
 import { useCatalog } from "./hooks/useCatalog";
 import { usePhotoDrop } from "./hooks/usePhotoDrop";
 import { usePhotoIntake } from "./hooks/usePhotoIntake";
-import { useStylizeJob } from "./hooks/useStylizeJob";
+import { labelOf, useStylizeJob } from "./hooks/useStylizeJob";
 import type { ImageBackend } from "./image/pipeline";
 import type { DeviceStylizer } from "./device/runner";
 import type { Where } from "./device/where";
@@ -41,10 +42,15 @@ export function App({ api, config, imageBackend, device }: Props) {
   const [mode, setMode] = useState<Mode>("photo");
   const [where, setWhere] = useState<Where>("auto");
   const [liveSize, setLiveSize] = useState(256);
+  const [blendWith, setBlendWith] = useState<string | null>(null);
+  const [share, setShare] = useState(0.5);
   const fileInput = useRef<HTMLInputElement>(null);
   const stageRef = useRef<HTMLDivElement>(null);
 
   const { styles, gallery, styleId, style, selectStyle } = useCatalog(api);
+  const partners = blendPartners(styles.items, style);
+  const second = partners.find((p) => p.id === blendWith) ?? null;
+  const blend = second ? { second, share } : null;
   const { job, stylize, cancel, reset } = useStylizeJob(api, setNotice, device);
   const camera = useLiveCamera(device, { style, size: liveSize, strength, keepColours });
   const deviceState = device?.state ?? ({ state: "unavailable", reason: "on-device mode is off" } as const);
@@ -64,7 +70,7 @@ export function App({ api, config, imageBackend, device }: Props) {
   const start = () => {
     if (!photo || !style) return;
     revealStage(stageRef.current);
-    void stylize({ photo, style, strength, keepColours, maxSize: config.maxImageSide, where });
+    void stylize({ photo, style, blend, strength, keepColours, maxSize: config.maxImageSide, where });
   };
 
   const browse = useCallback(() => fileInput.current?.click(), []);
@@ -164,6 +170,10 @@ export function App({ api, config, imageBackend, device }: Props) {
             onSelect={selectStyle}
             onRetry={styles.reload}
           />
+          {!live && (
+            <BlendField style={style} partners={partners} secondId={second?.id ?? null} share={share}
+              onSecond={setBlendWith} onShare={setShare} />
+          )}
           <TuneStep strength={strength} keepColours={keepColours} onStrength={setStrength} onKeepColours={setKeepColours} />
           <div className="step">
             {live ? (
@@ -200,7 +210,7 @@ export function App({ api, config, imageBackend, device }: Props) {
               )}
             </button>
             <p className="action-bar__hint" id="action-hint" aria-live="polite">
-              {busy ? "Stylizing…" : preparing ? "Reading your photo…" : (blocker ?? (style ? `${style.name}, ${Math.round(strength * 100)}%` : ""))}
+              {busy ? "Stylizing…" : preparing ? "Reading your photo…" : (blocker ?? (style ? `${labelOf(style, blend)}, ${Math.round(strength * 100)}%` : ""))}
             </p>
           </div>
           )}

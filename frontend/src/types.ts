@@ -1,5 +1,6 @@
 // The app's own state, shared by its hooks and components. The API's data is in api/types.ts.
 import type { Progress } from "./device/cache";
+import type { Style } from "./api/types";
 import type { PreparedImage } from "./image/pipeline";
 
 /** The photo on the stage: an upload or a gallery sample, already decoded and prepared for sending. */
@@ -29,6 +30,12 @@ export interface StylizedResult {
   /** Where it was stylized: on this device (with which onnxruntime-web backend) or on the server. */
   ranOn: "device" | "server";
   backend?: "webgpu" | "wasm";
+}
+
+/** Two styles of one network mixed: `share` of the first (the picked style), the rest of `second`. */
+export interface Blend {
+  second: Style;
+  share: number;
 }
 
 /** The stylize request's life: nothing asked yet, waiting for the server, or a result to show. */

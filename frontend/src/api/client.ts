@@ -54,6 +54,8 @@ export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) =
         year: style.year,
         thumbnail: style.thumbnail,
         modelFiles: modelFilesOf(style),
+        network: style.network,
+        blendable: style.blendable,
       }));
     },
 
@@ -77,9 +79,9 @@ export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) =
       return base64ToBlob(body.image, body.content_type);
     },
 
-    async stylize({ styleId, strength, keepColours, photo, maxSize }, signal) {
+    async stylize({ styleId, blend, strength, keepColours, photo, maxSize }, signal) {
       const common = {
-        style: styleId,
+        ...(blend ? { blend: blend.map((part) => ({ style: part.styleId, weight: part.weight })) } : { style: styleId }),
         strength,
         preserve_color: keepColours,
         max_size: maxSize,

@@ -38,6 +38,14 @@ const MESSAGES: Record<ErrorCode | ClientCode, Omit<Notice, "code">> = {
     title: "The result is too large to send back",
     message: "Try again with a smaller photo.",
   },
+  invalid_blend: {
+    title: "That blend can’t be made",
+    message: "Pick two different styles and give at least one of them some weight.",
+  },
+  blend_across_networks: {
+    title: "Those two styles can’t be blended",
+    message: "Only styles of one network mix. Pick the second style from the list offered.",
+  },
   unknown_style: {
     title: "That style is no longer available",
     message: "The list of styles has changed. Reload the page and pick another style.",

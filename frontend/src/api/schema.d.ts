@@ -14,7 +14,14 @@ export interface paths {
         /** The styles this deployment can apply. */
         get: operations["listStyles"];
         put?: never;
-        post?: never;
+        /**
+         * Start training a style of your own from a painting.
+         * @description The painting is checked like a photo for `POST /stylize` (formats, pixel limits, EXIF orientation),
+         *     must be at least 64 pixels on each side, and is scaled to at most 1024 on its long side. The job is
+         *     queued at once; follow it with `GET /jobs/{id}`. When it is `done`, its `style` (`user-<job id>`)
+         *     works in `POST /stylize` for anyone who has the id, and is listed only to its owner (`GET /jobs`).
+         */
+        post: operations["createStyle"];
         delete?: never;
         /** CORS preflight. */
         options: operations["preflightStyles"];
@@ -33,7 +40,7 @@ export interface paths {
         put?: never;
         /**
          * Stylize a photo (uploaded as base64, or a gallery image named by key).
-         * @description Give exactly one of `image` and `gallery_key`. The photo is decoded (EXIF orientation applied;
+         * @description Give exactly one of `image` and `gallery_key`, and exactly one of `style` and `blend`. The photo is decoded (EXIF orientation applied;
          *     RGBA, LA, grayscale, palette, CMYK and 16-bit images accepted), scaled down so that its longer side
          *     is at most `max_size`, stylized, and encoded in `format`. Transparency is kept in PNG and WebP.
          */
@@ -61,15 +68,75 @@ export interface paths {
         put?: never;
         /**
          * Download one gallery image, as base64.
-         * @description A key must be a string of at most 512 characters that starts with the gallery prefix (as listed by
-         *     `GET /gallery`), has no `..`, `.` or empty path segment, no backslash or control character, and ends
-         *     in `.jpg`, `.jpeg`, `.png` or `.webp`. Images over 4,000,000 bytes are refused (their base64 would
-         *     not fit in a response).
+         * @description A key must be a string of at most 1,024 bytes in UTF-8 (S3's limit) that starts with the gallery
+         *     prefix (as listed by `GET /gallery`), has no `..`, `.` or empty path segment, no backslash or control
+         *     character, and ends in `.jpg`, `.jpeg`, `.png` or `.webp`. Images over 2,900,000 bytes are refused
+         *     (their base64 would not fit in a response), and so are objects that are empty or are not the image
+         *     their extension names (`404`).
          */
         post: operations["getGalleryImage"];
         delete?: never;
         /** CORS preflight. */
         options: operations["preflightGallery"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/styles/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete one of your styles (or a failed or cancelled job) and everything its job made. */
+        delete: operations["deleteStyle"];
+        /** CORS preflight. */
+        options: operations["preflightStyle"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your jobs, oldest first; the `style` of each `done` one is one of your styles. */
+        get: operations["listJobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        /** CORS preflight. */
+        options: operations["preflightJobs"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A job's state, progress, losses, time left and latest preview. */
+        get: operations["getJob"];
+        put?: never;
+        post?: never;
+        /**
+         * Cancel a queued or running job.
+         * @description A queued job is cancelled at once. A running one is asked to stop (`cancel_requested` is true) and is
+         *     `cancelled` when it has (locally within seconds; on AWS when SageMaker has stopped the instance).
+         */
+        delete: operations["cancelJob"];
+        /** CORS preflight. */
+        options: operations["preflightJob"];
         head?: never;
         patch?: never;
         trace?: never;
@@ -89,7 +156,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "invalid_json" | "invalid_request" | "invalid_base64" | "invalid_image" | "invalid_parameter" | "invalid_key" | "unknown_style" | "not_found" | "method_not_allowed" | "payload_too_large" | "image_too_large" | "response_too_large" | "gallery_unavailable" | "internal_error";
+                code: "invalid_json" | "invalid_request" | "invalid_base64" | "invalid_image" | "invalid_parameter" | "invalid_key" | "invalid_blend" | "blend_across_networks" | "unknown_style" | "not_found" | "method_not_allowed" | "payload_too_large" | "image_too_large" | "response_too_large" | "gallery_unavailable" | "unknown_job" | "job_not_running" | "job_running" | "too_many_jobs" | "training_unavailable" | "unauthorized" | "internal_error";
                 message: string;
             };
         };
@@ -104,6 +171,10 @@ export interface components {
             year: number | string | null;
             /** @description A small JPEG of the painting as a `data:image/jpeg;base64,...` URL. */
             thumbnail: string | null;
+            /** @description The id of the network file that serves this style (its own id for a single-style network). */
+            network?: string;
+            /** @description Whether this style can be mixed, in `blend`, with the other styles of its network. */
+            blendable?: boolean;
         } & {
             [key: string]: unknown;
         };
@@ -116,10 +187,11 @@ export interface components {
              *     `data:image/...;base64,` prefix are accepted too).
              */
             image?: string;
-            /** @description A key from `GET /gallery`; the server reads that image itself. */
+            /** @description A key from `GET /gallery` (at most 1,024 bytes in UTF-8); the server reads that image itself. */
             gallery_key?: string;
             /** @description A style id from `GET /styles`. */
-            style: string;
+            style?: string;
+            blend?: components["schemas"]["Blend"];
             /**
              * @description 0 returns the photo unchanged, 1 the full style; values between blend the two.
              * @default 1
@@ -138,16 +210,36 @@ export interface components {
              */
             max_size: number;
             /**
+             * @description The result's format; `jpg` is the same as `jpeg` (the response says `jpeg`).
              * @default jpeg
              * @enum {string}
              */
-            format: "jpeg" | "png" | "webp";
+            format: "jpeg" | "jpg" | "png" | "webp";
             /**
              * @description JPEG and WebP quality (ignored for PNG).
              * @default 90
              */
             quality: number;
-        } & (unknown | unknown);
+        } & ((unknown | unknown) & (unknown | unknown));
+        /**
+         * @description A mix of 2 to 4 styles of one multi-style network (`blendable` in `GET /styles`): their instance-norm
+         *     scales and shifts are mixed, a true interpolation between the paintings. Weights are at least 0,
+         *     not all 0, and are normalised to sum to 1.
+         * @example [
+         *       {
+         *         "style": "great_wave",
+         *         "weight": 0.6
+         *       },
+         *       {
+         *         "style": "udnie",
+         *         "weight": 0.4
+         *       }
+         *     ]
+         */
+        Blend: {
+            style: string;
+            weight: number;
+        }[];
         StylizeResponse: {
             /** @description The stylized image file */
             image: string;
@@ -157,7 +249,13 @@ export interface components {
             mime_type: "image/jpeg" | "image/png" | "image/webp";
             width: number;
             height: number;
+            /** @description The style, or for a blend its styles joined by '+'. */
             style: string;
+            /** @description A blend as run, its weights normalised (only for a blend). */
+            blend?: {
+                style: string;
+                weight: number;
+            }[];
             strength: number;
             preserve_color: boolean;
             /** @description The quality used (lower than asked when the result had to shrink to fit a response); null for PNG. */
@@ -195,6 +293,7 @@ export interface components {
             next_cursor: string | null;
         };
         GalleryImageRequest: {
+            /** @description At most 1,024 bytes in UTF-8. */
             key: string;
         };
         GalleryImage: {
@@ -205,6 +304,53 @@ export interface components {
             content_type: "image/jpeg" | "image/png" | "image/webp";
             /** @description Bytes before base64. */
             size: number;
+        };
+        CreateStyleRequest: {
+            /** @description The style's name, shown in the style picker. */
+            name: string;
+            /** @description The painting's file as base64 (JPEG, PNG, WebP, GIF, BMP, TIFF; a data URL is fine). */
+            image: string;
+        };
+        JobList: {
+            jobs: components["schemas"]["Job"][];
+        };
+        Job: {
+            /** @description 128 random bits: ids cannot be guessed. */
+            id: string;
+            name: string;
+            /** @enum {string} */
+            state: "queued" | "running" | "done" | "failed" | "cancelled";
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+            cancel_requested: boolean;
+            /** @description The painting, a small JPEG. */
+            thumbnail: string | null;
+            /** @description When `done`, the style's id for `POST /stylize` (`user-<job id>`); else null. */
+            style: string | null;
+            /** @description Why a `failed` job failed. */
+            error: string | null;
+            /** @description Only in `GET /jobs/{id}`, `POST /styles` and `DELETE /jobs/{id}`. */
+            progress?: {
+                step: number;
+                total_steps: number;
+                /** @description The last logged step's losses (content, style and TV unweighted; total weighted). */
+                losses: {
+                    [key: string]: number;
+                } | null;
+                images_per_s: number | null;
+                /** @description Seconds left at the recent speed; null while waiting. */
+                eta_s: number | null;
+                elapsed_s: number | null;
+            };
+            /** @description The newest preview (a fixed photo next to its stylization), every few steps. */
+            preview?: {
+                step: number;
+                image: string;
+            } | null;
         };
     };
     responses: {
@@ -223,6 +369,51 @@ export interface components {
         MethodNotAllowed: {
             headers: {
                 Allow?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `invalid_request`: the body was not sent as `Content-Type: application/json`. */
+        NotJson: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `unauthorized`: no signed-in user (AWS: API Gateway's JWT authorizer answers first, with `{"message": "Unauthorized"}`). */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `unknown_job`: no job of yours has that id (it never existed, is another user's, was deleted, or expired). */
+        UnknownJob: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `too_many_jobs`: you have as many jobs queued or running, or as many styles kept, as a user may. */
+        TooManyJobs: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `training_unavailable`: this stack cannot train now (locally: no PyTorch, use `make dev-train`; on AWS: the training service's limit). */
+        TrainingUnavailable: {
+            headers: {
                 [name: string]: unknown;
             };
             content: {
@@ -274,6 +465,65 @@ export interface operations {
                 };
             };
             405: components["responses"]["MethodNotAllowed"];
+        };
+    };
+    createStyle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "My watercolour",
+                 *       "image": "iVBORw0KGgoAAAANSUhEUgAA..."
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateStyleRequest"];
+            };
+        };
+        responses: {
+            /** @description The job, queued. `Location` is its URL (`/jobs/{id}`). */
+            202: {
+                headers: {
+                    Location?: string;
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /**
+             * @description `invalid_json`, `invalid_request` (a missing or unknown field, a name that is empty or over 60
+             *     characters), `invalid_base64`, `invalid_image` (not a supported image, corrupt, or smaller than
+             *     64 pixels on a side).
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description `payload_too_large` (over 6,000,000 bytes), `image_too_large` (too many pixels to decode). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            415: components["responses"]["NotJson"];
+            429: components["responses"]["TooManyJobs"];
+            503: components["responses"]["TrainingUnavailable"];
         };
     };
     preflightStyles: {
@@ -328,7 +578,9 @@ export interface operations {
              *     wrongly typed field, or both or neither of `image` and `gallery_key`), `invalid_base64`,
              *     `invalid_image` (empty, corrupt or non-image bytes), `invalid_parameter` (a value out of
              *     range: strength, max_size, format, quality), `invalid_key` (a gallery key that breaks the rules
-             *     of `POST /gallery`).
+             *     of `POST /gallery`), `invalid_blend` (fewer than 2 or more than 4 styles, a style twice, a
+             *     negative weight, or no weight above 0), `blend_across_networks` (the styles of a blend are not
+             *     all in one multi-style network: see `network` and `blendable` in `GET /styles`).
              */
             400: {
                 headers: {
@@ -350,9 +602,10 @@ export interface operations {
             405: components["responses"]["MethodNotAllowed"];
             /**
              * @description `payload_too_large` (the request body is over 6,000,000 bytes: send a smaller or more compressed
-             *     photo), `image_too_large` (the photo has too many pixels to decode safely, or a gallery image is
-             *     over its size cap), `response_too_large` (the result does not fit in a response: ask for `jpeg`
-             *     or `webp`, or a smaller `max_size`).
+             *     photo), `image_too_large` (the photo has too many pixels to decode safely, would take too much
+             *     memory or time to decode (a JPEG of more than 64 scans, a TIFF of more than 4,096 strips or tiles),
+             *     or a gallery image is over its size cap), `response_too_large` (the result does not fit in a
+             *     response: ask for `jpeg` or `webp`, or a smaller `max_size`).
              */
             413: {
                 headers: {
@@ -362,6 +615,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            415: components["responses"]["NotJson"];
             503: components["responses"]["GalleryUnavailable"];
         };
     };
@@ -453,7 +707,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description `not_found`: no gallery image has that key. */
+            /** @description `not_found`: no gallery image has that key (or the object there is empty or not that image type). */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -463,7 +717,7 @@ export interface operations {
                 };
             };
             405: components["responses"]["MethodNotAllowed"];
-            /** @description `payload_too_large` (the request body), `image_too_large` (the image is over 4,000,000 bytes). */
+            /** @description `payload_too_large` (the request body), `image_too_large` (the image is over 2,900,000 bytes). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -472,10 +726,163 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            415: components["responses"]["NotJson"];
             503: components["responses"]["GalleryUnavailable"];
         };
     };
     preflightGallery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["Preflight"];
+        };
+    };
+    deleteStyle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `user-<job id>` (or the job id). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. `POST /stylize` no longer knows the style. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["UnknownJob"];
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description `job_running`: the job is queued or running; cancel it first (`DELETE /jobs/{id}`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    preflightStyle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["Preflight"];
+        };
+    };
+    listJobs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's jobs, without progress or preview (see `GET /jobs/{id}`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            405: components["responses"]["MethodNotAllowed"];
+        };
+    };
+    preflightJobs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["Preflight"];
+        };
+    };
+    getJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id (from POST /styles). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["UnknownJob"];
+            405: components["responses"]["MethodNotAllowed"];
+        };
+    };
+    cancelJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id (from POST /styles). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, `cancelled` or stopping. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["UnknownJob"];
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description `job_not_running`: the job is done, failed or cancelled already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    preflightJob: {
         parameters: {
             query?: never;
             header?: never;

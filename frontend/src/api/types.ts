@@ -10,6 +10,15 @@ export interface Style {
   thumbnail: string | null;
   /** The style's model files (from its model card), for stylizing on the device. */
   modelFiles?: ModelFile[];
+  /** The network file that serves it: styles of one multi-style network can be blended. */
+  network?: string;
+  blendable?: boolean;
+}
+
+/** One style's share of a blend (weights are normalised by the server). */
+export interface BlendPart {
+  styleId: string;
+  weight: number;
 }
 
 export interface GalleryImage {
@@ -21,6 +30,8 @@ export interface GalleryImage {
 
 export interface StylizeRequest {
   styleId: string;
+  /** Instead of styleId alone: a mix of 2 to 4 styles of one network. */
+  blend?: BlendPart[];
   /** 0 (the photo) .. 1 (full style). */
   strength: number;
   keepColours: boolean;

@@ -21,6 +21,7 @@ export function TuneStep({ strength, keepColours, onStrength, onKeepColours }: P
         </div>
         <input
           id="strength"
+          className="slider"
           type="range"
           min={0}
           max={100}

@@ -2,7 +2,7 @@
 // into pixels the way the server reads it, stylizes them and encodes the result.
 import type { Style } from "../api/types";
 import type { AppConfig } from "../config";
-import type { Photo } from "../types";
+import type { Blend, Photo } from "../types";
 import type { Progress } from "./cache";
 import { startEngine, type Engine } from "./engine";
 import { deviceModelFor } from "./models";
@@ -22,6 +22,8 @@ export interface DeviceResult {
 export interface DeviceJob {
   photo: Photo;
   style: Style;
+  /** A second style of the same network, mixed in. */
+  blend?: Blend | null;
   strength: number;
   keepColours: boolean;
 }
@@ -37,6 +39,14 @@ export interface DeviceStylizer {
   stylizePhoto(job: DeviceJob, options: { signal?: AbortSignal; onProgress?(progress: Progress): void }): Promise<DeviceResult>;
   /** A camera frame (or any pixels) with a style: for the live mode. */
   stylizePixels(pixels: Rgba, style: Style, how: { strength: number; keepColours: boolean }): Promise<Rgba>;
+}
+
+/** A blend as the API and the network take it: the picked style's share, and the rest for the second. */
+export function blendParts(style: Style, blend: Blend) {
+  return [
+    { styleId: style.id, weight: blend.share },
+    { styleId: blend.second.id, weight: 1 - blend.share },
+  ];
 }
 
 export function createDeviceStylizer(config: Pick<AppConfig, "modelsBaseUrl" | "modelVariant" | "deviceBackend">): DeviceStylizer {
@@ -71,10 +81,10 @@ export function createDeviceStylizer(config: Pick<AppConfig, "modelsBaseUrl" | "
       }
       return state;
     },
-    async stylizePhoto({ photo, style, strength, keepColours }, { signal, onProgress }) {
+    async stylizePhoto({ photo, style, blend, strength, keepColours }, { signal, onProgress }) {
       const started = performance.now();
       const ready = await getEngine(onProgress);
-      const model = requireModel(style);
+      const model = { ...requireModel(style), mix: blend ? blendParts(style, blend) : undefined };
       const pixels = await photoPixels(photo);
       signal?.throwIfAborted();
       const out = await stylizeOnDevice({ engine: ready, model, photo: pixels, strength, keepColours, fetchOptions: { signal, onProgress } });

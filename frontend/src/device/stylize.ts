@@ -12,6 +12,8 @@ export interface DeviceModel {
   /** The file's styles in the order of its style_weights input, when it serves several. */
   styles?: string[];
   styleId: string;
+  /** A blend of the file's styles (weights summing to 1) instead of styleId alone. */
+  mix?: { styleId: string; weight: number }[];
 }
 
 // One run at most this many pixels (1024 x 1024 fits); larger images go through tiles (docs/benchmarks.md).
@@ -36,14 +38,19 @@ export function ensureModel(engine: Engine, model: DeviceModel, options: FetchOp
   return session;
 }
 
-/** A multi-style file's one-hot weights for the style; undefined for a one-style file. */
+/** A multi-style file's weights: one-hot for the style, or the blend's mix; undefined for a one-style file. */
 export function styleWeightsFor(info: SessionInfo, model: DeviceModel): Float32Array | undefined {
-  if (!info.inputs.includes(STYLE_WEIGHTS_INPUT)) return undefined;
+  if (!info.inputs.includes(STYLE_WEIGHTS_INPUT)) {
+    if (model.mix) throw new Error("this model file serves one style: it cannot blend");
+    return undefined;
+  }
   const order = info.styles ?? model.styles ?? [];
-  const index = order.indexOf(model.styleId);
-  if (index < 0) throw new Error(`the model file serves several styles but does not list “${model.styleId}”`);
   const weights = new Float32Array(order.length);
-  weights[index] = 1;
+  for (const { styleId, weight } of model.mix ?? [{ styleId: model.styleId, weight: 1 }]) {
+    const index = order.indexOf(styleId);
+    if (index < 0) throw new Error(`the model file serves several styles but does not list “${styleId}”`);
+    weights[index] = weight;
+  }
   return weights;
 }
 

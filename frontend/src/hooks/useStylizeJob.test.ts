@@ -46,6 +46,27 @@ function renderJob(api = pendingApi().api) {
 }
 
 describe("useStylizeJob", () => {
+  it("sends a blend of two styles and labels and names the result with both", async () => {
+    const { api, calls } = pendingApi();
+    const { result } = renderJob(api);
+    const wave = { id: "great_wave", name: "The Great Wave", artist: "Hokusai", year: 1831, thumbnail: null };
+    let running!: Promise<void>;
+    act(() => void (running = result.current.stylize({ ...INPUT, blend: { second: wave, share: 0.7 } })));
+    expect(result.current.job).toMatchObject({ state: "busy", styleName: "Udnie 70% + The Great Wave 30%" });
+    expect(calls[0]!.request.blend).toEqual([
+      { styleId: "udnie", weight: 0.7 },
+      { styleId: "great_wave", weight: expect.closeTo(0.3, 6) },
+    ]);
+    await act(async () => {
+      calls[0]!.answer.resolve({ blob: new Blob(["jpeg"], { type: "image/jpeg" }), width: 4, height: 3, elapsedMs: 9 });
+      await running;
+    });
+    expect(result.current.job).toMatchObject({
+      state: "done",
+      result: { fileName: "beach-udnie-70-great_wave-30.jpg", styleName: "Udnie 70% + The Great Wave 30%" },
+    });
+  });
+
   it("sends the photo with the settings, is busy, then holds the result", async () => {
     const { api, calls } = pendingApi();
     const { result, onNotice } = renderJob(api);

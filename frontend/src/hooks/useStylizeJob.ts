@@ -4,13 +4,15 @@ import { isAbort } from "../api/errors";
 import { describeError, type Notice } from "../api/messages";
 import type { Style } from "../api/types";
 import type { Progress } from "../device/cache";
-import type { Job, Photo, StylizedResult } from "../types";
-import type { DeviceStylizer } from "../device/runner";
+import type { Blend, Job, Photo, StylizedResult } from "../types";
+import { blendParts, type DeviceStylizer } from "../device/runner";
 import { chooseWhere, type DeviceState, type Where } from "../device/where";
 
 export interface StylizeInput {
   photo: Photo;
   style: Style;
+  /** A second style of the same network mixed in (a share of each). */
+  blend?: Blend | null;
   strength: number;
   keepColours: boolean;
   maxSize: number;
@@ -48,7 +50,7 @@ export function useStylizeJob(api: Api, onNotice: (notice: Notice | null) => voi
 
   const stylize = useCallback(
     async (input: StylizeInput) => {
-      const { style } = input;
+      const style = { ...input.style, name: labelOf(input.style, input.blend) };
       cancel();
       const controller = new AbortController();
       inFlight.current = controller;
@@ -107,10 +109,9 @@ async function decide(input: StylizeInput, device: DeviceStylizer) {
 type Ran = Omit<StylizedResult, "roundTripMs">;
 
 async function onDevice(device: DeviceStylizer, input: StylizeInput, signal: AbortSignal, onProgress: (p: Progress) => void): Promise<Ran> {
-  const { photo, style } = input;
   const out = await device.stylizePhoto(input, { signal, onProgress });
   return {
-    ...describe(photo, style, out.blob),
+    ...describe(input, out.blob),
     width: out.width,
     height: out.height,
     elapsedMs: out.elapsedMs,
@@ -119,10 +120,12 @@ async function onDevice(device: DeviceStylizer, input: StylizeInput, signal: Abo
   };
 }
 
-async function onServer(api: Api, { photo, style, strength, keepColours, maxSize }: StylizeInput, signal: AbortSignal): Promise<Ran> {
+async function onServer(api: Api, input: StylizeInput, signal: AbortSignal): Promise<Ran> {
+  const { photo, style, blend, strength, keepColours, maxSize } = input;
   const result = await api.stylize(
     {
       styleId: style.id,
+      ...(blend ? { blend: blendParts(style, blend) } : {}),
       strength,
       keepColours,
       maxSize,
@@ -133,17 +136,29 @@ async function onServer(api: Api, { photo, style, strength, keepColours, maxSize
     },
     signal,
   );
-  return { ...describe(photo, style, result.blob), width: result.width, height: result.height, elapsedMs: result.elapsedMs, ranOn: "server" };
+  return { ...describe(input, result.blob), width: result.width, height: result.height, elapsedMs: result.elapsedMs, ranOn: "server" };
 }
 
-function describe(photo: Photo, style: Style, blob: Blob) {
+function describe({ photo, style, blend }: StylizeInput, blob: Blob) {
+  const styles = blend
+    ? `${style.id}-${percent(blend.share)}-${blend.second.id}-${percent(1 - blend.share)}`
+    : style.id;
   return {
     url: URL.createObjectURL(blob),
-    styleName: style.name,
-    artist: style.artist,
-    fileName: `${photo.name}-${style.id}${extensionOf(blob.type)}`,
+    styleName: labelOf(style, blend),
+    artist: blend ? `${style.artist} and ${blend.second.artist}` : style.artist,
+    fileName: `${photo.name}-${styles}${extensionOf(blob.type)}`,
     bytes: blob.size,
   };
+}
+
+/** "The Great Wave 70% + Udnie 30%" for a blend, the style's name otherwise. */
+export function labelOf(style: Style, blend?: Blend | null): string {
+  return blend ? `${style.name} ${percent(blend.share)}% + ${blend.second.name} ${percent(1 - blend.share)}%` : style.name;
+}
+
+function percent(share: number): number {
+  return Math.round(share * 100);
 }
 
 function extensionOf(type: string): string {
