@@ -78,6 +78,30 @@ const MESSAGES: Record<ErrorCode | ClientCode, Omit<Notice, "code">> = {
     title: "The request was not understood",
     message: "This page and the server disagree. Reload the page and try again.",
   },
+  unknown_job: {
+    title: "That training job is not there",
+    message: "It may have expired or been deleted. Start a new one from “Add your own style”.",
+  },
+  job_not_running: {
+    title: "That training job has already stopped",
+    message: "It finished, failed or was cancelled before this request arrived.",
+  },
+  job_running: {
+    title: "That style is still training",
+    message: "Cancel its job first, or wait until it is done.",
+  },
+  too_many_jobs: {
+    title: "You have too many styles in training",
+    message: "Wait for one to finish, or cancel or delete one, then try again.",
+  },
+  training_unavailable: {
+    title: "Training your own style is not available here",
+    message: "This server does not run training jobs.",
+  },
+  unauthorized: {
+    title: "Please sign in",
+    message: "Training your own style needs an account on this site.",
+  },
   internal_error: {
     title: "Something went wrong on our side",
     message: "The server hit an unexpected problem. Try again in a moment.",
