@@ -18,6 +18,7 @@ describe("error messages", () => {
     expect(describeError(new ApiError("payload_too_large", "x")).title).toMatch(/too large/);
     expect(describeError(new ApiError("unknown_style", "x")).message).toMatch(/Reload/);
     expect(describeError(new ApiError("network_error", "x")).message).toMatch(/connection/);
+    expect(describeError(new ApiError("rate_limited", "x", 429)).message).toMatch(/Wait a few minutes/);
   });
 
   it("shows the server's sentence where it says exactly what was wrong", () => {

@@ -114,6 +114,10 @@ const MESSAGES: Record<ErrorCode | ClientCode, Omit<Notice, "code">> = {
     title: "The server took too long",
     message: "It may have been starting up. Try again: the next request is usually quick.",
   },
+  rate_limited: {
+    title: "Too many requests from your network",
+    message: "This site limits how often one address may ask. Wait a few minutes, then try again.",
+  },
   throttled: {
     title: "The server is busy",
     message: "Too many requests right now. Wait a few seconds and try again.",
