@@ -62,10 +62,10 @@ def train(args) -> Path:
 
 
 def export(checkpoint: Path, args):
-    command = [sys.executable, "-m", "export", str(checkpoint), "--out", str(ROOT / "models" / f"{NETWORK_ID}.onnx"),
+    command = [sys.executable, "-m", "export", str(checkpoint), "--out", str(Path(args.out_dir) / f"{NETWORK_ID}.onnx"),
                "--name", "The bundled styles", "--catalog", str(CATALOG), "--style-license", "public domain",
                "--dataset-license", DATASET_LICENSE, "--int8", "--calibration-photos", str(args.dataset),
-               "--calibration-count", "36", "--eval-photos", str(SHARED / "photos" / "val"), *args.export_args]
+               "--calibration-count", "36", "--eval-photos", str(args.eval_photos), *args.export_args]
     print(" ".join(command), flush=True)
     subprocess.run(command, check=True, cwd=ROOT)
 
@@ -89,6 +89,10 @@ def main():
     parser.add_argument("--sample-images", nargs="*", default=[
         str(SHARED / "photos" / "val" / name) for name in ("bsds_100007.jpg", "bsds_103006.jpg")])
     parser.add_argument("--export-only", action="store_true", help="export the run's furthest state, train nothing")
+    parser.add_argument("--out-dir", default=str(ROOT / "models"),
+                        help="where the network goes: models/ (served) or models/campaign/ (still training)")
+    parser.add_argument("--eval-photos", default=str(SHARED / "photos" / "val"),
+                        help="photos the int8 variant is judged on against fp32 (PSNR and losses, in the card)")
     parser.add_argument("--export-args", nargs=argparse.REMAINDER, default=[],
                         help="passed to python -m export (put last)")
     args = parser.parse_args()
