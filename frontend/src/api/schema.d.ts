@@ -156,7 +156,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "invalid_json" | "invalid_request" | "invalid_base64" | "invalid_image" | "invalid_parameter" | "invalid_key" | "invalid_blend" | "blend_across_networks" | "unknown_style" | "not_found" | "method_not_allowed" | "payload_too_large" | "image_too_large" | "response_too_large" | "gallery_unavailable" | "unknown_job" | "job_not_running" | "job_running" | "too_many_jobs" | "training_unavailable" | "unauthorized" | "internal_error";
+                code: "invalid_json" | "invalid_request" | "invalid_base64" | "invalid_image" | "invalid_parameter" | "invalid_key" | "invalid_blend" | "blend_across_networks" | "unknown_style" | "not_found" | "method_not_allowed" | "payload_too_large" | "image_too_large" | "response_too_large" | "gallery_unavailable" | "rate_limited" | "unknown_job" | "job_not_running" | "job_running" | "too_many_jobs" | "training_unavailable" | "unauthorized" | "internal_error";
                 message: string;
             };
         };
@@ -420,6 +420,20 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /**
+         * @description `rate_limited` (on AWS): this client (IP address) made more requests in 5 minutes than the stack allows;
+         *     `Retry-After` says when to try again. API Gateway's throttling of all callers together is a `429`
+         *     too, with its own body (`{"message": "Too Many Requests"}`).
+         */
+        RateLimited: {
+            headers: {
+                "Retry-After"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description `gallery_unavailable`: the deployment has no gallery bucket configured, or S3 could not be reached. */
         GalleryUnavailable: {
             headers: {
@@ -465,6 +479,7 @@ export interface operations {
                 };
             };
             405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["RateLimited"];
         };
     };
     createStyle: {
@@ -616,6 +631,7 @@ export interface operations {
                 };
             };
             415: components["responses"]["NotJson"];
+            429: components["responses"]["RateLimited"];
             503: components["responses"]["GalleryUnavailable"];
         };
     };
@@ -666,6 +682,7 @@ export interface operations {
                 };
             };
             405: components["responses"]["MethodNotAllowed"];
+            429: components["responses"]["RateLimited"];
             503: components["responses"]["GalleryUnavailable"];
         };
     };
@@ -727,6 +744,7 @@ export interface operations {
                 };
             };
             415: components["responses"]["NotJson"];
+            429: components["responses"]["RateLimited"];
             503: components["responses"]["GalleryUnavailable"];
         };
     };
