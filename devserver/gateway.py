@@ -148,7 +148,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         elif url.path == "/config.json":
             config = {"apiBaseUrl": f"/{STAGE}", "modelsBaseUrl": MODELS_PATH.rstrip("/"),
                       "modelVariant": os.environ.get("MODELS_VARIANT") or "fp32"}  # what the API serves
-            self._send(200, {"Content-Type": "application/json", "Cache-Control": "no-store"}, json.dumps(config).encode())
+            self._send(200, {"Content-Type": "application/json", "Cache-Control": "no-store"},
+                       json.dumps(config).encode())
         elif url.path.startswith(MODELS_PATH):
             self._drain(self._body_length() or 0)
             self._model_file(unquote(url.path[len(MODELS_PATH):]))

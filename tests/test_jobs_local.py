@@ -10,11 +10,11 @@ import pytest
 import torch
 from api_helpers import assert_contract, http_event, image_bytes, invoke, load_handler
 from conftest import synthetic_photo
-
 from stylejobs.jobs import Quota, Schedule
 from stylejobs.local import LocalEngine
 from stylejobs.service import JobService
 from stylejobs.store import LocalStore
+
 from training.model import TransformerNet
 
 TINY = Schedule(phases=((6, 32),), batch_size=2, width=4, sample_every=2, sample_size=32, style_size=64,
