@@ -6,10 +6,11 @@
     DELETE /jobs/{id}     cancel a queued or running job
     DELETE /styles/{id}   delete a finished style (user-<job id>) and its job, or a failed or cancelled job
 
-Who the caller is: on AWS the subject (`sub`) of the Cognito token the HTTP API's JWT authorizer checked;
-locally (JOBS_AUTH=none) everyone is "local". The engine: JOBS_ENGINE=sagemaker (the styles bucket and
-SageMaker training jobs) or local (a folder and a worker on this machine, started here: the local stack runs
-this module in its own process).
+Who the caller is: on AWS the subject (`sub`) of the Cognito token that the routes' Lambda authorizer
+(authorizer/app.py) verified, with CloudFront's secret header, and passed in its context; locally
+(JOBS_AUTH=none) everyone is "local". The engine: JOBS_ENGINE=sagemaker (the styles bucket and SageMaker
+training jobs) or local (a folder and a worker on this machine, started here: the local stack runs this
+module in its own process).
 """
 
 import os
@@ -60,8 +61,8 @@ _caller = {"owner": None}  # the caller of the event being handled (a Lambda han
 def caller_of(event: dict) -> str | None:
     if AUTH == "none":
         return LOCAL_OWNER
-    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt", {}).get("claims") or {}
-    sub = claims.get("sub")
+    context = ((event.get("requestContext") or {}).get("authorizer") or {}).get("lambda") or {}
+    sub = context.get("sub")
     return sub if isinstance(sub, str) and OWNER.match(sub) else None
 
 

@@ -1,4 +1,4 @@
-"""Users' own styles on AWS (issue 14), against moto: the jobs handler behind the JWT authorizer starts a
+"""Users' own styles on AWS (issue 14), against moto: the jobs handler behind its authorizer starts a
 SageMaker training job (image, hyperparameters, inputs and output paths, stopping condition, managed spot),
 reads its progress and preview from the styles bucket, cancels it, and the inference function serves the
 finished style by its id. Every response is checked against openapi.yaml."""
@@ -34,7 +34,7 @@ def aws(monkeypatch):
 def call(jobs, method, path, body=None, user="alice", template=None, documented_as=None):
     event = http_event(method, path, body)
     if user:
-        event["requestContext"]["authorizer"] = {"jwt": {"claims": {"sub": user}, "scopes": None}}
+        event["requestContext"]["authorizer"] = {"lambda": {"sub": user}}  # JobsAuthorizer's context
     status, headers, payload = invoke(jobs, event)
     assert_contract(template or path, documented_as or method, status, headers, payload)
     return status, payload
@@ -187,6 +187,13 @@ def test_bad_requests_are_clear_4xx(aws, body, status, code):
 def test_a_painting_too_small_to_learn_from_is_400(aws):
     status, body = call(aws, "POST", "/styles", {"name": "Tiny", "image": painting(40, 30)})
     assert status == 400 and body["error"]["code"] == "invalid_image" and "64 pixels" in body["error"]["message"]
+
+
+def test_the_caller_is_only_the_one_jobs_authorizer_passes(aws):
+    event = http_event("GET", "/jobs")
+    event["requestContext"]["authorizer"] = {"jwt": {"claims": {"sub": "alice"}, "scopes": None}}  # not its own
+    status, _, body = invoke(aws, event)
+    assert status == 401 and body["error"]["code"] == "unauthorized"
 
 
 def test_sign_in_quota_and_other_users_jobs(aws):

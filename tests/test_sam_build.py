@@ -68,6 +68,7 @@ def test_build_has_every_part_within_lambdas_size_limit(build_dir):
     assert (build_dir / "InferenceFunction" / "app.py").is_file()
     assert (build_dir / "InferenceFunction" / "stylecore" / "__init__.py").is_file()
     assert (build_dir / "GalleryFunction" / "app.py").is_file()
+    assert sorted(p.name for p in (build_dir / "JobsAuthorizerFunction").iterdir()) == ["app.py"]  # stdlib only
     assert (build_dir / "CommonLayer" / "python" / "apicommon" / "http.py").is_file()
     runtime = build_dir / "RuntimeLayer" / "python"
     for package in ("numpy", "onnxruntime", "PIL"):
@@ -210,3 +211,38 @@ def test_gallery_function_runs_under_the_emulator(build_dir, local_s3, tmp_path)
         assert image["size"] == len(image_bytes(40, 30))
     finally:
         function.stop()
+
+
+def test_the_training_routes_authorizer_runs_under_the_emulator(build_dir, tmp_path):
+    """The Lambda runtime's bare python3.12 verifies a token against a JWKS it fetches over HTTP."""
+    import http.server
+    import threading
+
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from test_training_auth import CLIENT, USER, jwk, token
+
+    key = {"pool": rsa.generate_private_key(public_exponent=65537, key_size=2048)}
+    body = json.dumps({"keys": [jwk(key["pool"], "pool")]}).encode()
+
+    class Jwks(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/pool/.well-known/jwks.json" else 404)
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    issuer = f"http://127.0.0.1:{server.server_port}/pool"
+    function = EmulatedFunction(build_dir, "JobsAuthorizerFunction", [], {
+        "ORIGIN_SECRET": "s3cret", "USER_POOL_ISSUER": issuer, "USER_POOL_CLIENT_ID": CLIENT},
+        tmp_path / "authorizer.log")
+    try:
+        def authorize(secret):
+            headers = {"x-origin-verify": secret, "authorization": f"Bearer {token(key, iss=issuer)}"}
+            return function.invoke({"version": "2.0", "type": "REQUEST", "routeKey": "GET /jobs", "headers": headers})
+
+        assert authorize("s3cret") == {"isAuthorized": True, "context": {"sub": USER}}
+        assert authorize("wrong") == {"isAuthorized": False}
+    finally:
+        function.stop()
+        server.shutdown()

@@ -39,7 +39,7 @@ def test_functions_run_python312_with_the_shared_layer():
     assert TEMPLATE["Globals"]["Function"]["Runtime"] == "python3.12"
     assert TEMPLATE["Globals"]["Function"]["Layers"] == [{"Ref": "CommonLayer"}]
     functions = [r for r in RESOURCES.values() if r["Type"] == "AWS::Serverless::Function"]
-    assert len(functions) == 3 and all("Runtime" not in f["Properties"] for f in functions)
+    assert len(functions) == 4 and all("Runtime" not in f["Properties"] for f in functions)  # + JobsAuthorizer's
     layers = RESOURCES["InferenceFunction"]["Properties"]["Layers"]
     assert {"Ref": "RuntimeLayer"} in layers and {"Ref": "ModelsLayer"} in layers
     assert RESOURCES["RuntimeLayer"]["Metadata"]["BuildArchitecture"] == {"Ref": "Architecture"}
@@ -92,11 +92,11 @@ def test_every_contract_route_reaches_a_function_and_the_api_is_throttled():
         for event in resource.get("Properties", {}).get("Events", {}).values():
             if event["Type"] == "HttpApi":
                 routes[event["Properties"]["Path"]] = (name, event["Properties"]["Method"])
-    training = {}  # users' own styles: raw routes, on the jobs function, behind the JWT authorizer
+    training = {}  # users' own styles: raw routes, on the jobs function, behind its authorizer (test_training_auth)
     for resource in RESOURCES.values():
         if resource["Type"] == "AWS::ApiGatewayV2::Route":
             method, path = resource["Properties"]["RouteKey"].split(" ")
-            assert resource["Condition"] == "TrainingOn" and resource["Properties"]["AuthorizationType"] == "JWT"
+            assert resource["Condition"] == "TrainingOn" and resource["Properties"]["AuthorizationType"] == "CUSTOM"
             assert resource["Properties"]["Target"] == {"Fn::Sub": "integrations/${JobsIntegration}"}
             training[path] = method
     assert training == {"/styles": "POST", "/styles/{id}": "ANY", "/jobs": "ANY", "/jobs/{id}": "ANY"}
@@ -173,11 +173,10 @@ def test_training_is_off_unless_the_parameter_turns_it_on():
     assert TEMPLATE["Parameters"]["TrainingEnabled"]["Default"] == "false"
     assert TEMPLATE["Conditions"]["TrainingOn"] == {"Fn::Equals": [{"Ref": "TrainingEnabled"}, "true"]}
     training = ["StylesBucket", "UserPool", "UserPoolClient", "JobsFunction", "TrainingRole", "JobsIntegration",
-                "JobsAuthorizer", "JobsInvokePermission"]
+                "JobsAuthorizer", "JobsAuthorizerFunction", "JobsAuthorizerInvokePermission", "JobsInvokePermission"]
     assert all(RESOURCES[name]["Condition"] == "TrainingOn" for name in training)
-    authorizer = RESOURCES["JobsAuthorizer"]["Properties"]
-    assert authorizer["AuthorizerType"] == "JWT" and authorizer["JwtConfiguration"]["Audience"] == \
-        [{"Ref": "UserPoolClient"}]
+    authorizer = RESOURCES["JobsAuthorizerFunction"]["Properties"]["Environment"]["Variables"]
+    assert authorizer["USER_POOL_CLIENT_ID"] == {"Ref": "UserPoolClient"}
     env = RESOURCES["JobsFunction"]["Properties"]["Environment"]["Variables"]
     assert env["JOBS_AUTH"] == "jwt" and env["JOBS_MAX_ACTIVE"] == {"Ref": "TrainingMaxActiveJobsPerUser"}
 
