@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { createRequire } from "node:module";
+import { assertAccessible } from "./axe.mjs";
 import { launchBrowser } from "./browser.mjs";
 import { repoPaths, startStack } from "./stack.mjs";
 
@@ -74,20 +74,6 @@ async function openApp(viewport, options = {}) {
       assert.deepEqual(errors, [], "uncaught errors in the page");
     },
   };
-}
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-
-/** axe-core's WCAG 2.1 A/AA rules on the page as it is now: serious or critical findings fail. */
-async function assertAccessible(page, when) {
-  await page.addScriptTag({ content: axeSource });
-  const results = await page.evaluate(() =>
-    window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] }),
-  );
-  const serious = results.violations
-    .filter((violation) => ["serious", "critical"].includes(violation.impact))
-    .map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target).join(", ")})`);
-  assert.deepEqual(serious, [], `accessibility problems ${when}`);
 }
 
 const shot = (page, name, options = {}) => page.screenshot({ path: join(artifacts, `${name}.png`), ...options });

@@ -3,13 +3,12 @@
 // a mix by keyboard, stylizes on the server and downloads the result, whose name carries both styles.
 // Screenshots land in frontend/test-results/e2e-blend/.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { launchBrowser } from "./browser.mjs";
-import { repoPaths, startStack } from "./stack.mjs";
+import { freshArtifacts, repoPaths, startStack } from "./stack.mjs";
 
 const frontendDir = resolve(fileURLToPath(import.meta.url), "../..");
 const { repo, python } = repoPaths(frontendDir);
@@ -21,10 +20,7 @@ let stack;
 let browser;
 
 before(async () => {
-  rmSync(artifacts, { recursive: true, force: true });
-  mkdirSync(artifacts, { recursive: true });
-  const run = (script, ...args) =>
-    execFileSync(python, [join(frontendDir, "e2e", script), ...args], { cwd: repo, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+  const run = freshArtifacts(frontendDir, artifacts);
   run("make_fixtures.py", fixtures);
   const modelsDir = run("make_models.py", "--blend", join(artifacts, "models"));
   stack = await startStack({ repo, python, modelsDir, staticDir: join(frontendDir, "dist"), logFile: join(artifacts, "devserver.log") });

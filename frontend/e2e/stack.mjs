@@ -1,7 +1,7 @@
 // The real local stack for the e2e tests: `python -m devserver` serving the API under /api, the
 // built app (frontend/dist) at / and /config.json, started on a free port and stopped afterwards.
-import { spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { createWriteStream, mkdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 
@@ -17,11 +17,12 @@ export async function freePort() {
   });
 }
 
-/** Starts the devserver and resolves once GET /api/styles answers; `stop()` ends it. */
-export async function startStack({ repo, python, modelsDir, staticDir, logFile, timeoutMs = 90_000, env = {} }) {
+/** Starts the devserver and resolves once GET /api/styles answers; `stop()` ends it. `extraArgs`: more of
+ * devserver's options (the training jobs' folder and schedule). */
+export async function startStack({ repo, python, modelsDir, staticDir, logFile, timeoutMs = 90_000, env = {}, extraArgs = [] }) {
   const port = await freePort();
   const log = createWriteStream(logFile);
-  const args = ["-m", "devserver", "--port", String(port), "--models", modelsDir, "--static", staticDir];
+  const args = ["-m", "devserver", "--port", String(port), "--models", modelsDir, "--static", staticDir, ...extraArgs];
   const child = spawn(python, args, { cwd: repo, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1", ...env } });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
@@ -62,4 +63,14 @@ export async function startStack({ repo, python, modelsDir, staticDir, logFile, 
 export function repoPaths(frontendDir) {
   const repo = join(frontendDir, "..");
   return { repo, python: process.env.PYTHON ?? join(repo, ".venv", "bin", "python") };
+}
+
+/** Empties a test's artifacts folder; returns a runner of the e2e folder's Python scripts (make_fixtures.py,
+ * make_models.py) under the project's Python, which returns what the script prints. */
+export function freshArtifacts(frontendDir, artifacts) {
+  rmSync(artifacts, { recursive: true, force: true });
+  mkdirSync(artifacts, { recursive: true });
+  const { repo, python } = repoPaths(frontendDir);
+  return (script, ...args) =>
+    execFileSync(python, [join(frontendDir, "e2e", script), ...args], { cwd: repo, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
 }

@@ -26,6 +26,11 @@ function fakeApi(overrides: Partial<Api> = {}) {
       stylizeCalls.push({ request, signal });
       return { blob: new Blob(["result"], { type: "image/jpeg" }), width: 1024, height: 768, elapsedMs: 420 };
     }),
+    createStyle: vi.fn(async () => Promise.reject(new Error("not in this test"))),
+    listJobs: vi.fn(async () => []),
+    getJob: vi.fn(async () => Promise.reject(new Error("not in this test"))),
+    cancelJob: vi.fn(async () => Promise.reject(new Error("not in this test"))),
+    deleteStyle: vi.fn(async () => undefined),
     ...overrides,
   };
   return { api, stylizeCalls };
@@ -76,6 +81,31 @@ describe("the app", () => {
     const { request } = stylizeCalls[0]!;
     expect(request).toMatchObject({ styleId: "starry_night", strength: 1, keepColours: false, maxSize: 1024 });
     expect(request.photo.kind).toBe("upload");
+  });
+
+  it("offers your finished style in the picker, marked as yours; it stylizes on the server and is deleted from there", async () => {
+    const mine = { id: "j9", name: "Blue period", state: "done" as const, cancelRequested: false, thumbnail: null, style: "user-j9", error: null };
+    const blendable = STYLES.map((s) => ({ ...s, network: "bundled", blendable: true }));
+    const deleteStyle = vi.fn(async () => undefined);
+    const { api, stylizeCalls } = fakeApi({ listStyles: vi.fn(async () => blendable), listJobs: vi.fn(async () => [mine]), deleteStyle });
+    const user = renderApp(api);
+    const yours = await screen.findByRole("radio", { name: /Blue period/ });
+    expect(yours.closest(".style-card")).toHaveTextContent("YoursBlue periodYour style");
+    expect(screen.getByLabelText("Mix The Great Wave off Kanagawa with")).toBeInTheDocument(); // the bundled ones blend
+    await uploadPhoto(user);
+    await user.click(screen.getByRole("button", { name: "Use Blue period" }));
+    expect(yours).toBeChecked();
+    expect(screen.queryByLabelText(/^Mix Blue period with/)).not.toBeInTheDocument(); // a network of its own
+    await user.click(screen.getByRole("button", { name: "Stylize" }));
+    expect(await screen.findByTestId("result-image")).toHaveAttribute("alt", "Blue period");
+    expect(stylizeCalls[0]!.request).toMatchObject({ styleId: "user-j9" });
+    expect(stylizeCalls[0]!.request.blend).toBeUndefined();
+
+    await user.click(screen.getByRole("button", { name: "Delete Blue period" }));
+    await user.click(screen.getByRole("button", { name: "Delete “Blue period”" }));
+    expect(deleteStyle).toHaveBeenCalledWith("user-j9", expect.any(AbortSignal));
+    await waitFor(() => expect(screen.queryByRole("radio", { name: /Blue period/ })).not.toBeInTheDocument());
+    expect(screen.getByRole("radio", { name: /The Great Wave/ })).toBeChecked(); // the first style takes over
   });
 
   it("sends the strength and keep-colours settings", async () => {

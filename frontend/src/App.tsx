@@ -18,6 +18,8 @@ import { WhereField } from "./components/WhereField";
 import { LiveSizeField, LiveStage } from "./components/LiveCamera";
 import { Segmented } from "./components/Segmented";
 import { useLiveCamera } from "./hooks/useLiveCamera";
+import { useOwnStyles } from "./hooks/useOwnStyles";
+import { OwnStylesStep } from "./components/OwnStyles";
 
 interface Props {
   api: Api;
@@ -47,7 +49,8 @@ export function App({ api, config, imageBackend, device }: Props) {
   const fileInput = useRef<HTMLInputElement>(null);
   const stageRef = useRef<HTMLDivElement>(null);
 
-  const { styles, gallery, styleId, style, selectStyle } = useCatalog(api);
+  const own = useOwnStyles(api, { onNotice: setNotice });
+  const { styles, gallery, styleId, style, selectStyle } = useCatalog(api, own.styles);
   const partners = blendPartners(styles.items, style);
   const second = partners.find((p) => p.id === blendWith) ?? null;
   const blend = second ? { second, share } : null;
@@ -174,6 +177,7 @@ export function App({ api, config, imageBackend, device }: Props) {
             <BlendField style={style} partners={partners} secondId={second?.id ?? null} share={share}
               onSecond={setBlendWith} onShare={setShare} />
           )}
+          <OwnStylesStep own={own} selectedId={styleId} onUse={selectStyle} />
           <TuneStep strength={strength} keepColours={keepColours} onStrength={setStrength} onKeepColours={setKeepColours} />
           <div className="step">
             {live ? (

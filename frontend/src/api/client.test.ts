@@ -30,6 +30,12 @@ const stylized = {
   timings: { decode_ms: 3, inference_ms: 400, encode_ms: 5, total_ms: 412 },
 };
 
+const JOB_ID = "x6ipsoziz7rpfkqjb7d5mfm644";
+const job = (fields: Record<string, unknown>) => ({
+  id: JOB_ID, name: "My watercolour", state: "queued", created_at: "2026-12-01T10:00:00Z", started_at: null, finished_at: null,
+  cancel_requested: false, thumbnail: "data:image/jpeg;base64,AA==", style: null, error: null, ...fields,
+});
+
 describe("the API client", () => {
   it("lists styles, naming an unknown artist", async () => {
     const body = { styles: [style, { ...style, id: "anon", artist: null, year: "c. 1830", thumbnail: "data:image/jpeg;base64,AA==" }] };
@@ -114,6 +120,53 @@ describe("the API client", () => {
     expect(sent.image).toBeUndefined();
   });
 
+  it("starts a training job with the painting and its name, and maps the job", async () => {
+    const queued = job({ state: "queued", progress: { step: 0, total_steps: 2000, losses: null, images_per_s: null, eta_s: null, elapsed_s: null }, preview: null });
+    assertMatchesSchema("Job", queued);
+    const { calls, impl } = fakeFetch(Response.json(queued, { status: 202 }));
+    const painting = new Blob(["TIFF bytes"], { type: "image/tiff" });
+    const started = await createApi("/api", impl).createStyle({ name: "My watercolour", painting });
+    expect(calls[0]!.url).toBe("/api/styles");
+    expect(calls[0]!.init.method).toBe("POST");
+    const sent = JSON.parse(String(calls[0]!.init.body));
+    assertMatchesSchema("CreateStyleRequest", sent);
+    expect(sent).toEqual({ name: "My watercolour", image: btoa("TIFF bytes") });
+    expect(started).toEqual({
+      id: JOB_ID, name: "My watercolour", state: "queued", cancelRequested: false, thumbnail: "data:image/jpeg;base64,AA==",
+      style: null, error: null, progress: { step: 0, totalSteps: 2000, losses: null, etaS: null, elapsedS: null }, preview: null,
+    });
+  });
+
+  it("lists, polls and cancels jobs, and deletes a style by its id", async () => {
+    const running = job({
+      state: "running", cancel_requested: true,
+      progress: { step: 40, total_steps: 2000, losses: { total: 12.5, style: 3 }, images_per_s: 2.1, eta_s: 9400, elapsed_s: 80 },
+      preview: { step: 40, image: "data:image/jpeg;base64,BB==" },
+    });
+    const list = { jobs: [job({ state: "done", style: `user-${JOB_ID}` })] };
+    [running].forEach((body) => assertMatchesSchema("Job", body));
+    assertMatchesSchema("JobList", list);
+    const { calls, impl } = fakeFetch(Response.json(list), Response.json(running), Response.json(running), new Response(null, { status: 204 }));
+    const api = createApi("/api/", impl);
+    expect(await api.listJobs()).toMatchObject([{ state: "done", style: `user-${JOB_ID}` }]);
+    expect(await api.getJob(JOB_ID)).toMatchObject({
+      cancelRequested: true, progress: { step: 40, totalSteps: 2000, losses: { total: 12.5, style: 3 }, etaS: 9400, elapsedS: 80 },
+      preview: { step: 40, image: "data:image/jpeg;base64,BB==" },
+    });
+    await api.cancelJob(JOB_ID);
+    await expect(api.deleteStyle(`user-${JOB_ID}`)).resolves.toBeUndefined();
+    expect(calls.map((call) => `${call.init.method ?? "GET"} ${call.url}`)).toEqual([
+      "GET /api/jobs", `GET /api/jobs/${JOB_ID}`, `DELETE /api/jobs/${JOB_ID}`, `DELETE /api/styles/user-${JOB_ID}`,
+    ]);
+  });
+
+  it("reports the jobs API's refusals by code", async () => {
+    const body = { error: { code: "job_running", message: "Cancel it first." } };
+    assertMatchesSchema("Error", body);
+    const { impl } = fakeFetch(Response.json(body, { status: 409 }));
+    await expect(createApi("/api", impl).deleteStyle(`user-${JOB_ID}`)).rejects.toMatchObject({ code: "job_running", status: 409 });
+  });
+
   it("is checked by a contract checker that does catch a bad request", () => {
     const both = { style: "x", image: "AA==", gallery_key: "gallery/a.jpg" };
     expect(() => assertMatchesSchema("StylizeRequest", both)).toThrow(/StylizeRequest/);
@@ -130,6 +183,7 @@ describe("the API client", () => {
   });
 
   it.each([
+    [401, '{"message":"Unauthorized"}', "unauthorized"],
     [413, '{"message":"Request Too Long"}', "payload_too_large"],
     [504, '{"message":"Endpoint request timed out"}', "gateway_timeout"],
     [429, '{"message":"Too Many Requests"}', "throttled"],

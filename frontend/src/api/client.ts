@@ -5,7 +5,7 @@ import { modelFilesOf } from "../device/models";
 import { base64ToBlob, blobToBase64 } from "../image/pipeline";
 import { ApiError, CLIENT_CODES } from "./errors";
 import type { components } from "./schema";
-import type { GalleryImage, Style, StylizeRequest, StylizeResult } from "./types";
+import type { GalleryImage, NewStyle, Style, StylizeRequest, StylizeResult, TrainingJob } from "./types";
 
 type Schemas = components["schemas"];
 export type ErrorCode = Schemas["Error"]["error"]["code"];
@@ -18,13 +18,22 @@ export interface Api {
   listGallery(signal?: AbortSignal): Promise<GalleryImage[]>;
   fetchGalleryImage(key: string, signal?: AbortSignal): Promise<Blob>;
   stylize(request: StylizeRequest, signal?: AbortSignal): Promise<StylizeResult>;
+  /** Your own style: the painting and its name start a training job (202). */
+  createStyle(style: NewStyle, signal?: AbortSignal): Promise<TrainingJob>;
+  /** Your jobs, oldest first, without progress; each done one's `style` is one of your styles. */
+  listJobs(signal?: AbortSignal): Promise<TrainingJob[]>;
+  getJob(id: string, signal?: AbortSignal): Promise<TrainingJob>;
+  /** Cancels a queued or running job; a running one keeps running with cancelRequested until it stops. */
+  cancelJob(id: string, signal?: AbortSignal): Promise<TrainingJob>;
+  /** Deletes a finished style (its id, user-<job id>) or an ended job (its id), and all its job made. */
+  deleteStyle(id: string, signal?: AbortSignal): Promise<void>;
 }
 
 export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) => fetch(...args)): Api {
   const base = baseUrl.replace(/\/+$/, "");
 
-  async function call<T>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
-    const { json, ...rest } = init;
+  async function call<T>(path: string, init: RequestInit & { json?: unknown; empty?: boolean } = {}): Promise<T> {
+    const { json, empty, ...rest } = init;
     let response: Response;
     try {
       response = await fetchImpl(`${base}${path}`, {
@@ -36,6 +45,7 @@ export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) =
       if (error instanceof DOMException && error.name === "AbortError") throw error;
       throw new ApiError(CLIENT_CODES.network, "The request did not reach the server.");
     }
+    if (empty && response.status === 204) return undefined as T;
     const body: unknown = await response.json().catch(() => undefined);
     if (response.ok) {
       if (body === undefined) throw new ApiError(CLIENT_CODES.unexpected, "The server's answer was not JSON.", response.status);
@@ -100,6 +110,51 @@ export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) =
         elapsedMs: body.timings.total_ms,
       };
     },
+
+    async createStyle({ name, painting }, signal) {
+      const request: Schemas["CreateStyleRequest"] = { name, image: await blobToBase64(painting) };
+      return jobFrom(await call<Schemas["Job"]>("/styles", { method: "POST", json: request, signal }));
+    },
+
+    async listJobs(signal) {
+      const body = await call<Schemas["JobList"]>("/jobs", { signal });
+      return body.jobs.map(jobFrom);
+    },
+
+    async getJob(id, signal) {
+      return jobFrom(await call<Schemas["Job"]>(`/jobs/${encodeURIComponent(id)}`, { signal }));
+    },
+
+    async cancelJob(id, signal) {
+      return jobFrom(await call<Schemas["Job"]>(`/jobs/${encodeURIComponent(id)}`, { method: "DELETE", signal }));
+    },
+
+    async deleteStyle(id, signal) {
+      await call<void>(`/styles/${encodeURIComponent(id)}`, { method: "DELETE", signal, empty: true });
+    },
+  };
+}
+
+function jobFrom(job: Schemas["Job"]): TrainingJob {
+  const { progress, preview } = job;
+  return {
+    id: job.id,
+    name: job.name,
+    state: job.state,
+    cancelRequested: job.cancel_requested,
+    thumbnail: job.thumbnail,
+    style: job.style,
+    error: job.error,
+    ...(progress && {
+      progress: {
+        step: progress.step,
+        totalSteps: progress.total_steps,
+        losses: progress.losses,
+        etaS: progress.eta_s,
+        elapsedS: progress.elapsed_s,
+      },
+    }),
+    ...(preview !== undefined && { preview }),
   };
 }
 
@@ -110,15 +165,18 @@ function errorFrom(status: number, body: unknown): ApiError {
   if (error && typeof error.code === "string" && typeof error.message === "string") {
     return new ApiError(error.code, error.message, status);
   }
+  // 401: the training routes' authorizer, which answers before the function ({"message": "Unauthorized"}).
   const code =
-    status === 413
-      ? "payload_too_large"
-      : status === 504
-        ? CLIENT_CODES.timeout
-        : status === 429
-          ? CLIENT_CODES.throttled
-          : status >= 500
-            ? "internal_error"
-            : CLIENT_CODES.unexpected;
+    status === 401
+      ? "unauthorized"
+      : status === 413
+        ? "payload_too_large"
+        : status === 504
+          ? CLIENT_CODES.timeout
+          : status === 429
+            ? CLIENT_CODES.throttled
+            : status >= 500
+              ? "internal_error"
+              : CLIENT_CODES.unexpected;
   return new ApiError(code, `HTTP ${status}`, status);
 }

@@ -13,6 +13,8 @@ export interface Style {
   /** The network file that serves it: styles of one multi-style network can be blended. */
   network?: string;
   blendable?: boolean;
+  /** One of this user's own styles (a finished training job): its job's id, for deleting it. */
+  ownJobId?: string;
 }
 
 /** One style's share of a blend (weights are normalised by the server). */
@@ -47,4 +49,42 @@ export interface StylizeResult {
   height: number;
   /** Server-side inference time, when the API reports it. */
   elapsedMs: number | null;
+}
+
+/** A training job's state: queued -> running -> done, or failed or cancelled. */
+export type TrainingState = "queued" | "running" | "done" | "failed" | "cancelled";
+
+export interface TrainingProgress {
+  step: number;
+  totalSteps: number;
+  /** The last logged step's losses by name (content, style, tv unweighted; total weighted), or null. */
+  losses: Record<string, number> | null;
+  /** Seconds left at the recent speed; null while waiting. */
+  etaS: number | null;
+  elapsedS: number | null;
+}
+
+/** A job that learns a user's own style from a painting (POST /styles, GET /jobs/{id}). */
+export interface TrainingJob {
+  id: string;
+  name: string;
+  state: TrainingState;
+  /** A running job asked to stop: it keeps `running` until it has. */
+  cancelRequested: boolean;
+  /** The painting, a small JPEG (data: URL), or null. */
+  thumbnail: string | null;
+  /** When done: the style's id for stylizing (user-<job id>). */
+  style: string | null;
+  /** Why a failed job failed. */
+  error: string | null;
+  /** Only from GET /jobs/{id}, POST /styles and DELETE /jobs/{id}. */
+  progress?: TrainingProgress;
+  /** The newest preview: a fixed photo next to its stylization, as a data: URL. */
+  preview?: { step: number; image: string } | null;
+}
+
+export interface NewStyle {
+  name: string;
+  /** The painting's file, sent as it is (any format the API decodes). */
+  painting: Blob;
 }

@@ -39,7 +39,7 @@ export function StylePicker({ styles, error, selectedId, onSelect, onRetry }: Pr
       ) : (
         <div className="style-grid">
           {styles.map((style) => (
-            <label key={style.id} className="style-card" data-style-id={style.id}>
+            <label key={style.id} className={`style-card${style.ownJobId ? " style-card--own" : ""}`} data-style-id={style.id}>
               <input
                 type="radio"
                 name="style"
@@ -49,6 +49,11 @@ export function StylePicker({ styles, error, selectedId, onSelect, onRetry }: Pr
                 onChange={() => onSelect(style.id)}
               />
               <Thumb src={style.thumbnail} label={style.name} />
+              {style.ownJobId && (
+                <span className="style-card__badge" aria-hidden="true">
+                  Yours
+                </span>
+              )}
               <span className="style-card__name">{style.name}</span>
               <span className="style-card__artist">
                 {style.artist}

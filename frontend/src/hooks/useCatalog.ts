@@ -1,7 +1,9 @@
-import { useCallback, useState } from "react";
+import { useCallback, useMemo, useState } from "react";
 import type { Api } from "../api/client";
 import type { GalleryImage, Style } from "../api/types";
 import { useListing, type Listing } from "./useListing";
+
+const NONE: Style[] = [];
 
 export interface Catalog {
   styles: Listing<Style>;
@@ -13,8 +15,9 @@ export interface Catalog {
   selectStyle(id: string): void;
 }
 
-// What the server offers: its styles (one of them selected) and its gallery of sample photos.
-export function useCatalog(api: Api): Catalog {
+// What the server offers: its styles (one of them selected) and its gallery of sample photos. The person's
+// own finished styles (`own`, from their training jobs) follow the server's in the list.
+export function useCatalog(api: Api, own: Style[] = NONE): Catalog {
   const [styleId, setStyleId] = useState<string | null>(null);
 
   const listStyles = useCallback(
@@ -27,9 +30,12 @@ export function useCatalog(api: Api): Catalog {
   );
   const listGallery = useCallback((signal: AbortSignal) => api.listGallery(signal), [api]);
 
-  const styles = useListing(listStyles);
+  const served = useListing(listStyles);
   const gallery = useListing(listGallery);
-  const style = styles.items?.find((candidate) => candidate.id === styleId) ?? null;
+  const items = useMemo(() => (served.items ? [...served.items, ...own] : null), [served.items, own]);
+  const styles = { ...served, items };
+  // A deleted style gives way to the first one.
+  const style = items?.find((candidate) => candidate.id === styleId) ?? items?.[0] ?? null;
 
-  return { styles, gallery, styleId, style, selectStyle: setStyleId };
+  return { styles, gallery, styleId: style?.id ?? styleId, style, selectStyle: setStyleId };
 }

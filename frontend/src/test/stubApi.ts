@@ -9,6 +9,11 @@ export function stubApi(overrides: Partial<Api> = {}): Api {
     listGallery: vi.fn(unexpected),
     fetchGalleryImage: vi.fn(unexpected),
     stylize: vi.fn(unexpected),
+    createStyle: vi.fn(unexpected),
+    listJobs: vi.fn(unexpected),
+    getJob: vi.fn(unexpected),
+    cancelJob: vi.fn(unexpected),
+    deleteStyle: vi.fn(unexpected),
     ...overrides,
   };
 }

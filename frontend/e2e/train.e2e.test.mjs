@@ -1,0 +1,160 @@
+// End-to-end, "Train your own style" (issue 14): Debian's Chromium drives the built app against the local
+// stack, whose worker runs the real trainer and exporter on this CPU on a tiny schedule (24 steps on 32-pixel
+// crops, the random-weight loss network, a preview every 20 steps). It uploads a painting, watches the step,
+// losses, time left and preview arrive, queues and cancels a second job, then uses the finished style, which
+// the server stylizes, and deletes it. A phone-width, dark page picks the running job up after a reload.
+// Screenshots land in frontend/test-results/e2e-train/.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { assertAccessible } from "./axe.mjs";
+import { launchBrowser } from "./browser.mjs";
+import { freshArtifacts, repoPaths, startStack } from "./stack.mjs";
+
+const frontendDir = resolve(fileURLToPath(import.meta.url), "../..");
+const { repo, python } = repoPaths(frontendDir);
+const artifacts = join(frontendDir, "test-results", "e2e-train");
+const fixtures = join(artifacts, "fixtures");
+const STEPS = 24; // a preview at step 20, while it still runs; then the export
+const TRAINING = { timeout: 480_000 }; // PyTorch's start, the steps and the export on a busy 2-core machine
+const WAIT = { timeout: 90_000 };
+const SCREAM = join(repo, "..", "shared", "assets", "styles", "the_scream.jpg");
+const PAINTING = existsSync(SCREAM) ? SCREAM : join(repo, "sample_gallery", "rocket.jpg"); // a checkout without ../shared
+
+let stack;
+let browser;
+
+before(async () => {
+  const run = freshArtifacts(frontendDir, artifacts);
+  run("make_fixtures.py", fixtures);
+  const modelsDir = run("make_models.py", join(artifacts, "models"));
+  const tiny = ["--jobs-dir", join(artifacts, "jobs"), "--training-phases", `${STEPS}@32`, "--vgg-weights", "random", "--base-network", "none"];
+  stack = await startStack({ repo, python, modelsDir, staticDir: join(frontendDir, "dist"), logFile: join(artifacts, "devserver.log"), extraArgs: tiny });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+async function open(viewport, options = {}) {
+  const context = await browser.newContext({ viewport, ...options });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error));
+  await page.goto(`${stack.baseUrl}/`);
+  await page.locator(".style-card input[type=radio]").first().waitFor({ state: "attached", ...WAIT });
+  return { page, errors, context };
+}
+
+const shot = (page, name, options = {}) => page.screenshot({ path: join(artifacts, `${name}.png`), ...options });
+const card = (page, name) => page.getByRole("article", { name });
+
+/** Opens "Add your own style", chooses the painting, names it with the keyboard and presses Enter. */
+async function addStyle(page, name) {
+  await page.getByRole("button", { name: "Add your own style" }).click();
+  await page.getByLabel("Painting file").setInputFiles(PAINTING);
+  const field = page.getByLabel("Name", { exact: true });
+  await page.getByTestId("painting-preview").waitFor(WAIT);
+  assert.equal(await field.evaluate((input) => input === document.activeElement), true, "the name field takes the focus");
+  await field.fill(name);
+  const created = page.waitForResponse((response) => response.url().endsWith("/api/styles") && response.request().method() === "POST");
+  await field.press("Enter");
+  const response = await created;
+  assert.equal(response.status(), 202);
+  return (await response.json()).id;
+}
+
+describe("train your own style", { timeout: 900_000 }, () => {
+  test("upload a painting, watch it learn, cancel a second job, use the finished style, delete it", async () => {
+    const { page, errors, context } = await open({ width: 1280, height: 900 });
+    const id = await addStyle(page, "My Scream");
+    const training = card(page, "My Scream");
+    await training.waitFor(WAIT);
+    assert.match(await training.getByTestId("training-status").innerText(), /^(Waiting for the trainer|Training)/);
+    assert.equal(await page.getByRole("button", { name: "Stylize" }).isDisabled(), true, "Enter started training, not Stylize");
+
+    // The step, the losses and the time left, polled from GET /jobs/{id} while the job runs.
+    await page.waitForFunction((steps) => {
+      const text = document.querySelector("[data-testid=training-card] [data-testid=training-step]")?.textContent ?? "";
+      const step = Number(/^Step (\d+) of/.exec(text)?.[1] ?? 0);
+      return step >= 1 && step < steps && document.querySelector("[data-testid=training-losses]");
+    }, STEPS, TRAINING);
+    assert.match(await training.getByTestId("training-step").innerText(), new RegExp(`^Step \\d+ of ${STEPS}$`));
+    assert.match(await training.getByTestId("training-losses").innerText(), /Style loss\s*[\d.,e+-]+[\s\S]*Total loss\s*[\d.,e+-]+/);
+    assert.match(await training.getByTestId("training-status").innerText(), /^Training · (about \d+ min|less than a minute|estimating the time) left$/);
+    await training.scrollIntoViewIfNeeded();
+    await shot(page, "01-training-progress");
+
+    // A second job waits its turn (one at a time) and is cancelled at once.
+    const second = await addStyle(page, "Never mind");
+    const waiting = card(page, "Never mind");
+    assert.equal(await waiting.getByTestId("training-status").innerText(), "Waiting for the trainer");
+    const cancelled = page.waitForResponse((r) => r.url().endsWith(`/api/jobs/${second}`) && r.request().method() === "DELETE");
+    await waiting.getByRole("button", { name: "Cancel training" }).click();
+    assert.equal((await (await cancelled).json()).state, "cancelled");
+    const row = page.locator(`.own__row[data-job-id="${second}"]`);
+    await row.waitFor(WAIT);
+    assert.match(await row.innerText(), /Never mind\s+Cancelled/);
+    await row.getByRole("button", { name: "Remove Never mind" }).click();
+    await row.getByRole("button", { name: "Delete “Never mind”" }).click();
+    await row.waitFor({ state: "detached", ...WAIT });
+
+    // The preview: the fixed photo and it in the new style, shown while the job still runs.
+    const preview = training.getByTestId("training-preview");
+    await preview.waitFor(TRAINING);
+    await page.waitForFunction(() => document.querySelector("[data-testid=training-preview]")?.naturalWidth > 0, null, WAIT);
+    assert.match(await preview.getAttribute("alt"), /^Preview at step \d+/);
+    const runningWithPreview = await training.getAttribute("data-state");
+    await training.scrollIntoViewIfNeeded();
+    await shot(page, "02-training-preview");
+    await assertAccessible(page, "while a style trains");
+
+    // The same job on a phone in dark mode, picked up from GET /jobs by a fresh page.
+    const phone = await open({ width: 375, height: 812 }, { colorScheme: "dark", isMobile: true, hasTouch: true });
+    const onPhone = card(phone.page, "My Scream");
+    await onPhone.waitFor(WAIT);
+    await onPhone.getByTestId("training-step").waitFor(WAIT);
+    const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px at phone width`);
+    await onPhone.scrollIntoViewIfNeeded();
+    await shot(phone.page, "03-phone-dark-training");
+    await phone.context.close();
+    assert.deepEqual(phone.errors, [], "uncaught errors in the phone's page");
+
+    // Done: the style is in the picker, marked as yours, and the server stylizes with it.
+    const mine = page.locator(`.style-card[data-style-id="user-${id}"]`);
+    await mine.waitFor(TRAINING);
+    assert.equal(runningWithPreview, "running", "the preview arrived before the job was done");
+    assert.match(await mine.innerText(), /Yours\s+My Scream\s+Your style/);
+    const ready = page.locator(`.own__row[data-job-id="${id}"]`);
+    assert.match(await ready.innerText(), /My Scream\s+Ready/);
+    await ready.getByRole("button", { name: "Use My Scream" }).click();
+    assert.equal(await mine.locator("input").isChecked(), true);
+    assert.equal(await page.getByLabel("Mix My Scream with").count(), 0, "a user's style is a network of its own: no blend");
+    await page.locator("#photo-input").setInputFiles(join(fixtures, "sideways.jpg"));
+    await page.getByTestId("sent-size").waitFor(WAIT);
+    const sent = page.waitForRequest((request) => request.url().endsWith("/api/stylize") && request.method() === "POST");
+    await page.getByRole("button", { name: "Stylize" }).click();
+    assert.equal(JSON.parse((await sent).postData()).style, `user-${id}`);
+    await page.waitForFunction(() => document.querySelector("[data-testid=result-image]")?.naturalWidth > 0, null, WAIT);
+    assert.match(await page.locator(".result-bar").innerText(), /My Scream[\s\S]*1024 × 683 · .* on the server/);
+    await shot(page, "04-stylized-with-my-style", { fullPage: true });
+
+    // Deleted: gone from the picker, and the first style is picked again.
+    await ready.getByRole("button", { name: "Delete My Scream" }).click();
+    const deleted = page.waitForResponse((r) => r.url().endsWith(`/api/styles/user-${id}`) && r.request().method() === "DELETE");
+    await ready.getByRole("button", { name: "Delete “My Scream”" }).click();
+    assert.equal((await deleted).status(), 204);
+    await mine.waitFor({ state: "detached", ...WAIT });
+    assert.equal(await page.locator(".style-card input[type=radio]").first().isChecked(), true);
+    const left = await (await fetch(`${stack.baseUrl}/api/jobs`)).json();
+    assert.deepEqual(left.jobs, [], "both jobs are gone from GET /jobs");
+    await shot(page, "05-style-deleted");
+    await context.close();
+    assert.deepEqual(errors, [], "uncaught errors in the page");
+  });
+});
