@@ -3,7 +3,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 export async function freePort() {
   return new Promise((resolve, reject) => {
@@ -17,12 +17,13 @@ export async function freePort() {
   });
 }
 
-/** Starts the devserver and resolves once GET /api/styles answers; `stop()` ends it. `extraArgs`: more of
- * devserver's options (the training jobs' folder and schedule). */
+/** Starts the devserver and resolves once GET /api/styles answers; `stop()` ends it. Its training jobs live
+ * in `jobs/` beside the log (never the checkout's runs/jobs); `extraArgs`: more of devserver's options. */
 export async function startStack({ repo, python, modelsDir, staticDir, logFile, timeoutMs = 90_000, env = {}, extraArgs = [] }) {
   const port = await freePort();
   const log = createWriteStream(logFile);
-  const args = ["-m", "devserver", "--port", String(port), "--models", modelsDir, "--static", staticDir, ...extraArgs];
+  const jobsDir = join(dirname(logFile), "jobs");
+  const args = ["-m", "devserver", "--port", String(port), "--models", modelsDir, "--static", staticDir, "--jobs-dir", jobsDir, ...extraArgs];
   const child = spawn(python, args, { cwd: repo, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1", ...env } });
   child.stdout.pipe(log);
   child.stderr.pipe(log);

@@ -30,7 +30,7 @@ before(async () => {
   const run = freshArtifacts(frontendDir, artifacts);
   run("make_fixtures.py", fixtures);
   const modelsDir = run("make_models.py", join(artifacts, "models"));
-  const tiny = ["--jobs-dir", join(artifacts, "jobs"), "--training-phases", `${STEPS}@32`, "--vgg-weights", "random", "--base-network", "none"];
+  const tiny = ["--training-phases", `${STEPS}@32`, "--vgg-weights", "random", "--base-network", "none"];
   stack = await startStack({ repo, python, modelsDir, staticDir: join(frontendDir, "dist"), logFile: join(artifacts, "devserver.log"), extraArgs: tiny });
   browser = await launchBrowser();
 });
@@ -96,6 +96,7 @@ describe("train your own style", { timeout: 900_000 }, () => {
     const cancelled = page.waitForResponse((r) => r.url().endsWith(`/api/jobs/${second}`) && r.request().method() === "DELETE");
     await waiting.getByRole("button", { name: "Cancel training" }).click();
     assert.equal((await (await cancelled).json()).state, "cancelled");
+    await page.getByText("1 stopped job (failed or cancelled)").click();
     const row = page.locator(`.own__row[data-job-id="${second}"]`);
     await row.waitFor(WAIT);
     assert.match(await row.innerText(), /Never mind\s+Cancelled/);

@@ -104,7 +104,10 @@ describe("Your own styles", () => {
     const state = own({ jobs: [done, failed] });
     const { user, onUse } = renderStep(state);
     const list = screen.getByRole("list", { name: "Your styles" });
-    expect(within(list).getByText("Training failed: the painting has no colour")).toBeInTheDocument();
+    expect(within(list).getAllByRole("listitem")).toHaveLength(1);
+    await user.click(screen.getByText("1 stopped job (failed or cancelled)"));
+    const stopped = screen.getByRole("list", { name: "Stopped jobs" });
+    expect(within(stopped).getByText("Training failed: the painting has no colour")).toBeInTheDocument();
     await user.click(within(list).getByRole("button", { name: "Use Sunflowers" }));
     expect(onUse).toHaveBeenCalledWith("user-j2");
 
@@ -114,7 +117,7 @@ describe("Your own styles", () => {
     await user.click(within(list).getByRole("button", { name: "Delete Sunflowers" }));
     await user.click(within(list).getByRole("button", { name: "Delete “Sunflowers”" }));
     expect(state.remove).toHaveBeenCalledWith(done);
-    expect(within(list).getByRole("button", { name: "Remove Broken" })).toBeInTheDocument();
+    expect(within(stopped).getByRole("button", { name: "Remove Broken" })).toBeInTheDocument();
   });
 
   it("marks the style in use", () => {

@@ -35,19 +35,32 @@ export function OwnStylesStep({ own, selectedId, onUse }: Props) {
       </section>
     );
   }
-  const ended = jobs.filter((job) => !isActive(job));
+  const finished = jobs.filter((job) => job.state === "done");
+  const stopped = jobs.filter((job) => job.state === "failed" || job.state === "cancelled");
+  const row = (job: TrainingJob) => (
+    <OwnStyleRow key={job.id} job={job} selected={job.style !== null && job.style === selectedId} onUse={onUse} onRemove={() => own.remove(job)} />
+  );
   return (
     <section className="step own" aria-labelledby="own-title">
       <OwnTitle />
       {jobs.filter(isActive).map((job) => (
         <TrainingCard key={job.id} job={job} curve={own.losses[job.id] ?? []} pollError={own.pollError} onCancel={() => void own.cancel(job)} />
       ))}
-      {ended.length > 0 && (
+      {finished.length > 0 && (
         <ul className="own__list" aria-label="Your styles">
-          {ended.map((job) => (
-            <OwnStyleRow key={job.id} job={job} selected={job.style !== null && job.style === selectedId} onUse={onUse} onRemove={() => own.remove(job)} />
-          ))}
+          {finished.map(row)}
         </ul>
+      )}
+      {/* Failed and cancelled jobs count against the quota until removed: kept at hand, folded away. */}
+      {stopped.length > 0 && (
+        <details className="own__stopped">
+          <summary>
+            {stopped.length} stopped {stopped.length === 1 ? "job" : "jobs"} (failed or cancelled)
+          </summary>
+          <ul className="own__list" aria-label="Stopped jobs">
+            {stopped.map(row)}
+          </ul>
+        </details>
       )}
       {adding ? (
         <AddStyleForm
