@@ -19,7 +19,7 @@ MAX_SECONDS = int(os.environ.get("SCHEMATHESIS_SECONDS", 90))
 def test_schemathesis_finds_nothing_against_the_local_stack(stack, tmp_path):  # noqa: F811
     command = [str(Path(sys.executable).parent / "schemathesis"), "run", str(ROOT / "openapi.yaml"),
                "--url", f"{stack}/api", "--checks", ",".join(CHECKS), "--max-time", str(MAX_SECONDS),
-               "--max-examples", "40", "--suppress-health-check", "all", "--seed", "15", "--workers", "2",
+               "--max-examples", "40", "--suppress-health-check", "all", "--seed", "15", "--workers", "1",
                "--header", "Content-Type: application/json",
                "--report", "junit", "--report-dir", str(tmp_path)]
     env = {**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_TELEMETRY": "false"}

@@ -116,7 +116,7 @@ def test_the_secret_with_a_bad_token_is_refused(authorizer, keys, case):
         "expired": token(keys, exp=NOW),
         "no exp": token(keys, exp=None),
         "exp as text": token(keys, exp=str(NOW + 3600)),
-        "not yet valid": token(keys, nbf=NOW + 60),
+        "not yet valid": token(keys, nbf=NOW + 86_400, exp=NOW + 2 * 86_400),  # far ahead of a long suite
         "another pool": token(keys, iss=other_pool),
         "another client": token(keys, aud="anotherclient"),
         "access token aud": token(keys, token_use="access"),  # access tokens carry client_id, not aud
