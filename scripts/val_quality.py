@@ -60,7 +60,10 @@ def run_kit(model: Path, index: int, painting: Path, out: Path, only: str | None
 
 def verdict(style_id: str, mean: dict, refs: dict) -> dict:
     row = {"style": style_id, "style_ratio": mean["style_ratio"], "content": mean["content_relu2_2"],
-           "tv": mean["tv"], "tv_photos": mean["tv_content"], "coverage_change": mean["coverage_change_wide_tall"]}
+           "tv": mean["tv"], "tv_photos": mean["tv_content"],
+           # on wide and tall photos where there are any (the bar's case), else on all (the val photos are 3:2)
+           "coverage_change": mean["coverage_change_wide_tall"] if mean["coverage_change_wide_tall"] is not None
+           else mean["coverage_change"]}
     ref = refs.get(style_id)
     if ref:
         row["reference"] = ref
