@@ -1,4 +1,5 @@
 import type { Style } from "../api/types";
+import { ShareSlider } from "./ShareSlider";
 
 interface Props {
   /** The picked style: the blend's first style. */
@@ -47,18 +48,8 @@ export function BlendField({ style, partners, secondId, share, onSecond, onShare
               {first}% {style.name} · {100 - first}% {second.name}
             </output>
           </div>
-          <input
-            id="blend-share"
-            className="slider"
-            type="range"
-            min={0}
-            max={100}
-            step={5}
-            value={first}
-            aria-valuetext={`${first}% ${style.name}, ${100 - first}% ${second.name}`}
-            style={{ ["--fill" as string]: `${first}%` }}
-            onChange={(event) => onShare(Number(event.target.value) / 100)}
-          />
+          <ShareSlider id="blend-share" value={share} valueText={`${first}% ${style.name}, ${100 - first}% ${second.name}`}
+            onChange={onShare} />
         </div>
       )}
     </section>

@@ -1,3 +1,5 @@
+import { ShareSlider } from "./ShareSlider";
+
 interface Props {
   strength: number;
   keepColours: boolean;
@@ -19,19 +21,8 @@ export function TuneStep({ strength, keepColours, onStrength, onKeepColours }: P
             {percent}%
           </output>
         </div>
-        <input
-          id="strength"
-          className="slider"
-          type="range"
-          min={0}
-          max={100}
-          step={5}
-          value={percent}
-          aria-valuetext={`${percent}%`}
-          aria-describedby="strength-hint"
-          style={{ ["--fill" as string]: `${percent}%` }}
-          onChange={(event) => onStrength(Number(event.target.value) / 100)}
-        />
+        <ShareSlider id="strength" value={strength} valueText={`${percent}%`} describedBy="strength-hint"
+          onChange={onStrength} />
         <p className="field__hint" id="strength-hint">
           How much of the painting to blend over your photo.
         </p>
