@@ -384,7 +384,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description `unauthorized`: no signed-in user (AWS: API Gateway's JWT authorizer answers first, with `{"message": "Unauthorized"}`). */
+        /** @description `unauthorized`: no signed-in user. On AWS the training routes' authorizer answers first: 401 `{"message": "Unauthorized"}` without a token, 403 `{"message": "Forbidden"}` for an invalid or expired one (sign in again). */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -797,7 +797,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                /** @description `user-<job id>` (or the job id). */
+                id: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -904,7 +907,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                /** @description The job's id (from POST /styles). */
+                id: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
