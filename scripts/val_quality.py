@@ -128,7 +128,7 @@ def main():
     args = parser.parse_args()
     if not VGG.is_file():
         parser.error(f"{VGG} not found: run make vgg-weights")
-    model, out = Path(args.model).resolve(), Path(args.out)
+    model, out = Path(args.model).resolve(), Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     style_ids = Stylizer.from_file(model).style_ids
     paintings = {s["id"]: STYLES_DIR / s["file"]
