@@ -215,8 +215,9 @@ def perceptual_losses(fp32_path, variant_paths, photos_dir, style_image, req, co
         return None
     if vgg not in ("torchvision", "random") and not Path(vgg).is_file():
         raise ExportError(f"VGG weights not found: {vgg} (make vgg-weights, or pass --vgg-weights)")
-    paintings = dict(zip(config.get("style_ids") or [], config.get("style_images") or [], strict=True)) \
-        if Stylizer.from_file(fp32_path).style_ids else {None: style_image}
+    # A multi-style checkpoint records a painting per style (network_styles checked it); one style: the card's.
+    ids, images = config.get("style_ids") or [], config.get("style_images") or []
+    paintings = dict(zip(ids, images, strict=True)) if len(ids) > 1 else {None: style_image}
     results = {}
     for path in [fp32_path, *variant_paths]:
         reports = [evaluate(path, photos_dir, style_image=image, vgg_weights=vgg, image_size=req.eval_size, style=sid)
