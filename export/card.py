@@ -17,6 +17,7 @@ from stylecore.modelfiles import (
 )
 
 from training.model import load_transformer
+from training.train import compute_totals
 from training.vgg import file_sha256
 
 THUMBNAIL_SIDE = 160
@@ -27,7 +28,8 @@ class ExportError(ValueError):
 
 
 def load_checkpoint(path) -> tuple:
-    """(TransformerNet, training config dict, step) from final.pth, checkpoints/step_*.pth or a bare state dict."""
+    """(TransformerNet, training config dict, step, segments) from final.pth, checkpoints/step_*.pth or a bare
+    state dict; segments are the run's compute records (training/train.py), empty for older checkpoints."""
     path = Path(path)
     if not path.is_file():
         raise ExportError(f"checkpoint not found: {path}")
@@ -42,11 +44,12 @@ def load_checkpoint(path) -> tuple:
         net = load_transformer(state)
     except Exception as exc:  # noqa: BLE001 - missing or mis-shaped keys
         raise ExportError(f"{path}: not a TransformerNet checkpoint ({str(exc).splitlines()[0]})") from exc
-    return net, checkpoint.get("config", {}) or {}, checkpoint.get("step")
+    return net, checkpoint.get("config", {}) or {}, checkpoint.get("step"), checkpoint.get("segments", [])
 
 
-def training_summary(checkpoint_path, config: dict, step) -> dict:
-    """The run's training summary (final.pth's folder, or the run folder above checkpoints/); else the config.
+def training_summary(checkpoint_path, config: dict, step, segments: list) -> dict:
+    """The run's training summary (final.pth's folder, or the run folder above checkpoints/); else what the
+    checkpoint says: the config, and the steps, images and compute of its segments.
 
     Runs made before the summary got its own name wrote it as model_card.json: read that too."""
     checkpoint_path = Path(checkpoint_path)
@@ -65,6 +68,10 @@ def training_summary(checkpoint_path, config: dict, step) -> dict:
         summary["style_image"] = {"file": Path(config["style_image"]).name}
     if config.get("dataset"):
         summary["dataset"] = {"path": config["dataset"]}
+    if segments:
+        summary["images_seen"] = sum(s["images"] for s in segments)
+        summary["segments"] = segments
+        summary["compute"] = compute_totals(segments)
     return summary
 
 

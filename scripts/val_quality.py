@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/val_quality.py [--model models/bundled.onnx] [--styles udnie the_scream]
         [--only bsds_100007,bsds_103006] [--out artifacts/quality] [--doc docs/model-quality.md]
+        [--card models/bundled.json]
 
 For each style of the network: `../shared/quality-kit/quality.py MODEL --style-index I` (the judge's own
 code: photos at long side 512, the Oxford VGG16 in caffe preprocessing), then the bar of issue 12 per
@@ -9,7 +10,8 @@ style: against a fully trained reference network where `REFERENCE-val.md` has on
 relu2_2 content no worse, TV at most 1.1x), else style ratio <= 0.11 (the val mark), content <= 1.75e5 and
 TV <= 1.6x the photos' own; and wide and tall photos stylized to their edges (coverage change >= 0.3).
 Also a contact sheet, 8 val photos x every style, served exactly as the product serves it (stylecore).
-Writes the JSON of every run and the sheet to --out, and the table to --doc when given.
+Writes the JSON of every run and the sheet to --out, the table to --doc and each style's verdict into the
+model card (its `styles[].val_quality`) when given.
 """
 
 import argparse
@@ -26,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "lambda_inference")]
 
 from stylecore import Stylizer  # noqa: E402
+from stylecore.modelfiles import read_card, write_card  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 KIT = SHARED / "quality-kit"
@@ -78,6 +81,20 @@ def verdict(style_id: str, mean: dict, refs: dict) -> dict:
     return row
 
 
+def record_in_card(card_path: Path, rows: list, photos: int):
+    """Each style's verdict in the model card, so that the card says how good the style is on held-out photos."""
+    card = read_card(card_path)
+    by_id = {s["id"]: s for s in card.get("styles", [])}
+    for row in rows:
+        by_id[row["style"]]["val_quality"] = {
+            "measured": date.today().isoformat(), "photos": photos, "long_side": 512,
+            "judge": "../shared/quality-kit/quality.py (Oxford VGG16, caffe preprocessing)",
+            **{k: row[k] for k in ("style_ratio", "content", "tv", "tv_photos", "coverage_change")},
+            "bar": ({"reference_network": row["reference"]} if "reference" in row else {"no_reference": NO_REFERENCE}),
+            "checks": row["checks"], "passes": row["passes"]}
+    write_card(card, card_path)
+
+
 def fmt(value) -> str:
     return "-" if value is None else f"{value:.2f}"
 
@@ -124,6 +141,7 @@ def main():
     parser.add_argument("--only", help="photo names for a quick look (the bar is judged on all 48)")
     parser.add_argument("--out", default=str(ROOT / "artifacts" / "quality"))
     parser.add_argument("--doc", help="write the table here (docs/model-quality.md's table section)")
+    parser.add_argument("--card", help="record each style's verdict in this model card (the measured network's)")
     parser.add_argument("--no-sheet", action="store_true")
     args = parser.parse_args()
     if not VGG.is_file():
@@ -145,6 +163,8 @@ def main():
     (out / "verdicts.json").write_text(json.dumps(rows, indent=1))
     if args.doc:
         Path(args.doc).write_text(text)
+    if args.card:
+        record_in_card(Path(args.card), rows, photos)
     if not args.no_sheet:
         contact_sheet(model, style_ids, out)
     print(text)

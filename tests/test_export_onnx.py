@@ -10,7 +10,7 @@ from conftest import styled_test_transformer, synthetic_photo
 from stylecore import Stylizer
 
 from export.__main__ import main as export_main
-from export.card import ExportError, load_checkpoint
+from export.card import ExportError, load_checkpoint, training_summary
 from export.onnx_file import read_metadata
 from export.parity import ParityError, check_parity
 from training.evaluate import evaluate
@@ -119,3 +119,18 @@ def test_unreadable_checkpoints(tmp_path):
         load_checkpoint(wrong)
     with pytest.raises(ExportError, match="not found"):
         load_checkpoint(tmp_path / "missing.pth")
+
+
+def test_card_of_an_unfinished_run_reports_its_compute(tmp_path):
+    # A run exported mid-way (no training_summary.json yet): the card takes the steps, images and CPU time
+    # from the checkpoint's segment records, as the bundled network's card does.
+    path = tmp_path / "checkpoints" / "step_000012.pth"
+    path.parent.mkdir()
+    segments = [{"steps": [0, 4], "images": 16, "wall_s": 7200.0, "cpu_s": 14000.0},
+                {"steps": [4, 12], "images": 32, "wall_s": 3600.0, "cpu_s": 7000.0}]
+    torch.save({"model": styled_test_transformer(1).state_dict(), "step": 12, "config": {"batch_size": 4},
+                "segments": segments}, path)
+    _, config, step, found = load_checkpoint(path)
+    summary = training_summary(path, config, step, found)
+    assert summary["steps"] == 12 and summary["images_seen"] == 48 and summary["segments"] == segments
+    assert summary["compute"] == {"segments": 2, "images": 48, "wall_hours": 3.0, "cpu_hours": 5.83}

@@ -63,6 +63,13 @@ def test_resume_gives_the_same_next_steps(photo_dir, style_image, tmp_path):
     assert card["resumed_at_steps"] == [3]
     assert card["wall_time_s"] > torch.load(resumed_dir / "checkpoints" / "step_000003.pth",
                                             weights_only=False)["wall_time_s"] > 0
+    # the compute record: one segment per process, each with its steps, images, recipe and CPU time
+    first, second = card["segments"]
+    assert (first["steps"], second["steps"]) == ([0, 3], [3, 6])
+    assert first["images"] == second["images"] == 3 * 2 and first["batch_size"] == 2
+    assert first["cpu_s"] > 0 and second["cpu_s"] > 0 and first["device"] == "cpu"
+    assert card["compute"]["images"] == 12 and card["compute"]["segments"] == 2
+    assert card["compute"]["cpu_hours"] == round((first["cpu_s"] + second["cpu_s"]) / 3600, 2)
     after = metrics(resumed.out)
     assert [m["step"] for m in after] == [4, 5, 6]
     for a, b in zip(after, reference[3:], strict=True):

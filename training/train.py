@@ -257,12 +257,13 @@ def train(config: TrainConfig) -> dict:
             trained_styles = new_styles
     optimizer = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=config.lr)
     scaler = torch.amp.GradScaler(device.type, enabled=config.precision == "fp16")
-    step, prior_wall, resumed_at = 0, 0.0, []  # the steps, time and resumptions of earlier segments
+    step, prior_wall, resumed_at, prior_segments = 0, 0.0, [], []  # earlier segments' steps, time, records
     if config.resume:
         path = ckpt.resume_path(config.resume, out)
         saved = ckpt.load_for_resume(path, device, net, optimizer, scaler, asdict(config))
         step, prior_wall = saved["step"], saved.get("wall_time_s", 0.0)
         resumed_at = [*saved.get("resumed_at_steps", []), step]
+        prior_segments = saved.get("segments", [])
         log.info("resumed from %s at step %d", path, step)
     model = net
     if proc.distributed:
@@ -280,13 +281,19 @@ def train(config: TrainConfig) -> dict:
                  loss_network.preprocessing.name, len(dataset), len(dataset.skipped), total_steps,
                  config.batch_size, proc.world_size, config.image_size, device, config.precision)
 
-    started = time.perf_counter()
+    started, cpu_started, first_step = time.perf_counter(), time.process_time(), step
+
+    def segments() -> list:
+        """Every segment of the run so far, this one last: the compute record a model card reports."""
+        return [*prior_segments, segment_record(config, weights, device, proc.world_size, first_step, step,
+                                                time.perf_counter() - started, time.process_time() - cpu_started)]
 
     def state(**extra) -> dict:
         return {"format": ckpt.CHECKPOINT_FORMAT, "step": step, "model": net.state_dict(),
                 "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(), "rng": ckpt.rng_states(),
                 "config": asdict(config), "loss_weights": weights,
-                "wall_time_s": prior_wall + time.perf_counter() - started, "resumed_at_steps": resumed_at, **extra}
+                "wall_time_s": prior_wall + time.perf_counter() - started, "resumed_at_steps": resumed_at,
+                "segments": segments(), **extra}
 
     # The loop.
     stopped_early = False
@@ -332,7 +339,7 @@ def train(config: TrainConfig) -> dict:
     elif proc.is_main:
         ckpt.atomic_save(state(final=True), out / "final.pth")
         summary = training_summary(config, dataset, loss_network, weights, step, run_log.final_losses(), wall,
-                                   device, resumed_at, proc.world_size)
+                                   device, resumed_at, proc.world_size, segments())
         (out / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
         result["summary"] = summary
         log.info("done: %s", out / "final.pth")
@@ -351,8 +358,30 @@ def stop_votes(requested: bool, proc: Process) -> bool:
     return votes.item() > 0
 
 
+def segment_record(config, weights, device, world_size, first_step, step, wall_s, cpu_s) -> dict:
+    """One segment (one process's stretch of a run, between resumes): its steps, recipe and compute.
+
+    cpu_s is this process's CPU time over all its threads (data-loading workers not included): on a
+    CPU, the CPU-hours a model cost; on a GPU, wall_s x GPUs is the figure to quote."""
+    return {"steps": [first_step, step], "images": (step - first_step) * config.batch_size * world_size,
+            "ended": datetime.now(UTC).isoformat(timespec="seconds"), "wall_s": round(wall_s, 1),
+            "cpu_s": round(cpu_s, 1), "threads": torch.get_num_threads(), "processes": world_size,
+            "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
+            "precision": config.precision, "batch_size": config.batch_size, "image_size": config.image_size,
+            "lr": config.lr, "content_weight": weights["content"], "style_weight": weights["style"],
+            "tv_weight": weights["tv"]}
+
+
+def compute_totals(segments: list) -> dict:
+    """Steps, images, wall and CPU hours over a run's segments (CPU hours: None if a segment lacks them)."""
+    cpu = [s.get("cpu_s") for s in segments]
+    return {"segments": len(segments), "images": sum(s["images"] for s in segments),
+            "wall_hours": round(sum(s["wall_s"] for s in segments) / 3600, 2),
+            "cpu_hours": None if None in cpu else round(sum(cpu) / 3600, 2)}
+
+
 def training_summary(config, dataset, loss_network, weights, step, final_losses, wall, device, resumed_at,
-                     world_size) -> dict:
+                     world_size, segments) -> dict:
     """The run's own record (training_summary.json); the exporter copies it into the model card."""
     return {
         "kind": "fast-neural-style transformer (Johnson et al. 2016)"
@@ -377,6 +406,8 @@ def training_summary(config, dataset, loss_network, weights, step, final_losses,
         "final_losses_note": "mean of the last logged steps; content/style/tv unweighted",
         "wall_time_s": round(wall, 1),  # over every segment of a resumed run
         "resumed_at_steps": list(resumed_at),
+        "segments": segments,
+        "compute": compute_totals(segments),
         "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
         "torch_version": torch.__version__,
         "pixel_range": PIXEL_RANGE,
