@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from training.data import PhotoDataset, load_style_image  # noqa: E402
 from training.losses import gram_matrix  # noqa: E402
 from training.model import HALF_WIDTH, TransformerNet  # noqa: E402
-from training.train import TrainConfig, train  # noqa: E402
+from training.train import TrainConfig, native_bf16, train  # noqa: E402
 from training.vgg import STYLE_LAYERS, load_loss_network  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "assets"
@@ -82,12 +82,6 @@ def our_loop(args, device, **options) -> list:
         train(config)
         records = [json.loads(line) for line in (Path(out) / "metrics.jsonl").read_text().splitlines()]
     return [r["images_per_s"] for r in records[args.warmup:]]
-
-
-def native_bf16(device) -> bool:
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
 
 
 def main():

@@ -83,8 +83,8 @@ def main():
     parser.add_argument("--content-weight", type=float, default=1.0)
     parser.add_argument("--style-weight", type=float, default=3.0, help="for the styles not in STYLE_WEIGHTS")
     parser.add_argument("--tv-weight", type=float, default=0.2)
-    parser.add_argument("--precision", choices=("off", "bf16", "fp16"), default="off",
-                        help="bf16 on a GPU or a CPU with native bf16; off on this project's AVX2 CPU")
+    parser.add_argument("--precision", choices=("off", "bf16", "fp16", "auto"), default="auto",
+                        help="auto: bf16 on a GPU or a CPU with native bf16 (AMX), else off (an AVX2 CPU)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--dataset", default=str(SHARED / "photos" / "train"))
     parser.add_argument("--vgg-weights", default=str(ROOT / "weights" / "vgg16-caffe.pth"))

@@ -1,4 +1,5 @@
 import json
+import math
 import os
 import shutil
 import signal
@@ -13,7 +14,7 @@ from PIL import Image
 
 from training.data import DatasetError, EpochSampler, PhotoDataset
 from training.evaluate import evaluate
-from training.train import TrainConfig, train
+from training.train import TrainConfig, native_bf16, train
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,6 +75,13 @@ def test_resume_gives_the_same_next_steps(photo_dir, style_image, tmp_path):
     assert [m["step"] for m in after] == [4, 5, 6]
     for a, b in zip(after, reference[3:], strict=True):
         assert a["total"] == pytest.approx(b["total"], rel=1e-6), (a, b)
+
+
+def test_auto_precision_is_bf16_only_where_the_hardware_has_it(photo_dir, style_image, tmp_path):
+    summary = train(tiny_config(photo_dir, style_image, tmp_path / "run", iterations=2, precision="auto"))["summary"]
+    expected = "bf16" if native_bf16(torch.device("cpu")) else "off"  # emulated bf16 is hundreds of times slower
+    assert summary["hyperparameters"]["precision"] == summary["segments"][0]["precision"] == expected
+    assert math.isfinite(summary["final_losses"]["total"])
 
 
 def test_checkpoints_are_pruned_and_written_atomically(photo_dir, style_image, tmp_path):

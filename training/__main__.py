@@ -12,7 +12,7 @@ from .vgg import LAYER_NAMES
 def add_train_parser(sub):
     from dataclasses import fields
 
-    from .train import TrainConfig
+    from .train import PRECISIONS, TrainConfig
 
     d = {f.name: f.default for f in fields(TrainConfig)}  # the one place the defaults are written
     p = sub.add_parser("train", help="fit a transformer network to one style image, or one network to several",
@@ -47,8 +47,9 @@ def add_train_parser(sub):
                                        "file), with a fresh optimizer; styles it lacks are added")
     p.add_argument("--finetune-new-styles", action="store_true",
                    help="train only the new styles' instance-norm scales and shifts; everything else is frozen")
-    p.add_argument("--precision", default=d["precision"], choices=["off", "bf16", "fp16"],
-                   help="autocast; Gram matrices stay float32. bf16 needs hardware support to be fast")
+    p.add_argument("--precision", default=d["precision"], choices=PRECISIONS,
+                   help="autocast; Gram matrices stay float32. bf16 needs hardware support to be fast; auto: bf16 "
+                        "where the GPU or CPU (AMX, AVX512-BF16) has it, else off")
     p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=d["channels_last"])
     p.add_argument("--compile", action="store_true", help="torch.compile the transformer network")
     p.add_argument("--device", default=d["device"], choices=["auto", "cpu", "cuda"])

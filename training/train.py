@@ -13,7 +13,7 @@ import math
 import os
 import signal
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from .vgg import LAYER_NAMES, STYLE_LAYERS, file_sha256, load_loss_network
 
 log = logging.getLogger("training")
 
+PRECISIONS = ("off", "bf16", "fp16", "auto")
 SUMMARY_FILE = "training_summary.json"  # the run's own record; the exporter's document is the model card
 
 
@@ -56,7 +57,7 @@ class TrainConfig:
     vgg_weights: str = "torchvision"
     init_from: str | None = None  # weights only (a checkpoint or an fp32 ONNX file), fresh optimizer
     finetune_new_styles: bool = False  # train only the new styles' gammas and betas, everything else frozen
-    precision: str = "off"  # off | bf16 | fp16
+    precision: str = "off"  # off | bf16 | fp16 | auto (bf16 where the hardware has it, else off)
     channels_last: bool = True
     compile: bool = False
     device: str = "auto"
@@ -117,6 +118,20 @@ def pick_device(name: str, local_rank: int = 0) -> torch.device:
             raise RuntimeError("--device cuda, but no CUDA device is available")
         return torch.device("cuda", local_rank)
     return torch.device(name)
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether bf16 runs in hardware: a CUDA GPU that has it, or a CPU with AMX or AVX512-BF16 (a Sapphire
+    Rapids pair of cores: 1.7x fp32's images/s at the bundled recipe). Elsewhere it is emulated, far slower."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and (torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    if precision != "auto":
+        return precision
+    return "bf16" if native_bf16(device) else "off"
 
 
 def autocast_context(device: torch.device, precision: str):
@@ -186,8 +201,8 @@ def validate(config: TrainConfig):
     find_images(config.dataset)  # raises on a missing or empty folder
     if config.content_layer not in LAYER_NAMES:
         raise ValueError(f"--content-layer must be one of {', '.join(LAYER_NAMES)}")
-    if config.precision not in ("off", "bf16", "fp16"):
-        raise ValueError("--precision must be off, bf16 or fp16")
+    if config.precision not in PRECISIONS:
+        raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}")
     if not config.iterations and not config.epochs:
         raise ValueError("give --iterations or --epochs")
     if config.finetune_new_styles and not config.init_from:
@@ -222,6 +237,7 @@ def train(config: TrainConfig) -> dict:
     validate(config)
     proc = start_process(config.device)
     device = proc.device
+    config = replace(config, precision=resolve_precision(config.precision, device))  # what the records say
     out = Path(config.out)
     if proc.is_main:
         out.mkdir(parents=True, exist_ok=True)

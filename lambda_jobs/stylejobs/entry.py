@@ -43,7 +43,7 @@ def parse_args(argv=None):
                        ("checkpoint-every", int), ("workers", int), ("style-size", int)):
         p.add_argument(f"--{name}", type=kind)
     p.add_argument("--device", default="auto")
-    p.add_argument("--precision", default="off")
+    p.add_argument("--precision", default="auto", help="the trainer's: auto is bf16 where the hardware has it")
     return p.parse_args(argv)
 
 
