@@ -60,25 +60,32 @@ def prepare_models(checkpoint: str | None, calibration=SHARED / "photos" / "trai
     return paths
 
 
+SERVED_VARIANT = "int8"  # the template's ModelsVariant default: the registry serves it where a network has it
+
+
 def bundled_served_model() -> Path:
-    """The served (int8) file of the bundled multi-style network; where none is committed, the same network
-    (half width, the catalog's nine styles) with random weights, quantised the same way, cached."""
+    """The file the product serves for the bundled multi-style network (models/, else models/campaign/), as
+    the registry picks it under the template's default variant; where none is committed, the same network
+    (half width, the catalog's nine styles) with random weights, exported fp32, cached."""
+    from stylecore import StyleRegistry
+
     for folder in (ROOT / "models", ROOT / "models" / "campaign"):
-        if (folder / "bundled.int8.onnx").is_file():
-            return folder / "bundled.int8.onnx"
-    path = ARTIFACTS / "random-bundled" / "bundled.int8.onnx"
+        if (folder / "bundled.json").is_file():
+            registry = StyleRegistry.from_dir(folder)
+            registry.preferred_variant = SERVED_VARIANT
+            return Path(registry.get(registry.list_styles()[0]["id"]).path)
+    path = ARTIFACTS / "random-bundled" / "bundled.onnx"
     if not path.is_file():
         import torch
 
         from export.onnx_file import save, to_onnx
-        from export.variants import to_int8
         from training.model import HALF_WIDTH, TransformerNet
 
         catalog = json.loads((ROOT / "scripts" / "bundled_styles.json").read_text())["styles"]
         torch.manual_seed(0)
         net = TransformerNet(num_styles=len(catalog), width=HALF_WIDTH).eval()
         path.parent.mkdir(parents=True, exist_ok=True)
-        save(to_int8(to_onnx(net, style_ids=[s["id"] for s in catalog]), SHARED / "photos" / "train"), path)
+        save(to_onnx(net, style_ids=[s["id"] for s in catalog]), path)
     return path
 
 

@@ -1,7 +1,7 @@
 """Inference latency and peak memory: PyTorch eager (the pytorch/examples way) against our ONNX
 fp32 / fp16 / int8 models, at 512x512, 1024x1024 and 1920x1080, with 1 and 2 threads, in the same run.
-The last row, "bundled served", is what the product serves: the int8 file of the bundled multi-style
-network (half width; models/bundled.int8.onnx, else models/campaign/, else the same network with random
+The last row, "bundled served", is what the product serves: the file the registry serves for the bundled
+multi-style network (half width; models/, else models/campaign/, else the same network with random
 weights), against the Table 1 network in PyTorch eager (issue 12's goal: at least 6x at 1024x1024, 2 threads).
 
     .venv/bin/python benchmarks/inference_latency.py [--checkpoint runs/great_wave/final.pth]

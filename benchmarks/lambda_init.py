@@ -6,8 +6,8 @@ against one session per network file (the bundled multi-style network), in the s
 Each run is a fresh process, as a new execution environment is: import stylecore, build the registry,
 load every served session (what the handler does at init), then stylize a 512x512 JPEG with the first
 style. Printed: init seconds, first-result seconds, the total from process start, and peak RSS.
-"before": the six single-style int8 models of models/ (when they are there); "after": the bundled
-network's int8 file (models/, models/campaign/, or the same network with random weights).
+"before": the six single-style int8 models of models/ (when they are there); "after": the file served for
+the bundled network (models/, models/campaign/, or the same network with random weights).
 """
 
 import argparse
@@ -20,14 +20,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from inference_common import ROOT, bundled_served_model, machine, mosaic_photo
+from inference_common import ROOT, SERVED_VARIANT, bundled_served_model, machine, mosaic_photo
 
 CHILD = """
 import time
 t0 = time.perf_counter()
 import json, re, stylecore
 registry = stylecore.StyleRegistry.from_dir({models!r})
-registry.preferred_variant = "int8"
+registry.preferred_variant = {variant!r}
 registry.warm()
 t1 = time.perf_counter()
 first = registry.list_styles()[0]["id"]
@@ -46,7 +46,7 @@ def bundled_folder(tmp: Path) -> Path:
     model = bundled_served_model()
     folder = tmp / "bundled"
     folder.mkdir()
-    shutil.copy(model, folder / "bundled.int8.onnx")
+    shutil.copy(model, folder / model.name)
     card = model.with_name("bundled.json")
     if card.is_file():
         shutil.copy(card, folder / "bundled.json")
@@ -60,8 +60,9 @@ def bundled_folder(tmp: Path) -> Path:
 
 def run(models: Path, photo: Path) -> dict:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", CHILD.format(models=str(models), photo=str(photo))],
-                          capture_output=True, text=True, cwd=ROOT / "lambda_inference", timeout=600)
+    code = CHILD.format(models=str(models), photo=str(photo), variant=SERVED_VARIANT)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT / "lambda_inference",
+                          timeout=600)
     if done.returncode:
         raise RuntimeError(done.stderr[-2000:])
     return {**json.loads(done.stdout.splitlines()[-1]), "total_s": time.perf_counter() - started}
