@@ -96,7 +96,7 @@ def main(argv=None) -> int:
         functions = {"/styles": ("InferenceFunction", inference), "/stylize": ("InferenceFunction", inference),
                      "/gallery": ("GalleryFunction", gallery), "POST /styles": ("JobsFunction", jobs),
                      "/styles/{id}": ("JobsFunction", jobs), "/jobs": ("JobsFunction", jobs),
-                     "/jobs/{id}": ("JobsFunction", jobs)}
+                     "/jobs/{id}": ("JobsFunction", jobs), "/jobs/{id}/model": ("JobsFunction", jobs)}
         try:
             server = Gateway((args.host, args.port), functions, args.static, args.models)
         except OSError as error:

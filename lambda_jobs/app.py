@@ -3,6 +3,7 @@
     POST   /styles        a painting and a name -> 202 and the job (its id is in `id` and in Location)
     GET    /jobs          the caller's jobs, oldest first (their finished styles are the caller's styles)
     GET    /jobs/{id}     state, progress, losses, time left, the latest preview
+    GET    /jobs/{id}/model  a done job's style as its ONNX file (what a browser runs on the device)
     DELETE /jobs/{id}     cancel a queued or running job
     DELETE /styles/{id}   delete a finished style (user-<job id>) and its job, or a failed or cancelled job
 
@@ -101,6 +102,13 @@ def get_job(request: Request) -> dict:
     return SERVICE.view(jobs_call(SERVICE.get, owner(), last_segment(request)))
 
 
+def get_model(request: Request) -> Response:
+    data, model = jobs_call(SERVICE.model_file, owner(), request.path.split("/")[2])
+    # The file never changes under its name (a new style is a new job), so the browser may keep it.
+    return Response(data, 200, {"Content-Type": "application/octet-stream", "Cache-Control": "private, max-age=86400",
+                                "ETag": f'"{model["sha256"]}"'}, log={"bytes": len(data)})
+
+
 def cancel_job(request: Request) -> dict:
     return SERVICE.view(jobs_call(SERVICE.cancel, owner(), last_segment(request)))
 
@@ -111,7 +119,8 @@ def delete_style(request: Request) -> Response:
 
 
 ROUTES = Routes({"/styles": {"POST": create_style}, "/jobs": {"GET": list_jobs},
-                 "/jobs/{id}": {"GET": get_job, "DELETE": cancel_job}, "/styles/{id}": {"DELETE": delete_style}})
+                 "/jobs/{id}": {"GET": get_job, "DELETE": cancel_job}, "/jobs/{id}/model": {"GET": get_model},
+                 "/styles/{id}": {"DELETE": delete_style}})
 
 
 def handler(event, context):

@@ -60,11 +60,13 @@ def http_event(method: str, path: str, body=None, query=None, version: int = 2, 
             "body": body, "isBase64Encoded": base64_body, "requestContext": {"requestId": "r", "stage": "prod"}}
 
 
-def invoke(module, event: dict) -> tuple[int, dict, dict | None]:
-    """Call a handler; (status, headers, JSON body or None)."""
+def invoke(module, event: dict) -> tuple[int, dict, dict | bytes | None]:
+    """Call a handler; (status, headers, JSON body, the bytes of a binary one, or None)."""
     response = module.handler(event, FakeContext())
     assert set(response) >= {"statusCode", "headers", "body"}
     json.dumps(response)  # a proxy response must be JSON-serialisable as a whole
+    if response.get("isBase64Encoded"):
+        return response["statusCode"], response["headers"], base64.b64decode(response["body"], validate=True)
     body = json.loads(response["body"]) if response["body"] else None
     return response["statusCode"], response["headers"], body
 
@@ -80,7 +82,11 @@ def assert_contract(path: str, method: str, status: int, headers: dict, body) ->
     if "content" not in spec:
         assert body is None
         return
-    assert headers.get("Content-Type") == "application/json"
+    (media_type,) = spec["content"]
+    assert headers.get("Content-Type") == media_type
+    if media_type != "application/json":
+        assert isinstance(body, bytes) and body, "a binary response is its file's bytes"
+        return
     schema = spec["content"]["application/json"]["schema"]
     jsonschema.Draft202012Validator({"$ref": "urn:openapi" + schema["$ref"]}, registry=_REGISTRY).validate(body)
 

@@ -108,6 +108,12 @@ def test_progress_preview_and_the_finished_style_in_stylize(aws, onnx_models_dir
     set_status(aws, job_id, "Completed", "Completed")
     _, done = call(aws, "GET", f"/jobs/{job_id}", template="/jobs/{id}")
     assert done["state"] == "done" and done["style"] == style_id
+    # Its model file for the device, read from the bucket for its owner only.
+    exported = (tmp_path / "model" / f"{style_id}.onnx").read_bytes()
+    assert done["model"]["bytes"] == len(exported) and done["model"]["url"] == f"/jobs/{job_id}/model"
+    status, onnx_file = call(aws, "GET", f"/jobs/{job_id}/model", template="/jobs/{id}/model")
+    assert status == 200 and onnx_file == exported
+    assert call(aws, "GET", f"/jobs/{job_id}/model", user="bob", template="/jobs/{id}/model")[0] == 404
     _, listing = call(aws, "GET", "/jobs")
     assert [j["style"] for j in listing["jobs"]] == [style_id]
     assert call(aws, "GET", "/jobs", user="bob")[1] == {"jobs": []}  # not listed to others

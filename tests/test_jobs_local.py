@@ -4,12 +4,19 @@ shows a preview, is done, and its style stylizes a photo; a second job waits its
 the worker (it resumes from its checkpoint), and is cancelled. Responses are checked against openapi.yaml."""
 
 import base64
+import hashlib
+import io
+import tempfile
 import time
+from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from api_helpers import assert_contract, http_event, image_bytes, invoke, load_handler
 from conftest import synthetic_photo
+from PIL import Image
+from stylecore import Stylizer
 from stylejobs.jobs import Quota, Schedule
 from stylejobs.local import LocalEngine
 from stylejobs.service import JobService
@@ -59,6 +66,15 @@ def painting() -> str:
     return base64.b64encode(image_bytes(96, 72, "PNG", seed=4)).decode()
 
 
+def stylize_with(onnx_file: bytes, photo: bytes) -> np.ndarray:
+    """What the browser does with a model file: onnxruntime on the photo's pixels, clipped and rounded."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.onnx"
+        path.write_bytes(onnx_file)
+        rgb = np.asarray(Image.open(io.BytesIO(photo)).convert("RGB"), np.float32)
+        return np.clip(Stylizer.from_file(path).stylize(rgb), 0, 255).round()
+
+
 def wait_for(module, job_id, ready):
     deadline = time.monotonic() + DEADLINE_S
     while time.monotonic() < deadline:
@@ -85,8 +101,17 @@ def test_train_preview_use_then_restart_and_cancel_a_second_job(stack):
     done = wait_for(jobs, first["id"], lambda job: job["state"] == "done")
     assert done["style"] == f"user-{first['id']}" and done["progress"]["step"] == 6 and done["preview"]["step"] == 6
     photo = base64.b64encode(image_bytes(48, 40, seed=8)).decode()
-    status, result = call(inference, "POST", "/stylize", {"image": photo, "style": done["style"]})
+    status, result = call(inference, "POST", "/stylize", {"image": photo, "style": done["style"], "format": "png"})
     assert status == 200 and result["style"] == done["style"] and (result["width"], result["height"]) == (48, 40)
+    # The same style on the device: its ONNX file, as the card says, gives the server's picture.
+    model = done["model"]
+    assert model["url"] == f"/jobs/{first['id']}/model" and model["file"] == f"user-{first['id']}.onnx"
+    status, onnx_file = call(jobs, "GET", model["url"], template="/jobs/{id}/model")
+    assert status == 200 and len(onnx_file) == model["bytes"]
+    assert hashlib.sha256(onnx_file).hexdigest() == model["sha256"]
+    on_device = stylize_with(onnx_file, image_bytes(48, 40, seed=8))
+    served = np.asarray(Image.open(io.BytesIO(base64.b64decode(result["image"]))).convert("RGB"), np.float32)
+    assert np.abs(on_device - served).max() <= 1  # rounding to 8 bits apart
 
     # The second job runs next; the local stack stops mid-run (a checkpoint is saved) and starts again.
     wait_for(jobs, second["id"], lambda job: job["state"] == "running" and job["progress"]["step"] >= 2)
@@ -98,7 +123,9 @@ def test_train_preview_use_then_restart_and_cancel_a_second_job(stack):
     status, cancelling = call(jobs, "DELETE", f"/jobs/{second['id']}", template="/jobs/{id}")
     assert status == 200 and cancelling["cancel_requested"] and resumed["state"] == "running"
     cancelled = wait_for(jobs, second["id"], lambda job: job["state"] == "cancelled")
-    assert cancelled["style"] is None and cancelled["finished_at"]
+    assert cancelled["style"] is None and cancelled["model"] is None and cancelled["finished_at"]
+    status, body = call(jobs, "GET", f"/jobs/{second['id']}/model", template="/jobs/{id}/model")
+    assert status == 409 and body["error"]["code"] == "style_not_ready"
     status, body = call(jobs, "DELETE", f"/jobs/{second['id']}", template="/jobs/{id}")
     assert status == 409 and body["error"]["code"] == "job_not_running"
     _, listing = call(jobs, "GET", "/jobs")
@@ -129,9 +156,11 @@ def test_without_pytorch_the_local_stack_says_how_to_get_it(stack):
 def test_the_local_gateway_routes_by_method_and_path_template():
     from devserver.gateway import function_for
 
-    functions = {"/styles": "inference", "POST /styles": "jobs", "/jobs/{id}": "jobs", "/styles/{id}": "jobs"}
+    functions = {"/styles": "inference", "POST /styles": "jobs", "/jobs/{id}": "jobs", "/styles/{id}": "jobs",
+                 "/jobs/{id}/model": "jobs"}
     assert function_for(functions, "GET", "/styles") == "inference"
     assert function_for(functions, "POST", "/styles") == "jobs"
     assert function_for(functions, "DELETE", "/jobs/abc") == "jobs"
     assert function_for(functions, "DELETE", "/styles/user-abc") == "jobs"
+    assert function_for(functions, "GET", "/jobs/abc/model") == "jobs"
     assert function_for(functions, "GET", "/jobs/abc/def") is None

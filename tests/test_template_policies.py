@@ -99,7 +99,8 @@ def test_every_contract_route_reaches_a_function_and_the_api_is_throttled():
             assert resource["Condition"] == "TrainingOn" and resource["Properties"]["AuthorizationType"] == "CUSTOM"
             assert resource["Properties"]["Target"] == {"Fn::Sub": "integrations/${JobsIntegration}"}
             training[path] = method
-    assert training == {"/styles": "POST", "/styles/{id}": "ANY", "/jobs": "ANY", "/jobs/{id}": "ANY"}
+    assert training == {"/styles": "POST", "/styles/{id}": "ANY", "/jobs": "ANY", "/jobs/{id}": "ANY",
+                        "/jobs/{id}/model": "ANY"}
     assert set(routes) | set(training) == set(OPENAPI["paths"])
     assert all(method == "ANY" for _, method in routes.values())  # wrong methods get the handler's 405
     api = RESOURCES["StyleApi"]["Properties"]

@@ -187,7 +187,7 @@ def test_the_verifier_agrees_with_cryptography_on_pkcs1_signatures(keys):
 # ------------------------------------------------------------------------------------------ the template
 def test_the_training_routes_go_through_the_authorizer_that_checks_both():
     routes = {r["Properties"]["RouteKey"]: r for r in RESOURCES.values() if r["Type"] == "AWS::ApiGatewayV2::Route"}
-    assert set(routes) == {"POST /styles", "ANY /styles/{id}", "ANY /jobs", "ANY /jobs/{id}"}
+    assert set(routes) == {"POST /styles", "ANY /styles/{id}", "ANY /jobs", "ANY /jobs/{id}", "ANY /jobs/{id}/model"}
     for route in routes.values():
         assert route["Condition"] == "TrainingOn"
         assert route["Properties"]["AuthorizationType"] == "CUSTOM"

@@ -114,11 +114,15 @@ describe("train your own style", { timeout: 900_000 }, () => {
     await shot(page, "02-training-preview");
     await assertAccessible(page, "while a style trains");
 
-    // The same job on a phone in dark mode, picked up from GET /jobs by a fresh page.
+    // The same job on a phone in dark mode, picked up from GET /jobs by a fresh page (still running, or done by
+    // now on a fast machine: its card or its row).
     const phone = await open({ width: 375, height: 812 }, { colorScheme: "dark", isMobile: true, hasTouch: true });
-    const onPhone = card(phone.page, "My Scream");
+    const onPhone = phone.page.locator(`[data-job-id="${id}"]`).first();
     await onPhone.waitFor(WAIT);
-    await onPhone.getByTestId("training-step").waitFor(WAIT);
+    await phone.page.waitForFunction((job) => {
+      const shown = document.querySelector(`[data-job-id="${job}"]`);
+      return shown?.querySelector("[data-testid=training-step]") || shown?.getAttribute("data-state") === "done";
+    }, id, WAIT);
     const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px at phone width`);
     await onPhone.scrollIntoViewIfNeeded();
@@ -139,11 +143,23 @@ describe("train your own style", { timeout: 900_000 }, () => {
     await page.locator("#photo-input").setInputFiles(join(fixtures, "sideways.jpg"));
     await page.getByTestId("sent-size").waitFor(WAIT);
     const sent = page.waitForRequest((request) => request.url().endsWith("/api/stylize") && request.method() === "POST");
+    await page.getByRole("radio", { name: "On the server" }).check(); // Auto would pick this device: it has the model
     await page.getByRole("button", { name: "Stylize" }).click();
     assert.equal(JSON.parse((await sent).postData()).style, `user-${id}`);
     await page.waitForFunction(() => document.querySelector("[data-testid=result-image]")?.naturalWidth > 0, null, WAIT);
     assert.match(await page.locator(".result-bar").innerText(), /My Scream[\s\S]*1024 × 683 · .* on the server/);
     await shot(page, "04-stylized-with-my-style", { fullPage: true });
+
+    // The same style on this device: its model file comes from GET /jobs/{id}/model, checked against its sha256.
+    const fetched = page.waitForResponse((r) => r.url().endsWith(`/api/jobs/${id}/model`));
+    await page.getByRole("radio", { name: "On this device" }).check();
+    await page.getByRole("button", { name: "Stylize" }).click();
+    assert.equal((await fetched).status(), 200);
+    await page.waitForFunction(() => document.querySelector("[data-testid=ran-on]")?.getAttribute("data-ran-on") === "device",
+      null, TRAINING);
+    assert.match(await page.locator(".result-bar").innerText(), /My Scream[\s\S]*on this device/);
+    assert.equal(await page.getByTestId("notice").count(), 0, "no fall-back to the server");
+    await shot(page, "04b-my-style-on-this-device", { fullPage: true });
 
     // Deleted: gone from the picker, and the first style is picked again.
     await ready.getByRole("button", { name: "Delete My Scream" }).click();

@@ -84,7 +84,7 @@ describe("the app", () => {
   });
 
   it("offers your finished style in the picker, marked as yours; it stylizes on the server and is deleted from there", async () => {
-    const mine = { id: "j9", name: "Blue period", state: "done" as const, cancelRequested: false, thumbnail: null, style: "user-j9", error: null };
+    const mine = { id: "j9", name: "Blue period", state: "done" as const, cancelRequested: false, thumbnail: null, style: "user-j9", model: null, error: null };
     const blendable = STYLES.map((s) => ({ ...s, network: "bundled", blendable: true }));
     const deleteStyle = vi.fn(async () => undefined);
     const { api, stylizeCalls } = fakeApi({ listStyles: vi.fn(async () => blendable), listJobs: vi.fn(async () => [mine]), deleteStyle });

@@ -11,6 +11,7 @@ from apicommon.userstyles import (
     is_job_id,
     job_id_of,
     job_prefix,
+    model_prefix,
     new_job_id,
     owner_prefix,
     painting_key,
@@ -107,6 +108,21 @@ class JobService:
             self.save(job)
         return job
 
+    def model_card(self, job: Job) -> dict | None:
+        """A finished job's exported model card (its model's file name, bytes and sha256), or None."""
+        data = self.store.get(f"{model_prefix(job.id)}{style_id_of(job.id)}.json") if job.state == DONE else None
+        return json.loads(data) if data else None
+
+    def model_file(self, owner: str, job_id) -> tuple[bytes, dict]:
+        """(the ONNX file, its card's `model` entry) of a finished job's style: what a browser runs on the device."""
+        job = self.get(owner, job_id)
+        card = self.model_card(job)
+        data = card and self.store.get(model_prefix(job.id) + card["model"]["file"])
+        if not data:
+            raise JobError(409, "style_not_ready", f"The job is {job.state}: only a done job's style has a model "
+                           "file.")
+        return data, card["model"]
+
     def delete_style(self, owner: str, style_id) -> None:
         """A finished (or failed, or cancelled) job and everything it made: record, painting, run, style."""
         job_id = job_id_of(style_id) or style_id
@@ -118,6 +134,15 @@ class JobService:
             self.store.delete(record_key(owner, job.id))
 
     # -------------------------------------------------------------------------------------- views
+    def model_view(self, job: Job) -> dict | None:
+        """Where a done job's model file is (GET /jobs/{id}/model), with its size and sha256 for the device."""
+        card = self.model_card(job)
+        if not card:
+            return None
+        model = card["model"]
+        return {"file": model["file"], "bytes": model["bytes"], "sha256": model["sha256"],
+                "precision": model.get("precision", "fp32"), "url": f"/jobs/{job.id}/model"}
+
     def view(self, job: Job, detail: bool = True) -> dict:
         """A job as the API shows it (openapi.yaml, Job)."""
         elapsed = None
@@ -127,7 +152,7 @@ class JobService:
                 "started_at": iso(job.started_at), "finished_at": iso(job.finished_at),
                 "cancel_requested": job.cancel_requested, "thumbnail": job.thumbnail,
                 "style": style_id_of(job.id) if job.state == DONE else None,
-                "error": job.error}
+                "model": self.model_view(job), "error": job.error}
         if detail:
             status = read_progress(self.store, job.id, job.total_steps, self.engine.schedule.batch_size, elapsed)
             if job.state == QUEUED and status["step"]:

@@ -33,7 +33,7 @@ const stylized = {
 const JOB_ID = "x6ipsoziz7rpfkqjb7d5mfm644";
 const job = (fields: Record<string, unknown>) => ({
   id: JOB_ID, name: "My watercolour", state: "queued", created_at: "2026-12-01T10:00:00Z", started_at: null, finished_at: null,
-  cancel_requested: false, thumbnail: "data:image/jpeg;base64,AA==", style: null, error: null, ...fields,
+  cancel_requested: false, thumbnail: "data:image/jpeg;base64,AA==", style: null, model: null, error: null, ...fields,
 });
 
 describe("the API client", () => {
@@ -133,7 +133,7 @@ describe("the API client", () => {
     expect(sent).toEqual({ name: "My watercolour", image: btoa("TIFF bytes") });
     expect(started).toEqual({
       id: JOB_ID, name: "My watercolour", state: "queued", cancelRequested: false, thumbnail: "data:image/jpeg;base64,AA==",
-      style: null, error: null, progress: { step: 0, totalSteps: 2000, losses: null, etaS: null, elapsedS: null }, preview: null,
+      style: null, model: null, error: null, progress: { step: 0, totalSteps: 2000, losses: null, etaS: null, elapsedS: null }, preview: null,
     });
   });
 
@@ -158,6 +158,20 @@ describe("the API client", () => {
     expect(calls.map((call) => `${call.init.method ?? "GET"} ${call.url}`)).toEqual([
       "GET /api/jobs", `GET /api/jobs/${JOB_ID}`, `DELETE /api/jobs/${JOB_ID}`, `DELETE /api/styles/user-${JOB_ID}`,
     ]);
+  });
+
+  it("gives a done job's model file its address under the API, for the device", async () => {
+    const sha256 = "c".repeat(64);
+    const done = job({
+      state: "done", style: `user-${JOB_ID}`,
+      model: { file: `user-${JOB_ID}.onnx`, bytes: 1800000, sha256, precision: "fp32", url: `/jobs/${JOB_ID}/model` },
+    });
+    assertMatchesSchema("Job", done);
+    const { impl } = fakeFetch(Response.json({ jobs: [done] }));
+    const [mapped] = await createApi("https://api.example.com/prod/", impl).listJobs();
+    expect(mapped!.model).toEqual({
+      variant: "fp32", file: `user-${JOB_ID}.onnx`, bytes: 1800000, sha256, url: `https://api.example.com/prod/jobs/${JOB_ID}/model`,
+    });
   });
 
   it("reports the jobs API's refusals by code", async () => {

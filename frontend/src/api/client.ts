@@ -113,20 +113,20 @@ export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) =
 
     async createStyle({ name, painting }, signal) {
       const request: Schemas["CreateStyleRequest"] = { name, image: await blobToBase64(painting) };
-      return jobFrom(await call<Schemas["Job"]>("/styles", { method: "POST", json: request, signal }));
+      return jobFrom(await call<Schemas["Job"]>("/styles", { method: "POST", json: request, signal }), base);
     },
 
     async listJobs(signal) {
       const body = await call<Schemas["JobList"]>("/jobs", { signal });
-      return body.jobs.map(jobFrom);
+      return body.jobs.map((job) => jobFrom(job, base));
     },
 
     async getJob(id, signal) {
-      return jobFrom(await call<Schemas["Job"]>(`/jobs/${encodeURIComponent(id)}`, { signal }));
+      return jobFrom(await call<Schemas["Job"]>(`/jobs/${encodeURIComponent(id)}`, { signal }), base);
     },
 
     async cancelJob(id, signal) {
-      return jobFrom(await call<Schemas["Job"]>(`/jobs/${encodeURIComponent(id)}`, { method: "DELETE", signal }));
+      return jobFrom(await call<Schemas["Job"]>(`/jobs/${encodeURIComponent(id)}`, { method: "DELETE", signal }), base);
     },
 
     async deleteStyle(id, signal) {
@@ -135,8 +135,9 @@ export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) =
   };
 }
 
-function jobFrom(job: Schemas["Job"]): TrainingJob {
-  const { progress, preview } = job;
+/** A job as the app sees it; `base` is the API's base URL, which the job's model path is under. */
+function jobFrom(job: Schemas["Job"], base: string): TrainingJob {
+  const { progress, preview, model } = job;
   return {
     id: job.id,
     name: job.name,
@@ -144,6 +145,7 @@ function jobFrom(job: Schemas["Job"]): TrainingJob {
     cancelRequested: job.cancel_requested,
     thumbnail: job.thumbnail,
     style: job.style,
+    model: model && { variant: model.precision, file: model.file, bytes: model.bytes, sha256: model.sha256, url: `${base}${model.url}` },
     error: job.error,
     ...(progress && {
       progress: {

@@ -90,6 +90,10 @@ const MESSAGES: Record<ErrorCode | ClientCode, Omit<Notice, "code">> = {
     title: "That style is still training",
     message: "Cancel its job first, or wait until it is done.",
   },
+  style_not_ready: {
+    title: "That style is not ready yet",
+    message: "Its training job has not finished, so there is no model to run. Wait until it is done.",
+  },
   too_many_jobs: {
     title: "You have too many styles in training",
     message: "Wait for one to finish, or cancel or delete one, then try again.",

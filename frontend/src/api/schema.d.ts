@@ -118,6 +118,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/jobs/{id}/model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A done job's style as its ONNX file, for stylizing on the device.
+         * @description The file the job's `model` describes (its `sha256` and `bytes`): the web app checks it, keeps it in
+         *     Cache Storage and runs it in the browser, as it does the bundled models.
+         */
+        get: operations["getJobModel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        /** CORS preflight. */
+        options: operations["preflightJobModel"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/jobs/{id}": {
         parameters: {
             query?: never;
@@ -156,7 +178,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "invalid_json" | "invalid_request" | "invalid_base64" | "invalid_image" | "invalid_parameter" | "invalid_key" | "invalid_blend" | "blend_across_networks" | "unknown_style" | "not_found" | "method_not_allowed" | "payload_too_large" | "image_too_large" | "response_too_large" | "gallery_unavailable" | "rate_limited" | "unknown_job" | "job_not_running" | "job_running" | "too_many_jobs" | "training_unavailable" | "unauthorized" | "internal_error";
+                code: "invalid_json" | "invalid_request" | "invalid_base64" | "invalid_image" | "invalid_parameter" | "invalid_key" | "invalid_blend" | "blend_across_networks" | "unknown_style" | "not_found" | "method_not_allowed" | "payload_too_large" | "image_too_large" | "response_too_large" | "gallery_unavailable" | "rate_limited" | "unknown_job" | "job_not_running" | "job_running" | "style_not_ready" | "too_many_jobs" | "training_unavailable" | "unauthorized" | "internal_error";
                 message: string;
             };
         };
@@ -331,6 +353,15 @@ export interface components {
             thumbnail: string | null;
             /** @description When `done`, the style's id for `POST /stylize` (`user-<job id>`); else null. */
             style: string | null;
+            /** @description When `done`, the style's ONNX file, for stylizing on the device; else null. */
+            model: {
+                file: string;
+                bytes: number;
+                sha256: string;
+                precision: string;
+                /** @description Its path under the API: `/jobs/{id}/model`. */
+                url: string;
+            } | null;
             /** @description Why a `failed` job failed. */
             error: string | null;
             /** @description Only in `GET /jobs/{id}`, `POST /styles` and `DELETE /jobs/{id}`. */
@@ -835,6 +866,56 @@ export interface operations {
             query?: never;
             header?: never;
             path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["Preflight"];
+        };
+    };
+    getJobModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id (from POST /styles). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ONNX file (fp32; input `input` 1x3xHxW, 0..255). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["UnknownJob"];
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description `style_not_ready`: the job is queued, running, failed or cancelled: it has no style yet. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    preflightJobModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id (from POST /styles). */
+                id: string;
+            };
             cookie?: never;
         };
         requestBody?: never;

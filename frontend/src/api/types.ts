@@ -75,6 +75,8 @@ export interface TrainingJob {
   thumbnail: string | null;
   /** When done: the style's id for stylizing (user-<job id>). */
   style: string | null;
+  /** When done: the style's ONNX file (from the API), for stylizing on the device. */
+  model: ModelFile | null;
   /** Why a failed job failed. */
   error: string | null;
   /** Only from GET /jobs/{id}, POST /styles and DELETE /jobs/{id}. */

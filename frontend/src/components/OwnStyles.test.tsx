@@ -11,6 +11,7 @@ const running: TrainingJob = {
   cancelRequested: false,
   thumbnail: null,
   style: null,
+  model: null,
   error: null,
   progress: { step: 40, totalSteps: 2000, losses: { content: 1234.5, style: 0.004321, tv: 12, total: 2500 }, etaS: 5430, elapsedS: 80 },
   preview: { step: 40, image: "data:image/jpeg;base64,AA==" },

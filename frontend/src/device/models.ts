@@ -11,6 +11,8 @@ export interface ModelFile {
   sha256: string;
   /** A multi-style file's styles, in the order of its style_weights input. */
   styles?: string[];
+  /** Where the file is when not under the site's models (a user's own style: GET /jobs/{id}/model). */
+  url?: string;
 }
 
 const FILE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}(\.[a-z0-9_]{1,16})?\.onnx$/;
@@ -46,7 +48,7 @@ export function deviceModelFor(style: Style, variant: string, modelsBaseUrl: str
   if (!chosen) return null;
   const base = new URL(modelsBaseUrl.replace(/\/*$/, "/"), globalThis.location?.href ?? "http://localhost/");
   return {
-    file: { url: new URL(chosen.file, base).href, sha256: chosen.sha256, bytes: chosen.bytes ?? undefined },
+    file: { url: new URL(chosen.url ?? chosen.file, base).href, sha256: chosen.sha256, bytes: chosen.bytes ?? undefined },
     styles: chosen.styles,
     styleId: style.id,
   };

@@ -2,12 +2,13 @@ import { act, renderHook, waitFor } from "@testing-library/react";
 import { ApiError } from "../api/errors";
 import type { TrainingJob } from "../api/types";
 import { deferred, stubApi } from "../test/stubApi";
-import { useOwnStyles } from "./useOwnStyles";
+import { deviceModelFor } from "../device/models";
+import { styleOf, useOwnStyles } from "./useOwnStyles";
 
 const POLL = { pollMs: 5 };
 
 function trainingJob(id: string, fields: Partial<TrainingJob> = {}): TrainingJob {
-  return { id, name: `Style ${id}`, state: "queued", cancelRequested: false, thumbnail: null, style: null, error: null, ...fields };
+  return { id, name: `Style ${id}`, state: "queued", cancelRequested: false, thumbnail: null, style: null, model: null, error: null, ...fields };
 }
 
 const running = (id: string, step: number, total: number) =>
@@ -134,5 +135,17 @@ describe("useOwnStyles", () => {
     await waitFor(() => expect(result.current.jobs[0]?.progress?.step).toBe(4));
     expect(result.current.pollError).toBeNull();
     await waitFor(() => expect(result.current.jobs).toEqual([]));
+  });
+});
+
+describe("styleOf", () => {
+  it("gives a finished style its model file, so that it can run on the device", () => {
+    const model = { variant: "fp32", file: "user-a.onnx", bytes: 10, sha256: "d".repeat(64), url: "/api/jobs/a/model" };
+    const style = styleOf(trainingJob("a", { state: "done", style: "user-a", model }));
+    expect(style.modelFiles).toEqual([model]);
+    const device = deviceModelFor(style, "int8", "/models");
+    expect(device?.file.url).toBe(new URL("/api/jobs/a/model", location.href).href); // not under /models
+    expect(device).toMatchObject({ styleId: "user-a", file: { sha256: "d".repeat(64), bytes: 10 } });
+    expect(styleOf(trainingJob("b", { state: "done", style: "user-b" })).modelFiles).toBeUndefined();
   });
 });

@@ -26,7 +26,8 @@ export interface OwnStyles {
   training: Training;
   /** Your jobs, oldest first, each as the latest poll knows it. */
   jobs: TrainingJob[];
-  /** The done jobs as styles for the picker, marked as yours; not blendable (each is a network of its own). */
+  /** The done jobs as styles for the picker, marked as yours, with their model file for the device; not
+   * blendable (each is a network of its own). */
   styles: Style[];
   /** Each watched job's total loss by step, for its curve. */
   losses: Record<string, LossPoint[]>;
@@ -176,7 +177,8 @@ export function useOwnStyles(api: Api, { onNotice, pollMs = POLL_MS }: Options):
   return { training, jobs, styles, losses, starting, pollError, start, cancel, remove };
 }
 
-/** A finished job as a style of the picker: yours, served by the API only (no model files), not blendable. */
+/** A finished job as a style of the picker: yours, on the server or (from its model file) on the device; not
+ * blendable (its network is its own). */
 export function styleOf(job: TrainingJob): Style {
   return {
     id: job.style!,
@@ -184,6 +186,7 @@ export function styleOf(job: TrainingJob): Style {
     artist: "Your style",
     year: null,
     thumbnail: job.thumbnail,
+    ...(job.model && { modelFiles: [job.model] }),
     blendable: false,
     ownJobId: job.id,
   };

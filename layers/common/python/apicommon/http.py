@@ -106,7 +106,7 @@ def parse_json(body: bytes):
 
 @dataclass
 class Response:
-    body: dict | None
+    body: dict | bytes | None  # a dict is sent as JSON; bytes as they are (base64 in the proxy response)
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds, for Server-Timing
@@ -192,13 +192,16 @@ def server_timing(timings: dict[str, float]) -> str:
 
 def proxy_response(response: Response, request_id: str) -> dict:
     headers = {**cors_headers(), "X-Request-Id": request_id, **response.headers}
-    body = ""
-    if response.body is not None:
+    body, binary = "", isinstance(response.body, bytes)
+    if binary:
+        headers.setdefault("Content-Type", "application/octet-stream")
+        body = base64.b64encode(response.body).decode("ascii")
+    elif response.body is not None:
         headers["Content-Type"] = "application/json"
         body = json.dumps(response.body, separators=(",", ":"), allow_nan=False)
     if response.timings:
         headers["Server-Timing"] = server_timing(response.timings)
-    return {"statusCode": response.status, "headers": headers, "body": body, "isBase64Encoded": False}
+    return {"statusCode": response.status, "headers": headers, "body": body, "isBase64Encoded": binary}
 
 
 def error_body(code: str, message: str) -> dict:
