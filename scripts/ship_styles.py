@@ -7,8 +7,10 @@ and any two blend.
     .venv/bin/python scripts/ship_styles.py --init-from models/bundled.onnx --iterations 2000   # a new machine
 
 The run is runs/bundled (resumed when interrupted, extended when finished); the export writes
-models/bundled.onnx (fp32: what --init-from continues from) and models/bundled.int8.onnx (served), with
-the card models/bundled.json. Every setting used is recorded in the card by the trainer and exporter.
+models/bundled.onnx, served as it is (fp32: at half width int8 was no faster on either CPU measured,
+docs/benchmarks.md) and what --init-from continues from, with the card models/bundled.json. Every setting
+used, and every training segment's compute, is recorded in the card by the trainer and exporter;
+scripts/val_quality.py --card adds each style's verdict on the val photos.
 """
 
 import argparse
@@ -67,8 +69,7 @@ def train(args) -> Path:
 def export(checkpoint: Path, args):
     command = [sys.executable, "-m", "export", str(checkpoint), "--out", str(Path(args.out_dir) / f"{NETWORK_ID}.onnx"),
                "--name", "The bundled styles", "--catalog", str(CATALOG), "--style-license", "public domain",
-               "--dataset-license", DATASET_LICENSE, "--int8", "--calibration-photos", str(args.dataset),
-               "--calibration-count", "36", "--eval-photos", str(args.eval_photos), *args.export_args]
+               "--dataset-license", DATASET_LICENSE, *args.export_args]
     print(" ".join(command), flush=True)
     subprocess.run(command, check=True, cwd=ROOT)
 
@@ -94,10 +95,8 @@ def main():
     parser.add_argument("--export-only", action="store_true", help="export the run's furthest state, train nothing")
     parser.add_argument("--out-dir", default=str(ROOT / "models"),
                         help="where the network goes: models/ (served) or models/campaign/ (still training)")
-    parser.add_argument("--eval-photos", default=str(SHARED / "photos" / "val"),
-                        help="photos the int8 variant is judged on against fp32 (PSNR and losses, in the card)")
     parser.add_argument("--export-args", nargs=argparse.REMAINDER, default=[],
-                        help="passed to python -m export (put last)")
+                        help="passed to python -m export (put last): e.g. --int8 --calibration-photos DIR")
     args = parser.parse_args()
     checkpoint = latest_state(RUN)[1] if args.export_only else train(args)
     if checkpoint is None:
