@@ -3,10 +3,12 @@ painting of the catalog (scripts/bundled_styles.json), so that one file and one 
 and any two blend.
 
     .venv/bin/python scripts/ship_styles.py --iterations 40000              # train (or resume), then export
-    .venv/bin/python scripts/ship_styles.py --export-only                   # export the run's furthest state
-    .venv/bin/python scripts/ship_styles.py --init-from models/bundled.onnx --iterations 2000   # a new machine
+    .venv/bin/python scripts/ship_styles.py --export-only                   # export the furthest state
+    .venv/bin/python scripts/ship_styles.py --init-from other.onnx --iterations 2000   # a fresh run from weights
 
-The run is runs/bundled (resumed when interrupted, extended when finished); the export writes
+The run is runs/bundled (resumed when interrupted, extended when finished); on a new machine it resumes
+exactly from the committed checkpoint of the shipped network (models/campaign/bundled.pth, which every
+export into models/ updates), whichever of the two is further. The export writes
 models/bundled.onnx, served as it is (fp32: at half width int8 was no faster on either CPU measured,
 docs/benchmarks.md) and what --init-from continues from, with the card models/bundled.json. Every setting
 used, and every training segment's compute, is recorded in the card by the trainer and exporter;
@@ -15,6 +17,7 @@ scripts/val_quality.py --card adds each style's verdict on the val photos.
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +29,7 @@ SHARED = ROOT.parent / "shared" / "assets"
 CATALOG = ROOT / "scripts" / "bundled_styles.json"
 NETWORK_ID = "bundled"
 RUN = ROOT / "runs" / NETWORK_ID
+CAMPAIGN_CHECKPOINT = ROOT / "models" / "campaign" / f"{NETWORK_ID}.pth"  # committed: a new machine resumes it
 DATASET_LICENSE = ("trained on ../shared/assets/photos/train (ImageNet samples, BSDS500, Urban100, SUN; "
                    "research-use licences): for research and demonstration")
 # The recipe measured to beat a fully trained reference network on this CPU (docs/model-quality.md): the
@@ -37,9 +41,10 @@ STYLE_WEIGHTS = {"great_wave": 4.0, "udnie": 16.0, "shipwreck_of_the_minotaur": 
 
 
 def latest_state(run: Path) -> tuple[int, Path | None]:
-    """The furthest-trained state of a run: its final.pth or a later checkpoint (an extension cut short)."""
-    found = [(torch.load(f, map_location="cpu", weights_only=False)["step"], f)
-             for f in [run / "final.pth", *sorted((run / "checkpoints").glob("step_*.pth"))[-1:]] if f.exists()]
+    """The furthest-trained state: the run's final.pth or a later checkpoint (an extension cut short), or the
+    committed campaign checkpoint (a new machine, or a run folder behind it)."""
+    candidates = [run / "final.pth", *sorted((run / "checkpoints").glob("step_*.pth"))[-1:], CAMPAIGN_CHECKPOINT]
+    found = [(torch.load(f, map_location="cpu", weights_only=False)["step"], f) for f in candidates if f.exists()]
     return max(found, key=lambda pair: pair[0]) if found else (0, None)
 
 
@@ -72,6 +77,9 @@ def export(checkpoint: Path, args):
                "--dataset-license", DATASET_LICENSE, *args.export_args]
     print(" ".join(command), flush=True)
     subprocess.run(command, check=True, cwd=ROOT)
+    if Path(args.out_dir).resolve() == (ROOT / "models").resolve() and checkpoint.resolve() != CAMPAIGN_CHECKPOINT:
+        shutil.copyfile(checkpoint, CAMPAIGN_CHECKPOINT)  # the shipped network's own state, to continue from
+        print(f"{CAMPAIGN_CHECKPOINT}: the checkpoint of the shipped network (commit it with models/bundled.*)")
 
 
 def main():
