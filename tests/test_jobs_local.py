@@ -24,7 +24,8 @@ from stylejobs.store import LocalStore
 
 from training.model import TransformerNet
 
-TINY = Schedule(phases=((6, 32),), batch_size=2, width=4, sample_every=2, sample_size=32, style_size=64,
+# Long enough (a few seconds even with bf16 on a fast CPU) that the second job is seen running after its restart.
+TINY = Schedule(phases=((60, 32),), batch_size=2, width=4, sample_every=10, sample_size=32, style_size=64,
                 checkpoint_every=2)
 DEADLINE_S = 300  # a bound so that a broken worker fails the test instead of hanging it
 
@@ -99,7 +100,7 @@ def test_train_preview_use_then_restart_and_cancel_a_second_job(stack):
     assert waiting["state"] == "queued"  # one job at a time
 
     done = wait_for(jobs, first["id"], lambda job: job["state"] == "done")
-    assert done["style"] == f"user-{first['id']}" and done["progress"]["step"] == 6 and done["preview"]["step"] == 6
+    assert done["style"] == f"user-{first['id']}" and done["progress"]["step"] == 60 and done["preview"]["step"] == 60
     photo = base64.b64encode(image_bytes(48, 40, seed=8)).decode()
     status, result = call(inference, "POST", "/stylize", {"image": photo, "style": done["style"], "format": "png"})
     assert status == 200 and result["style"] == done["style"] and (result["width"], result["height"]) == (48, 40)
