@@ -74,13 +74,13 @@ def test_build_has_every_part_within_lambdas_size_limit(build_dir):
     for package in ("numpy", "onnxruntime", "PIL"):
         assert (runtime / package).is_dir()
     assert glob.glob(str(runtime / "onnxruntime" / "capi" / "*cpython-312-x86_64-linux-gnu.so"))
-    # What is served and nothing else: each style's card and the file the registry serves for it.
+    # What is served and nothing else: each network's card and the file the registry serves for it.
     registry = StyleRegistry.from_dir(ROOT / "models")
     registry.preferred_variant = "int8"  # the template's ModelsVariant default
-    styles = [style["id"] for style in registry.list_styles()]
-    served = [name for style_id in styles
-              for name in (card_filename(style_id), model_filename(style_id, registry.served_variant(style_id)))]
-    assert styles and sorted(p.name for p in (build_dir / "ModelsLayer" / "models").iterdir()) == sorted(served)
+    networks = {registry.network_of(style["id"]) for style in registry.list_styles()}
+    served = [name for network in networks
+              for name in (card_filename(network), model_filename(network, registry.served_variant(network)))]
+    assert networks and sorted(p.name for p in (build_dir / "ModelsLayer" / "models").iterdir()) == sorted(served)
     total = sum(folder_size(build_dir / part) for part in
                 ("InferenceFunction", "RuntimeLayer", "CommonLayer", "ModelsLayer"))
     assert total < LAMBDA_LIMIT_UNZIPPED, f"the inference function unzips to {total / 2**20:.0f} MB"
