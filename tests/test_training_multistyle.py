@@ -8,7 +8,7 @@ import torch
 from conftest import synthetic_photo
 
 from training.checkpoint import init_from
-from training.losses import PerceptualLoss
+from training.losses import PerceptualLoss, tv_loss
 from training.model import TransformerNet, load_transformer
 from training.train import TrainConfig, train
 from training.vgg import load_loss_network
@@ -84,12 +84,30 @@ def test_each_image_is_judged_against_its_own_painting():
         PerceptualLoss(vgg, a, style_weight=[1.0, 2.0])
 
 
+def test_each_style_can_have_its_own_tv_weight():
+    # A painting whose strokes leave too much fine texture gets more TV weight, without smoothing the others.
+    vgg = load_loss_network("random")
+    a, b = torch.rand(3, 40, 40) * 255, torch.rand(3, 40, 40) * 80
+    output, content = torch.rand(2, 3, 32, 32) * 255, torch.rand(2, 3, 32, 32) * 255
+    base = PerceptualLoss(vgg, [a, b], tv_weight=0.0)(output, content, torch.tensor([0, 1]))
+    single = PerceptualLoss(vgg, [a, b], tv_weight=2.0)(output, content, torch.tensor([0, 1]))
+    only_b = PerceptualLoss(vgg, [a, b], tv_weight=[0.0, 2.0])(output, content, torch.tensor([0, 1]))
+    tv_of_b = float(tv_loss(output[1:]))
+    assert float(single.total - base.total) == pytest.approx(2.0 * float(single.tv), rel=1e-4)  # as before
+    assert float(only_b.total - base.total) == pytest.approx(2.0 * tv_of_b / 2, rel=1e-4)  # the batch mean
+    assert float(only_b.tv) == pytest.approx(float(single.tv), rel=1e-6)  # reported unweighted
+    with pytest.raises(ValueError, match="3 TV weights for 2"):
+        PerceptualLoss(vgg, [a, b], tv_weight=[1.0, 2.0, 3.0])
+
+
 def test_training_several_styles_records_each(photo_dir, paintings, tmp_path):
-    config = multistyle_config(photo_dir, paintings, tmp_path / "run", style_weight=[1.0, 2.0, 3.0])
+    config = multistyle_config(photo_dir, paintings, tmp_path / "run", style_weight=[1.0, 2.0, 3.0],
+                               tv_weight=[0.1, 0.2, 0.3])
     result = train(config)
     summary = json.loads((tmp_path / "run" / "training_summary.json").read_text())
     assert [s["id"] for s in summary["styles"]] == ["wave", "scream", "udnie"]
     assert [s["style_weight"] for s in summary["styles"]] == [1.0, 2.0, 3.0]
+    assert summary["hyperparameters"]["tv_weight"] == [0.1, 0.2, 0.3]
     assert result["summary"]["hyperparameters"]["width"] == 8
     net = load_transformer(torch.load(tmp_path / "run" / "final.pth", weights_only=False)["model"])
     assert net.num_styles == 3 and net.width == 8

@@ -38,7 +38,8 @@ def add_train_parser(sub):
     p.add_argument("--content-weight", type=float, help="default: by the VGG weights' preprocessing")
     p.add_argument("--style-weight", type=float, nargs="+",
                    help="one weight, or one per style; default: by the VGG weights' preprocessing")
-    p.add_argument("--tv-weight", type=float, help="default: by the VGG weights' preprocessing")
+    p.add_argument("--tv-weight", type=float, nargs="+",
+                   help="one weight, or one per style; default: by the VGG weights' preprocessing")
     p.add_argument("--content-layer", default=d["content_layer"], choices=LAYER_NAMES,
                    help="relu2_2 as in the paper; relu3_3 as in Johnson's code")
     p.add_argument("--vgg-weights", default=d["vgg_weights"],
@@ -81,8 +82,9 @@ def run_train(args):
     if args.catalog:
         args.style_images, catalog_ids = read_catalog(args.catalog, args.styles_dir)
         args.style_ids = args.style_ids or catalog_ids
-    if args.style_weight and len(args.style_weight) == 1:
-        args.style_weight = args.style_weight[0]
+    for name in ("style_weight", "tv_weight"):
+        if getattr(args, name) and len(getattr(args, name)) == 1:
+            setattr(args, name, getattr(args, name)[0])
     fields = TrainConfig.__dataclass_fields__
     config = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
     config.style_size = config.style_size or None

@@ -45,11 +45,13 @@ def per_image_style_loss(output_grams: dict, target_grams: dict) -> torch.Tensor
     return total
 
 
-def tv_loss(images: torch.Tensor) -> torch.Tensor:
-    """Total variation: mean squared difference of neighbouring pixels (0..255 scale)."""
+def tv_loss(images: torch.Tensor, per_image: bool = False) -> torch.Tensor:
+    """Total variation: mean squared difference of neighbouring pixels (0..255 scale); (N,) with per_image."""
     images = images.float()
     dh = images[..., 1:, :] - images[..., :-1, :]
     dw = images[..., :, 1:] - images[..., :, :-1]
+    if per_image:
+        return dh.pow(2).mean(dim=(1, 2, 3)) + dw.pow(2).mean(dim=(1, 2, 3))
     return dh.pow(2).mean() + dw.pow(2).mean()
 
 
@@ -69,7 +71,8 @@ class PerceptualLoss(torch.nn.Module):
 
     One style image, or several (a multi-style network): then forward() takes each image's style
     index, each image's style loss is taken against its own painting's Gram matrices, and
-    `style_weight` may be one weight per painting (paintings differ in how hard they pull).
+    `style_weight` and `tv_weight` may be one weight per painting (paintings differ in how hard they pull,
+    and in how much fine texture their strokes leave).
     """
 
     def __init__(self, loss_network: LossNetwork, style_images, content_layer: str = "relu2_2",
@@ -82,11 +85,14 @@ class PerceptualLoss(torch.nn.Module):
         if isinstance(style_images, torch.Tensor):
             style_images = [style_images]
         self.num_styles = len(style_images)
-        style_weights = [style_weight] * self.num_styles if isinstance(style_weight, int | float) else style_weight
-        if len(style_weights) != self.num_styles:
-            raise ValueError(f"{len(style_weights)} style weights for {self.num_styles} style images")
+        per_style = lambda w: [w] * self.num_styles if isinstance(w, int | float) else list(w)  # noqa: E731
+        style_weights, tv_weights = per_style(style_weight), per_style(tv_weight)
+        for name, weights in (("style", style_weights), ("TV", tv_weights)):
+            if len(weights) != self.num_styles:
+                raise ValueError(f"{len(weights)} {name} weights for {self.num_styles} style images")
         self.weights = {"content": content_weight, "style": style_weights, "tv": tv_weight}
         self.register_buffer("style_weights", torch.tensor(style_weights, dtype=torch.float32))
+        self.register_buffer("tv_weights", torch.tensor(tv_weights, dtype=torch.float32))
         grams = [self.grams_of(image) for image in style_images]
         for name in self.style_layers:
             self.register_buffer(f"gram_{name}", torch.stack([g[name] for g in grams]))  # (S, C, C)
@@ -116,6 +122,7 @@ class PerceptualLoss(torch.nn.Module):
         per_image = per_image_style_loss({n: gram_matrix(features[n]) for n in self.style_layers},
                                          self.style_targets(styles))
         weights = self.style_weights[0] if styles is None else self.style_weights[styles]
-        t = tv_loss(output)
-        total = self.weights["content"] * c + (weights * per_image).mean() + self.weights["tv"] * t
-        return Losses(c, per_image.mean(), t, total)
+        t = tv_loss(output, per_image=True)
+        tv_weights = self.tv_weights[0] if styles is None else self.tv_weights[styles]
+        total = self.weights["content"] * c + (weights * per_image).mean() + (tv_weights * t).mean()
+        return Losses(c, per_image.mean(), t.mean(), total)

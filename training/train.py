@@ -52,7 +52,7 @@ class TrainConfig:
     lr: float = 1e-3
     content_weight: float | None = None  # None: DEFAULT_WEIGHTS for the loss network's preprocessing
     style_weight: float | list | None = None  # one weight, or one per style
-    tv_weight: float | None = None
+    tv_weight: float | list | None = None  # one weight, or one per style
     content_layer: str = "relu2_2"
     vgg_weights: str = "torchvision"
     init_from: str | None = None  # weights only (a checkpoint or an fp32 ONNX file), fresh optimizer
@@ -185,7 +185,7 @@ def resolve_loss_weights(config: TrainConfig, preprocessing: str) -> dict:
     return {
         "content": defaults["content"] if config.content_weight is None else config.content_weight,
         "style": [float(style)] * len(config.style_images) if isinstance(style, int | float) else list(style),
-        "tv": defaults["tv"] if config.tv_weight is None else config.tv_weight,
+        "tv": defaults["tv"] if config.tv_weight is None else config.tv_weight,  # one, or a list per style
     }
 
 
@@ -196,8 +196,10 @@ def validate(config: TrainConfig):
             raise FileNotFoundError(f"style image not found: {image}")
     if len(set(config.style_ids)) != len(config.style_images):
         raise ValueError(f"one distinct style id per style image: {config.style_ids}")
-    if isinstance(config.style_weight, list) and len(config.style_weight) not in (1, len(config.style_images)):
-        raise ValueError(f"--style-weight: one weight, or one per style ({len(config.style_images)})")
+    for name in ("style_weight", "tv_weight"):
+        weight = getattr(config, name)
+        if isinstance(weight, list) and len(weight) not in (1, len(config.style_images)):
+            raise ValueError(f"--{name.replace('_', '-')}: one weight, or one per style ({len(config.style_images)})")
     find_images(config.dataset)  # raises on a missing or empty folder
     if config.content_layer not in LAYER_NAMES:
         raise ValueError(f"--content-layer must be one of {', '.join(LAYER_NAMES)}")
