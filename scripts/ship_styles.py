@@ -24,6 +24,8 @@ from pathlib import Path
 
 import torch
 
+from training.train import PRECISIONS
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "assets"
 CATALOG = ROOT / "scripts" / "bundled_styles.json"
@@ -99,7 +101,7 @@ def main():
     parser.add_argument("--content-weight", type=float, default=1.0)
     parser.add_argument("--style-weight", type=float, default=3.0, help="for the styles not in STYLE_WEIGHTS")
     parser.add_argument("--tv-weight", type=float, default=0.2)
-    parser.add_argument("--precision", choices=("off", "bf16", "fp16", "auto"), default="auto",
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="auto: bf16 on a GPU or a CPU with native bf16 (AMX), else off (an AVX2 CPU)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--dataset", default=str(SHARED / "photos" / "train"))
