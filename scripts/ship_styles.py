@@ -43,9 +43,9 @@ DATASET_LICENSE = ("trained on ../shared/assets/photos/train (ImageNet samples, 
 STYLE_WEIGHTS = {"great_wave": 2.5, "udnie": 28.0, "shipwreck_of_the_minotaur": 4.5, "starry_night": 1.2,
                  "composition_vii": 2.5}
 # the others: --style-weight
-# Per-style TV weights (the others: --tv-weight). Empty so far: the next segment's candidates are great_wave
-# and starry_night, which fail on TV alone with style to spare (docs/model-quality.md).
-TV_WEIGHTS: dict = {}
+# Per-style TV weights (the others: --tv-weight): from segment 6, more for great_wave and starry_night, which
+# failed on TV alone with style to spare after 13,713 steps (docs/model-quality.md).
+TV_WEIGHTS = {"great_wave": 0.8, "starry_night": 0.8}
 
 
 def latest_state(run: Path) -> tuple[int, Path | None]:
