@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     meta.add_argument("--style-image", help="the painting, for the thumbnail (default: the one trained on)")
     meta.add_argument("--catalog", help="a multi-style network: a catalog JSON naming its styles "
                       "({'styles': [{'id', 'name', 'artist', 'year'}, ...]}, e.g. scripts/bundled_styles.json)")
+    meta.add_argument("--join", metavar="BASE", help="a new style fine-tuned from BASE (its fp32 ONNX file or "
+                      "checkpoint) with --finetune-new-styles: the file holds BASE's styles too, so that they blend")
     meta.add_argument("--style-license", default=d["style_license"],
                       help="the painting's licence, e.g. 'public domain' (default: unknown, with a warning)")
     meta.add_argument("--dataset-license", help="the training photos' licence note for the model card")
@@ -74,7 +76,7 @@ def main(argv=None) -> int:
         year=args.year, style_image=args.style_image, style_license=args.style_license,
         dataset_license=args.dataset_license, fp16=args.fp16, int8=args.int8,
         calibration_photos=args.calibration_photos, eval_photos=args.eval_photos, eval_size=args.eval_size,
-        vgg_weights=args.vgg_weights, catalog=args.catalog,
+        vgg_weights=args.vgg_weights, catalog=args.catalog, join=args.join,
         int8_options={"calibration_count": args.calibration_count, "method": args.calibration_method,
                       "reduce_range": args.reduce_range})
     if args.parity_sizes:

@@ -23,6 +23,7 @@ from training.evaluate import load_photos
 
 from . import card as cards
 from .card import ExportError
+from .join import join
 from .onnx_file import exporter_version, read_metadata, save, set_metadata, to_onnx
 from .parity import DEFAULT_SIZES, check_parity, psnr
 from .variants import INT8_DEFAULTS, to_fp16_weights, to_int8
@@ -52,6 +53,9 @@ class ExportRequest:
     # A multi-style network: a catalog ({"styles": [{"id", "name", "artist", "year"}, ...]}) names its styles;
     # the paintings are the ones it was trained on.
     catalog: str | None = None
+    # A new style fine-tuned from a multi-style network (its fp32 ONNX file or checkpoint): the file holds that
+    # network's styles too, so that the new style blends with them (export/join.py).
+    join: str | None = None
 
 
 def validate(req: ExportRequest, config: dict) -> tuple:
@@ -94,6 +98,10 @@ def export_model(req: ExportRequest, echo=print) -> dict:
     metadata = {"style_id": style_id, "name": name, "artist": req.artist, "year": req.year,
                 "style_license": req.style_license, "training_summary": summary}
     styles = network_styles(req, config, net.num_styles)
+    if req.join:
+        net, joined = join(net, style_id, req.join)
+        styles = [*joined, {"id": style_id, "index": len(joined), "name": name, "artist": req.artist,
+                            "year": cards.parse_year(req.year), "image": style_image}]
     proto = to_onnx(net, metadata, [s["id"] for s in styles] if styles else None)
 
     # Write under a temporary name, check it the way it will be served, then move it into place.
@@ -101,7 +109,7 @@ def export_model(req: ExportRequest, echo=print) -> dict:
     try:
         save(proto, partial)
         parity = []  # every size for the first style, three for each other style and for a blend
-        for i, mix in enumerate(parity_mixes(net.num_styles)):
+        for i, mix in enumerate(parity_mixes(net.num_styles, focus=net.num_styles - 1 if req.join else None)):
             parity += check_parity(net, partial, req.parity_sizes[:None if i == 0 else 3], style_weights=mix)
         os.replace(partial, out)
     finally:
@@ -116,7 +124,7 @@ def export_model(req: ExportRequest, echo=print) -> dict:
     card["evaluation_defaults"] = cards.evaluation_defaults(config, style_image)
     if styles:
         card["styles"] = [style_card(s, req.style_license) for s in styles]
-        card["evaluation_defaults"]["style_images"] = {s["id"]: str(s["image"]) for s in styles}
+        card["evaluation_defaults"]["style_images"] = {s["id"]: str(s["image"]) for s in styles if "image" in s}
     variants = {}
     if req.fp16:
         variants["fp16"] = to_fp16_weights(proto)
@@ -149,13 +157,18 @@ def export_model(req: ExportRequest, echo=print) -> dict:
     return card
 
 
-def parity_mixes(num_styles: int) -> list:
-    """The style weights parity is checked for: none for one style; else each style alone and one blend."""
+def parity_mixes(num_styles: int, focus: int | None = None) -> list:
+    """The style weights parity is checked for: none for one style; else each style alone and one blend. With a
+    focus (a style joined to a checked network), that style alone, the first and a blend of the two."""
     if num_styles == 1:
         return [None]
+    one_hot = np.eye(num_styles, dtype=np.float32)
     blend = np.zeros(num_styles, np.float32)
-    blend[:2] = (0.6, 0.4)
-    return [*np.eye(num_styles, dtype=np.float32), blend]
+    if focus is None:
+        blend[:2] = (0.6, 0.4)
+        return [*one_hot, blend]
+    blend[[focus, 0]] = (0.6, 0.4)
+    return [one_hot[focus], one_hot[0], blend]
 
 
 def network_styles(req: ExportRequest, config: dict, num_styles: int) -> list | None:
@@ -185,7 +198,10 @@ def network_styles(req: ExportRequest, config: dict, num_styles: int) -> list | 
 
 
 def style_card(style: dict, style_license: str) -> dict:
-    """One style's entry in a multi-style network's card: what GET /styles shows for it."""
+    """One style's entry in a multi-style network's card: what GET /styles shows for it. A joined style's entry
+    (export/join.py) is its base card's, as it is."""
+    if "image" not in style:
+        return style
     listed = {k: v for k, v in style.items() if k != "image"}
     return {**listed, "style_license": style_license, "thumbnail": cards.thumbnail_data_url(style["image"]),
             "style_image": {"file": Path(style["image"]).name, "sha256": cards.file_sha256(style["image"])}}

@@ -84,7 +84,8 @@ def chosen_style(body: dict) -> tuple[stylecore.Stylizer, str, list | None]:
     if not all(isinstance(p, dict) and set(p) == {"style", "weight"} for p in parts):
         raise ApiError(400, "invalid_request", "'blend' is a list of {\"style\": id, \"weight\": number} objects.")
     pairs = [(_typed(p, "style", str, None), _typed(p, "weight", (int, float), None)) for p in parts]
-    stylizer = REGISTRY.blend(pairs)
+    own = USER_STYLES.blend_registry([style for style, _ in pairs]) if USER_STYLES else None
+    stylizer = (own or REGISTRY).blend(pairs)
     weights = dict(zip(stylizer.style_ids, stylizer.style_weights.tolist(), strict=True))
     blend = [{"style": style_id, "weight": round(weights[style_id], 6)} for style_id, _ in pairs]
     return stylizer, stylizer.style_id, blend

@@ -67,13 +67,13 @@ def painting() -> str:
     return base64.b64encode(image_bytes(96, 72, "PNG", seed=4)).decode()
 
 
-def stylize_with(onnx_file: bytes, photo: bytes) -> np.ndarray:
+def stylize_with(onnx_file: bytes, style: str, photo: bytes) -> np.ndarray:
     """What the browser does with a model file: onnxruntime on the photo's pixels, clipped and rounded."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.onnx"
         path.write_bytes(onnx_file)
         rgb = np.asarray(Image.open(io.BytesIO(photo)).convert("RGB"), np.float32)
-        return np.clip(Stylizer.from_file(path).stylize(rgb), 0, 255).round()
+        return np.clip(Stylizer.from_file(path).for_style(style).stylize(rgb), 0, 255).round()
 
 
 def wait_for(module, job_id, ready):
@@ -107,12 +107,23 @@ def test_train_preview_use_then_restart_and_cancel_a_second_job(stack):
     # The same style on the device: its ONNX file, as the card says, gives the server's picture.
     model = done["model"]
     assert model["url"] == f"/jobs/{first['id']}/model" and model["file"] == f"user-{first['id']}.onnx"
+    assert model["styles"] == ["one", "two", done["style"]]  # the base network's styles, joined: they blend
     status, onnx_file = call(jobs, "GET", model["url"], template="/jobs/{id}/model")
     assert status == 200 and len(onnx_file) == model["bytes"]
     assert hashlib.sha256(onnx_file).hexdigest() == model["sha256"]
-    on_device = stylize_with(onnx_file, image_bytes(48, 40, seed=8))
+    on_device = stylize_with(onnx_file, done["style"], image_bytes(48, 40, seed=8))
     served = np.asarray(Image.open(io.BytesIO(base64.b64decode(result["image"]))).convert("RGB"), np.float32)
     assert np.abs(on_device - served).max() <= 1  # rounding to 8 bits apart
+    # Blended with a style of the network it was trained from; not with a style its file does not hold.
+    blend = [{"style": done["style"], "weight": 3}, {"style": "one", "weight": 1}]
+    status, mixed = call(inference, "POST", "/stylize", {"image": photo, "blend": blend, "format": "png"})
+    assert status == 200 and mixed["blend"] == [{"style": done["style"], "weight": 0.75},
+                                                 {"style": "one", "weight": 0.25}]
+    assert mixed["image"] != result["image"]
+    other = call(inference, "GET", "/styles")[1]["styles"][0]["id"]
+    status, body = call(inference, "POST", "/stylize", {"image": photo, "format": "png", "blend": [
+        {"style": done["style"], "weight": 1}, {"style": other, "weight": 1}]})
+    assert status == 400 and body["error"]["code"] == "blend_across_networks" and "one, two" in body["error"]["message"]
 
     # The second job runs next; the local stack stops mid-run (a checkpoint is saved) and starts again.
     wait_for(jobs, second["id"], lambda job: job["state"] == "running" and job["progress"]["step"] >= 2)

@@ -10,7 +10,8 @@ Each phase is one `python -m training train` segment into RUN (its steps are cou
 its crops may be larger); the first starts from the base network's shared weights and trains only the new
 style's instance-norm scales and shifts. A run cut off (SIGTERM: a cancel, a stopped local stack, a spot
 interruption) exits 130 with a checkpoint saved, and the next start resumes it. At the end the exporter
-writes RUN/model/<style id>.onnx and its card. Several GPUs: each phase runs under torchrun.
+writes RUN/model/<style id>.onnx and its card; with a base network, that file holds the base's styles too
+(`python -m export --join`), so the new style blends with them. Several GPUs: each phase runs under torchrun.
 """
 
 import argparse
@@ -81,12 +82,15 @@ def train_command(args, steps: int, crop: int, resume: str | None, gpus: int) ->
 
 
 def export_command(args) -> list:
+    """The exporter's command: a style fine-tuned from a base network is joined to it (its file holds the base's
+    styles too, so that it blends with them)."""
     model = Path(args.run) / "model"
     model.mkdir(parents=True, exist_ok=True)
-    return [sys.executable, "-m", "export", str(Path(args.run) / "final.pth"), "--out",
-            str(model / f"{args.style_id}.onnx"), "--name", args.name, "--style-image", args.painting,
-            "--style-license", "uploaded by its owner, who holds the rights to use it",
-            "--dataset-license", "see the deployment's training photos"]
+    command = [sys.executable, "-m", "export", str(Path(args.run) / "final.pth"), "--out",
+               str(model / f"{args.style_id}.onnx"), "--name", args.name, "--style-image", args.painting,
+               "--style-license", "uploaded by its owner, who holds the rights to use it",
+               "--dataset-license", "see the deployment's training photos"]
+    return command + (["--join", args.base_network] if args.base_network != "none" else [])
 
 
 def gpu_count(text: str) -> int:

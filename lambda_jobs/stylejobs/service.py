@@ -135,13 +135,16 @@ class JobService:
 
     # -------------------------------------------------------------------------------------- views
     def model_view(self, job: Job) -> dict | None:
-        """Where a done job's model file is (GET /jobs/{id}/model), with its size and sha256 for the device."""
+        """Where a done job's model file is (GET /jobs/{id}/model), with its size and sha256 for the device, and
+        the styles it holds in the order of its style_weights input: the base network's, which the new style
+        blends with (export --join), then its own; empty for a file of one style."""
         card = self.model_card(job)
         if not card:
             return None
         model = card["model"]
         return {"file": model["file"], "bytes": model["bytes"], "sha256": model["sha256"],
-                "precision": model.get("precision", "fp32"), "url": f"/jobs/{job.id}/model"}
+                "precision": model.get("precision", "fp32"), "url": f"/jobs/{job.id}/model",
+                "styles": [s["id"] for s in card.get("styles", [])]}
 
     def view(self, job: Job, detail: bool = True) -> dict:
         """A job as the API shows it (openapi.yaml, Job)."""

@@ -136,6 +136,27 @@ class UserStyles:
                 self._kept.popitem(last=False)
         return registry
 
+    def blend_registry(self, style_ids: list):
+        """The registry a blend naming a user style runs on: that style's own file, which holds the bundled styles
+        it was trained from (export --join); None when the blend names no user style."""
+        from stylecore import BlendAcrossNetworks, UnknownStyle
+
+        own = [s for s in style_ids if job_id_of(s)]
+        if not own:
+            return None
+        if len(own) > 1:
+            raise BlendAcrossNetworks("two of your own styles cannot be blended: each is a network of its own")
+        registry = self.registry(own[0])
+        if registry is None:
+            raise UnknownStyle(f"unknown style {own[0]!r}: not a finished style of yours")
+        held = [entry["id"] for entry in registry.list_styles()]
+        others = [s for s in style_ids if s not in held]
+        if others:
+            raise BlendAcrossNetworks(f"{own[0]} blends only with the styles its file holds ("
+                                      f"{', '.join(s for s in held if s != own[0]) or 'none'}), not with "
+                                      f"{', '.join(map(str, others))}")
+        return registry
+
     def forget(self, style_id) -> None:
         with self._lock:
             self._kept.pop(job_id_of(style_id), None)
