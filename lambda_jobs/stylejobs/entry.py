@@ -18,6 +18,7 @@ import argparse
 import ctypes
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -93,6 +94,19 @@ def export_command(args) -> list:
     return command + (["--join", args.base_network] if args.base_network != "none" else [])
 
 
+def own_copy_of_base(args, run_dir: Path) -> None:
+    """The job keeps its own copy of the base network in its run folder, taken at its first start: the new style
+    is joined to exactly the network it was trained from, even if a newer one ships while the job runs."""
+    if args.base_network == "none":
+        return
+    kept = run_dir / f"base_network{Path(args.base_network).suffix}"
+    if not kept.is_file():
+        partial = kept.with_name(kept.name + ".partial")
+        shutil.copyfile(args.base_network, partial)
+        os.replace(partial, kept)
+    args.base_network = str(kept)
+
+
 def gpu_count(text: str) -> int:
     if text == "auto":
         return int(os.environ.get("SM_NUM_GPUS", "0") or 0)
@@ -124,6 +138,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     run_dir = Path(args.run)
     run_dir.mkdir(parents=True, exist_ok=True)
+    own_copy_of_base(args, run_dir)
     gpus = gpu_count(args.gpus)
     target = 0
     for steps, crop in parse_phases(args.phases):
