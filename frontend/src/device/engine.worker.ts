@@ -38,7 +38,10 @@ async function load(key: string, model: ArrayBuffer) {
   if (!ort) throw new Error("the engine is not initialised");
   let entry = sessions.get(key);
   if (!entry) {
-    const exposed = exposeInputs(new Uint8Array(model), [NORM_STATS_OVERRIDE_INPUT, NORM_STATS_MIX_INPUT]);
+    // Inputs with a default (an initializer of the same name) are not inputs to onnxruntime-web: it neither
+    // lists nor takes them. Without the style weights among them, every style of a multi-style file ran as its
+    // first (the default) and blends could not run at all.
+    const exposed = exposeInputs(new Uint8Array(model), [NORM_STATS_OVERRIDE_INPUT, NORM_STATS_MIX_INPUT, STYLE_WEIGHTS_INPUT]);
     const session = await ort.InferenceSession.create(exposed.model, {
       executionProviders: providers,
       graphOptimizationLevel: "all",
