@@ -2,7 +2,8 @@
 // stack, whose worker runs the real trainer and exporter on this CPU on a tiny schedule (24 steps on 32-pixel
 // crops, the random-weight loss network, a preview every 20 steps). It uploads a painting, watches the step,
 // losses, time left and preview arrive, queues and cancels a second job, then uses the finished style, which
-// the server stylizes, and deletes it. A phone-width, dark page picks the running job up after a reload.
+// the server and the device stylize, alone and blended with a bundled style (the job fine-tunes the bundled
+// network, as `make dev` does), and deletes it. A phone-width, dark page picks the running job up after a reload.
 // Screenshots land in frontend/test-results/e2e-train/.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -25,12 +26,17 @@ const PAINTING = existsSync(SCREAM) ? SCREAM : join(repo, "sample_gallery", "roc
 
 let stack;
 let browser;
+let base;
 
 before(async () => {
   const run = freshArtifacts(frontendDir, artifacts);
   run("make_fixtures.py", fixtures);
   const modelsDir = run("make_models.py", join(artifacts, "models"));
-  const tiny = ["--training-phases", `${STEPS}@32`, "--vgg-weights", "random", "--base-network", "none"];
+  // The new style is fine-tuned from the bundled network, as in `make dev`, so that it blends with its styles
+  // (a checkout without models/ trains one from scratch, which does not blend).
+  const bundled = join(modelsDir, "bundled.onnx");
+  base = existsSync(bundled) ? bundled : "none";
+  const tiny = ["--training-phases", `${STEPS}@32`, "--vgg-weights", "random", "--base-network", base];
   stack = await startStack({ repo, python, modelsDir, staticDir: join(frontendDir, "dist"), logFile: join(artifacts, "devserver.log"), extraArgs: tiny });
   browser = await launchBrowser();
 });
@@ -139,7 +145,6 @@ describe("train your own style", { timeout: 900_000 }, () => {
     assert.match(await ready.innerText(), /My Scream\s+Ready/);
     await ready.getByRole("button", { name: "Use My Scream" }).click();
     assert.equal(await mine.locator("input").isChecked(), true);
-    assert.equal(await page.getByLabel("Mix My Scream with").count(), 0, "a user's style is a network of its own: no blend");
     await page.locator("#photo-input").setInputFiles(join(fixtures, "sideways.jpg"));
     await page.getByTestId("sent-size").waitFor(WAIT);
     const sent = page.waitForRequest((request) => request.url().endsWith("/api/stylize") && request.method() === "POST");
@@ -160,6 +165,29 @@ describe("train your own style", { timeout: 900_000 }, () => {
     assert.match(await page.locator(".result-bar").innerText(), /My Scream[\s\S]*on this device/);
     assert.equal(await page.getByTestId("notice").count(), 0, "no fall-back to the server");
     await shot(page, "04b-my-style-on-this-device", { fullPage: true });
+
+    // Blended with a bundled style its file holds (it was fine-tuned from them), on the server and on the device.
+    const mix = page.getByLabel("Mix My Scream with");
+    if (base === "none") {
+      assert.equal(await mix.count(), 0, "a style trained from scratch is a network of its own: no blend");
+    } else {
+      await mix.selectOption("great_wave");
+      const blended = page.waitForRequest((request) => request.url().endsWith("/api/stylize") && request.method() === "POST");
+      await page.getByRole("radio", { name: "On the server" }).check();
+      await page.getByRole("button", { name: "Stylize" }).click();
+      assert.deepEqual(JSON.parse((await blended).postData()).blend.map((part) => part.style), [`user-${id}`, "great_wave"]);
+      await page.waitForFunction(() => document.querySelector("[data-testid=ran-on]")?.getAttribute("data-ran-on") === "server",
+        null, WAIT);
+      assert.match(await page.locator(".result-bar").innerText(), /My Scream 50% \+ The Great Wave off Kanagawa 50%[\s\S]*on the server/);
+      await page.getByRole("radio", { name: "On this device" }).check();
+      await page.getByRole("button", { name: "Stylize" }).click();
+      await page.waitForFunction(() => document.querySelector("[data-testid=ran-on]")?.getAttribute("data-ran-on") === "device"
+        || document.querySelector("[data-testid=notice]"), null, TRAINING);
+      const notice = page.getByTestId("notice");
+      assert.equal(await notice.count(), 0, `no fall-back to the server: ${await notice.count() && await notice.innerText()}`);
+      assert.match(await page.locator(".result-bar").innerText(), /My Scream 50% \+ The Great Wave off Kanagawa 50%[\s\S]*on this device/);
+      await shot(page, "04c-my-style-blended", { fullPage: true });
+    }
 
     // Deleted: gone from the picker, and the first style is picked again.
     await ready.getByRole("button", { name: "Delete My Scream" }).click();

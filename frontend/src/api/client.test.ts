@@ -162,16 +162,22 @@ describe("the API client", () => {
 
   it("gives a done job's model file its address under the API, for the device", async () => {
     const sha256 = "c".repeat(64);
-    const done = job({
-      state: "done", style: `user-${JOB_ID}`,
-      model: { file: `user-${JOB_ID}.onnx`, bytes: 1800000, sha256, precision: "fp32", url: `/jobs/${JOB_ID}/model` },
-    });
+    const model = {
+      file: `user-${JOB_ID}.onnx`, bytes: 1800000, sha256, precision: "fp32", url: `/jobs/${JOB_ID}/model`,
+      styles: ["great_wave", "udnie", `user-${JOB_ID}`],
+    };
+    const done = job({ state: "done", style: `user-${JOB_ID}`, model });
     assertMatchesSchema("Job", done);
-    const { impl } = fakeFetch(Response.json({ jobs: [done] }));
-    const [mapped] = await createApi("https://api.example.com/prod/", impl).listJobs();
+    const older = job({ state: "done", style: `user-${JOB_ID}`, model: { ...model, styles: [] } });
+    const { impl } = fakeFetch(Response.json({ jobs: [done] }), Response.json({ jobs: [older] }));
+    const api = createApi("https://api.example.com/prod/", impl);
+    const [mapped] = await api.listJobs();
     expect(mapped!.model).toEqual({
       variant: "fp32", file: `user-${JOB_ID}.onnx`, bytes: 1800000, sha256, url: `https://api.example.com/prod/jobs/${JOB_ID}/model`,
+      styles: ["great_wave", "udnie", `user-${JOB_ID}`],
     });
+    const [single] = await api.listJobs(); // a file of one style lists none
+    expect(single!.model!.styles).toBeUndefined();
   });
 
   it("reports the jobs API's refusals by code", async () => {

@@ -145,7 +145,14 @@ function jobFrom(job: Schemas["Job"], base: string): TrainingJob {
     cancelRequested: job.cancel_requested,
     thumbnail: job.thumbnail,
     style: job.style,
-    model: model && { variant: model.precision, file: model.file, bytes: model.bytes, sha256: model.sha256, url: `${base}${model.url}` },
+    model: model && {
+      variant: model.precision,
+      file: model.file,
+      bytes: model.bytes,
+      sha256: model.sha256,
+      url: `${base}${model.url}`,
+      ...(model.styles.length > 0 && { styles: model.styles }),
+    },
     error: job.error,
     ...(progress && {
       progress: {

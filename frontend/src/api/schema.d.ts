@@ -244,7 +244,8 @@ export interface components {
             quality: number;
         } & ((unknown | unknown) & (unknown | unknown));
         /**
-         * @description A mix of 2 to 4 styles of one multi-style network (`blendable` in `GET /styles`): their instance-norm
+         * @description A mix of 2 to 4 styles of one multi-style network (`blendable` in `GET /styles`), or of one of your
+         *     own styles with the styles its file holds (`model.styles` of its job): their instance-norm
          *     scales and shifts are mixed, a true interpolation between the paintings. Weights are at least 0,
          *     not all 0, and are normalised to sum to 1.
          * @example [
@@ -361,6 +362,12 @@ export interface components {
                 precision: string;
                 /** @description Its path under the API: `/jobs/{id}/model`. */
                 url: string;
+                /**
+                 * @description The styles the file holds, in the order of its `style_weights` input: the bundled styles the
+                 *     new style was trained from, then the new style itself. It blends with each of them (`blend` in
+                 *     `POST /stylize`, naming this style). Empty for a file of one style, which does not blend.
+                 */
+                styles: string[];
             } | null;
             /** @description Why a `failed` job failed. */
             error: string | null;

@@ -15,6 +15,9 @@ export interface Style {
   blendable?: boolean;
   /** One of this user's own styles (a finished training job): its job's id, for deleting it. */
   ownJobId?: string;
+  /** One of this user's own styles: the other styles its file holds (the bundled styles it was trained from),
+   * which it blends with. */
+  blendsWith?: string[];
 }
 
 /** One style's share of a blend (weights are normalised by the server). */

@@ -15,6 +15,13 @@ describe("BlendField", () => {
     expect(blendPartners(null, STYLES[0]!)).toEqual([]);
   });
 
+  it("offers one of your own styles the styles its file holds, and no bundled style offers it", () => {
+    const mine: Style = { ...style("user-x", "", true), network: undefined, blendsWith: ["udnie", "scream", "gone"] };
+    const all = [...STYLES, mine];
+    expect(blendPartners(all, mine).map((s) => s.id)).toEqual(["udnie", "scream"]); // only those listed here
+    expect(blendPartners(all, STYLES[1]!).map((s) => s.id)).toEqual(["wave", "scream"]);
+  });
+
   it("picks a second style by keyboard-operable controls and shows both shares", () => {
     const onSecond = vi.fn();
     const onShare = vi.fn();

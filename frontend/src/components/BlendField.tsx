@@ -56,8 +56,11 @@ export function BlendField({ style, partners, secondId, share, onSecond, onShare
   );
 }
 
-/** The styles a style can be blended with: the other blendable styles of its network. */
+/** The styles a style can be blended with: the other blendable styles of its network, or for one of your own
+ * styles, the styles its file holds. */
 export function blendPartners(styles: Style[] | null, style: Style | null): Style[] {
-  if (!styles || !style?.blendable || !style.network) return [];
+  if (!styles || !style?.blendable) return [];
+  if (style.blendsWith) return styles.filter((s) => s.id !== style.id && style.blendsWith!.includes(s.id));
+  if (!style.network) return [];
   return styles.filter((s) => s.id !== style.id && s.blendable && s.network === style.network);
 }

@@ -32,7 +32,7 @@ describe("useOwnStyles", () => {
     expect(result.current.training.state).toBe("checking");
     await waitFor(() => expect(result.current.training.state).toBe("on"));
     expect(result.current.styles).toEqual([
-      { id: "user-a", name: "Style a", artist: "Your style", year: null, thumbnail: "data:image/jpeg;base64,AA==", blendable: false, ownJobId: "a" },
+      { id: "user-a", name: "Style a", artist: "Your style", year: null, thumbnail: "data:image/jpeg;base64,AA==", blendable: false, blendsWith: [], ownJobId: "a" },
     ]);
     await waitFor(() => expect(getJob).toHaveBeenCalledTimes(1));
     first.resolve(running("b", 5, 100));
@@ -147,5 +147,16 @@ describe("styleOf", () => {
     expect(device?.file.url).toBe(new URL("/api/jobs/a/model", location.href).href); // not under /models
     expect(device).toMatchObject({ styleId: "user-a", file: { sha256: "d".repeat(64), bytes: 10 } });
     expect(styleOf(trainingJob("b", { state: "done", style: "user-b" })).modelFiles).toBeUndefined();
+    expect(style.blendable).toBe(false); // a file of one style
+  });
+
+  it("blends a finished style with the bundled styles its file holds", () => {
+    const model = {
+      variant: "fp32", file: "user-a.onnx", bytes: 10, sha256: "d".repeat(64), url: "/api/jobs/a/model",
+      styles: ["great_wave", "udnie", "user-a"],
+    };
+    const style = styleOf(trainingJob("a", { state: "done", style: "user-a", model }));
+    expect(style).toMatchObject({ blendable: true, blendsWith: ["great_wave", "udnie"] });
+    expect(deviceModelFor(style, "fp32", "/models")?.styles).toEqual(["great_wave", "udnie", "user-a"]);
   });
 });

@@ -177,9 +177,10 @@ export function useOwnStyles(api: Api, { onNotice, pollMs = POLL_MS }: Options):
   return { training, jobs, styles, losses, starting, pollError, start, cancel, remove };
 }
 
-/** A finished job as a style of the picker: yours, on the server or (from its model file) on the device; not
- * blendable (its network is its own). */
+/** A finished job as a style of the picker: yours, on the server or (from its model file) on the device. Its
+ * file holds the bundled styles it was trained from too: it blends with those (a file of one style, with none). */
 export function styleOf(job: TrainingJob): Style {
+  const blendsWith = (job.model?.styles ?? []).filter((id) => id !== job.style);
   return {
     id: job.style!,
     name: job.name,
@@ -187,7 +188,8 @@ export function styleOf(job: TrainingJob): Style {
     year: null,
     thumbnail: job.thumbnail,
     ...(job.model && { modelFiles: [job.model] }),
-    blendable: false,
+    blendable: blendsWith.length > 0,
+    blendsWith,
     ownJobId: job.id,
   };
 }
