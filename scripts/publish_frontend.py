@@ -40,8 +40,9 @@ def stack_outputs(cloudformation, stack: str) -> dict:
 
 
 def publish(dist: Path, bucket: str, api_url: str, s3, cloudfront=None, distribution_id: str | None = None,
-            echo=print) -> dict:
-    """Upload the build and config.json, delete what the build dropped, invalidate; returns a summary."""
+            echo=print, auth: dict | None = None) -> dict:
+    """Upload the build and config.json, delete what the build dropped, invalidate; returns a summary. `auth`
+    ({"domain", "clientId"}: a stack with TrainingEnabled) lets the app sign users in for the training routes."""
     dist = Path(dist)
     if not (dist / "index.html").is_file():
         raise SystemExit(f"{dist}/index.html not found: run `make frontend-build` first")
@@ -53,7 +54,7 @@ def publish(dist: Path, bucket: str, api_url: str, s3, cloudfront=None, distribu
         cache = IMMUTABLE if key.startswith("assets/") else REVALIDATE
         s3.upload_file(str(path), bucket, key, ExtraArgs={"ContentType": content_type(path), "CacheControl": cache})
         keys.add(key)
-    config = json.dumps({"apiBaseUrl": api_url.rstrip("/")}, indent=2) + "\n"
+    config = json.dumps({"apiBaseUrl": api_url.rstrip("/"), **({"auth": auth} if auth else {})}, indent=2) + "\n"
     s3.put_object(Bucket=bucket, Key="config.json", Body=config.encode(), ContentType="application/json",
                   CacheControl=REVALIDATE)
     keys.add("config.json")
@@ -88,16 +89,18 @@ def main(argv=None) -> int:
 
     session = boto3.Session(region_name=args.region)
     bucket, distribution_id, api_url = args.bucket, args.distribution_id, args.api_url
-    if not (bucket and distribution_id and api_url):
-        outputs = stack_outputs(session.client("cloudformation"), args.stack)
-        bucket = bucket or outputs.get("SiteBucketName")
-        distribution_id = distribution_id or outputs.get("SiteDistributionId")
-        api_url = api_url or outputs.get("ApiUrl")
+    outputs = stack_outputs(session.client("cloudformation"), args.stack)
+    bucket = bucket or outputs.get("SiteBucketName")
+    distribution_id = distribution_id or outputs.get("SiteDistributionId")
+    api_url = api_url or outputs.get("ApiUrl")
+    auth = {"domain": outputs["AuthDomain"], "clientId": outputs["UserPoolClientId"]} \
+        if "AuthDomain" in outputs and "UserPoolClientId" in outputs else None
     if not (bucket and api_url):
         print("error: no site bucket or API URL (stack outputs SiteBucketName / ApiUrl, or --bucket / --api-url)",
               file=sys.stderr)
         return 2
-    publish(Path(args.dist), bucket, api_url, session.client("s3"), session.client("cloudfront"), distribution_id)
+    publish(Path(args.dist), bucket, api_url, session.client("s3"), session.client("cloudfront"), distribution_id,
+            auth=auth)
     return 0
 
 

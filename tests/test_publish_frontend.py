@@ -81,7 +81,9 @@ def test_main_reads_bucket_and_api_url_from_the_stack_outputs(dist):
     template = {
         "Resources": {"SiteBucket": {"Type": "AWS::S3::Bucket"}},
         "Outputs": {"SiteBucketName": {"Value": {"Ref": "SiteBucket"}},
-                    "ApiUrl": {"Value": "https://xyz.execute-api.us-east-1.amazonaws.com"}},
+                    "ApiUrl": {"Value": "https://xyz.execute-api.us-east-1.amazonaws.com"},
+                    "AuthDomain": {"Value": "https://fns-1.auth.us-east-1.amazoncognito.com"},
+                    "UserPoolClientId": {"Value": "client123"}},
     }
     cloudformation = boto3.client("cloudformation", region_name=REGION)
     cloudformation.create_stack(StackName="fns", TemplateBody=json.dumps(template))
@@ -89,7 +91,9 @@ def test_main_reads_bucket_and_api_url_from_the_stack_outputs(dist):
     assert publisher.main(["--stack", "fns", "--region", REGION, "--dist", str(dist)]) == 0
     bucket = publisher.stack_outputs(cloudformation, "fns")["SiteBucketName"]
     body = boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key="config.json")["Body"].read()
-    assert json.loads(body)["apiBaseUrl"] == "https://xyz.execute-api.us-east-1.amazonaws.com"
+    assert json.loads(body) == {"apiBaseUrl": "https://xyz.execute-api.us-east-1.amazonaws.com",
+                                "auth": {"domain": "https://fns-1.auth.us-east-1.amazoncognito.com",
+                                         "clientId": "client123"}}
 
 
 def test_publish_refuses_a_missing_build(tmp_path):

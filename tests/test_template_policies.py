@@ -173,13 +173,23 @@ def allowed(statements: list[dict], action: str, key: str) -> bool:
 def test_training_is_off_unless_the_parameter_turns_it_on():
     assert TEMPLATE["Parameters"]["TrainingEnabled"]["Default"] == "false"
     assert TEMPLATE["Conditions"]["TrainingOn"] == {"Fn::Equals": [{"Ref": "TrainingEnabled"}, "true"]}
-    training = ["StylesBucket", "UserPool", "UserPoolClient", "JobsFunction", "TrainingRole", "JobsIntegration",
+    training = ["StylesBucket", "UserPool", "UserPoolClient", "UserPoolDomain", "JobsFunction", "TrainingRole", "JobsIntegration",
                 "JobsAuthorizer", "JobsAuthorizerFunction", "JobsAuthorizerInvokePermission", "JobsInvokePermission"]
     assert all(RESOURCES[name]["Condition"] == "TrainingOn" for name in training)
     authorizer = RESOURCES["JobsAuthorizerFunction"]["Properties"]["Environment"]["Variables"]
     assert authorizer["USER_POOL_CLIENT_ID"] == {"Ref": "UserPoolClient"}
     env = RESOURCES["JobsFunction"]["Properties"]["Environment"]["Variables"]
     assert env["JOBS_AUTH"] == "jwt" and env["JOBS_MAX_ACTIVE"] == {"Ref": "TrainingMaxActiveJobsPerUser"}
+
+
+def test_the_web_app_signs_in_by_the_code_flow_and_comes_back_to_the_site():
+    client = RESOURCES["UserPoolClient"]["Properties"]
+    assert client["GenerateSecret"] is False and client["AllowedOAuthFlows"] == ["code"]  # no implicit flow
+    assert set(client["AllowedOAuthScopes"]) == {"openid", "email"}
+    site = {"Fn::Sub": "https://${SiteDistribution.DomainName}/"}
+    for urls in (client["CallbackURLs"], client["LogoutURLs"]):
+        assert urls == [{"Fn::If": ["SignInAtSite", site, {"Fn::Sub": "${AllowedOrigin}/"}]}]
+    assert TEMPLATE["Outputs"]["AuthDomain"]["Condition"] == "TrainingOn"
 
 
 def test_users_styles_expire_by_a_lifecycle_rule():

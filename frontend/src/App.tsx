@@ -19,6 +19,7 @@ import { LiveSizeField, LiveStage } from "./components/LiveCamera";
 import { Segmented } from "./components/Segmented";
 import { useLiveCamera } from "./hooks/useLiveCamera";
 import { useOwnStyles } from "./hooks/useOwnStyles";
+import type { Auth } from "./auth/signin";
 import { OwnStylesStep } from "./components/OwnStyles";
 
 interface Props {
@@ -28,6 +29,8 @@ interface Props {
   imageBackend?: ImageBackend;
   /** Stylizing on this device (onnxruntime-web); without it everything goes to the server. */
   device?: DeviceStylizer;
+  /** Signing in for the training routes, where the stack wants a user (AWS with TrainingEnabled). */
+  auth?: Auth;
 }
 
 type Mode = "photo" | "live";
@@ -36,7 +39,7 @@ const MODES = [
   { value: "live", label: "Live camera" },
 ] as const;
 
-export function App({ api, config, imageBackend, device }: Props) {
+export function App({ api, config, imageBackend, device, auth }: Props) {
   // One message at a time, from whichever step last had something to say.
   const [notice, setNotice] = useState<Notice | null>(null);
   const [strength, setStrength] = useState(1);
@@ -177,7 +180,7 @@ export function App({ api, config, imageBackend, device }: Props) {
             <BlendField style={style} partners={partners} secondId={second?.id ?? null} share={share}
               onSecond={setBlendWith} onShare={setShare} />
           )}
-          <OwnStylesStep own={own} selectedId={styleId} onUse={selectStyle} />
+          <OwnStylesStep own={own} selectedId={styleId} onUse={selectStyle} auth={auth} />
           <TuneStep strength={strength} keepColours={keepColours} onStrength={setStrength} onKeepColours={setKeepColours} />
           <div className="step">
             {live ? (

@@ -25,7 +25,14 @@ describe("parseConfig", () => {
     expect(() => parseConfig({ apiBaseUrl: "/api", maxImageSide: range.maximum + 1 })).toThrow(/from 16 to 2048/);
   });
 
-  it.each([null, [], "x", {}, { apiBaseUrl: "" }, { apiBaseUrl: 3 }, { apiBaseUrl: "/api", maxImageSide: -5 }, { apiBaseUrl: "/api", maxImageSide: "1024" }])(
+  it("takes the user pool the training routes sign in with", () => {
+    const auth = { domain: "https://fns-1.auth.eu-west-1.amazoncognito.com/", clientId: "abc" };
+    expect(parseConfig({ apiBaseUrl: "/api", auth }).auth).toEqual({ domain: "https://fns-1.auth.eu-west-1.amazoncognito.com", clientId: "abc" });
+    expect(parseConfig({ apiBaseUrl: "/api" }).auth).toBeUndefined();
+  });
+
+  it.each([null, [], "x", {}, { apiBaseUrl: "" }, { apiBaseUrl: "/api", auth: { domain: "http://x", clientId: "a" } },
+    { apiBaseUrl: "/api", auth: { domain: "https://x.example.com" } }, { apiBaseUrl: 3 }, { apiBaseUrl: "/api", maxImageSide: -5 }, { apiBaseUrl: "/api", maxImageSide: "1024" }])(
     "refuses %j",
     (raw) => expect(() => parseConfig(raw)).toThrow(ConfigError),
   );

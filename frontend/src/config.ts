@@ -1,5 +1,6 @@
 // Runtime configuration, fetched from /config.json next to index.html, so one build serves every
 // stack: the local one writes {"apiBaseUrl": "/api"}, a deployment writes its API Gateway URL.
+import type { AuthConfig } from "./auth/signin";
 import { DEFAULT_MAX_SIDE } from "./image/pipeline";
 
 export interface AppConfig {
@@ -14,6 +15,8 @@ export interface AppConfig {
   modelVariant: string;
   /** onnxruntime-web's backend on the device: WebGPU where the browser has it (auto), or one of them. */
   deviceBackend: "auto" | "webgpu" | "wasm";
+  /** The user pool the training routes want a token of (an AWS stack with TrainingEnabled); none locally. */
+  auth?: AuthConfig;
 }
 
 export const DEFAULT_CONFIG: AppConfig = {
@@ -48,7 +51,16 @@ export function parseConfig(raw: unknown): AppConfig {
     modelsBaseUrl: text(value.modelsBaseUrl, "modelsBaseUrl") ?? DEFAULT_CONFIG.modelsBaseUrl,
     modelVariant: text(value.modelVariant, "modelVariant") ?? DEFAULT_CONFIG.modelVariant,
     deviceBackend: oneOf(value.deviceBackend, "deviceBackend", ["auto", "webgpu", "wasm"] as const) ?? DEFAULT_CONFIG.deviceBackend,
+    ...(value.auth !== undefined && { auth: authConfig(value.auth) }),
   };
+}
+
+function authConfig(value: unknown): AuthConfig {
+  const auth = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
+  if (typeof auth.domain !== "string" || !/^https:\/\/[a-z0-9.-]+\/?$/i.test(auth.domain) || typeof auth.clientId !== "string" || !auth.clientId) {
+    throw new ConfigError('config.json: "auth" needs "domain" (https://...) and "clientId" strings');
+  }
+  return { domain: auth.domain.replace(/\/+$/, ""), clientId: auth.clientId };
 }
 
 function text(value: unknown, name: string): string | undefined {

@@ -6,18 +6,23 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { createApi } from "./api/client";
 import { App } from "./App";
+import { createAuth } from "./auth/signin";
 import { loadConfig } from "./config";
 import { createDeviceStylizer } from "./device/runner";
 
 const root = createRoot(document.getElementById("root")!);
 
 loadConfig().then(
-  (config) =>
+  async (config) => {
+    // Back from the hosted sign-in page: trade its one-time code for tokens before the app asks for jobs.
+    const auth = config.auth && createAuth(config.auth);
+    await auth?.complete().catch((error: unknown) => console.warn("sign-in did not complete:", error));
     root.render(
       <StrictMode>
-        <App api={createApi(config.apiBaseUrl)} config={config} device={createDeviceStylizer(config)} />
+        <App api={createApi(config.apiBaseUrl, undefined, auth?.authorization)} config={config} device={createDeviceStylizer(config)} auth={auth} />
       </StrictMode>,
-    ),
+    );
+  },
   (error: Error) =>
     root.render(
       <main className="fatal" role="alert">

@@ -29,16 +29,25 @@ export interface Api {
   deleteStyle(id: string, signal?: AbortSignal): Promise<void>;
 }
 
-export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) => fetch(...args)): Api {
+/** The Authorization header value for the training routes (a signed-in user's token), or null. */
+export type Authorization = () => Promise<string | null>;
+
+export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) => fetch(...args), authorization?: Authorization): Api {
   const base = baseUrl.replace(/\/+$/, "");
 
-  async function call<T>(path: string, init: RequestInit & { json?: unknown; empty?: boolean } = {}): Promise<T> {
-    const { json, empty, ...rest } = init;
+  // Only the training routes take the user's token: the public ones need none.
+  async function call<T>(path: string, init: RequestInit & { json?: unknown; empty?: boolean; signedIn?: boolean } = {}): Promise<T> {
+    const { json, empty, signedIn, ...rest } = init;
+    const token = signedIn && authorization ? await authorization() : null;
     let response: Response;
     try {
       response = await fetchImpl(`${base}${path}`, {
         ...rest,
-        headers: json === undefined ? rest.headers : { "Content-Type": "application/json", ...rest.headers },
+        headers: {
+          ...(json !== undefined && { "Content-Type": "application/json" }),
+          ...(token && { Authorization: token }),
+          ...(rest.headers as Record<string, string> | undefined),
+        },
         body: json === undefined ? rest.body : JSON.stringify(json),
       });
     } catch (error) {
@@ -51,7 +60,7 @@ export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) =
       if (body === undefined) throw new ApiError(CLIENT_CODES.unexpected, "The server's answer was not JSON.", response.status);
       return body as T;
     }
-    throw errorFrom(response.status, body);
+    throw errorFrom(response.status, body, signedIn);
   }
 
   return {
@@ -113,30 +122,31 @@ export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) =
 
     async createStyle({ name, painting }, signal) {
       const request: Schemas["CreateStyleRequest"] = { name, image: await blobToBase64(painting) };
-      return jobFrom(await call<Schemas["Job"]>("/styles", { method: "POST", json: request, signal }), base);
+      return jobFrom(await call<Schemas["Job"]>("/styles", { method: "POST", json: request, signal, signedIn: true }), base, authorization);
     },
 
     async listJobs(signal) {
-      const body = await call<Schemas["JobList"]>("/jobs", { signal });
-      return body.jobs.map((job) => jobFrom(job, base));
+      const body = await call<Schemas["JobList"]>("/jobs", { signal, signedIn: true });
+      return body.jobs.map((job) => jobFrom(job, base, authorization));
     },
 
     async getJob(id, signal) {
-      return jobFrom(await call<Schemas["Job"]>(`/jobs/${encodeURIComponent(id)}`, { signal }), base);
+      return jobFrom(await call<Schemas["Job"]>(`/jobs/${encodeURIComponent(id)}`, { signal, signedIn: true }), base, authorization);
     },
 
     async cancelJob(id, signal) {
-      return jobFrom(await call<Schemas["Job"]>(`/jobs/${encodeURIComponent(id)}`, { method: "DELETE", signal }), base);
+      return jobFrom(await call<Schemas["Job"]>(`/jobs/${encodeURIComponent(id)}`, { method: "DELETE", signal, signedIn: true }), base, authorization);
     },
 
     async deleteStyle(id, signal) {
-      await call<void>(`/styles/${encodeURIComponent(id)}`, { method: "DELETE", signal, empty: true });
+      await call<void>(`/styles/${encodeURIComponent(id)}`, { method: "DELETE", signal, empty: true, signedIn: true });
     },
   };
 }
 
-/** A job as the app sees it; `base` is the API's base URL, which the job's model path is under. */
-function jobFrom(job: Schemas["Job"], base: string): TrainingJob {
+/** A job as the app sees it; `base` is the API's base URL, which the job's model path is under (a training
+ * route: its download carries the user's token too). */
+function jobFrom(job: Schemas["Job"], base: string, authorization?: Authorization): TrainingJob {
   const { progress, preview, model } = job;
   return {
     id: job.id,
@@ -152,6 +162,7 @@ function jobFrom(job: Schemas["Job"], base: string): TrainingJob {
       sha256: model.sha256,
       url: `${base}${model.url}`,
       ...(model.styles.length > 0 && { styles: model.styles }),
+      ...(authorization && { authorization }),
     },
     error: job.error,
     ...(progress && {
@@ -169,14 +180,16 @@ function jobFrom(job: Schemas["Job"], base: string): TrainingJob {
 
 // The API's own errors carry {"error": {"code", "message"}}. Answers from in front of the function
 // (API Gateway's 413/429/502/504, a proxy's HTML page) do not, so those are classified by status.
-function errorFrom(status: number, body: unknown): ApiError {
+function errorFrom(status: number, body: unknown, signedIn = false): ApiError {
   const error = (body as Partial<Schemas["Error"]> | undefined)?.error;
   if (error && typeof error.code === "string" && typeof error.message === "string") {
     return new ApiError(error.code, error.message, status);
   }
-  // 401: the training routes' authorizer, which answers before the function ({"message": "Unauthorized"}).
+  // 401: the training routes' authorizer, which answers before the function ({"message": "Unauthorized"}); 403
+  // {"message": "Forbidden"} from it is a token it refused (expired, revoked): sign in again.
+  const refused = signedIn && status === 403 && (body as { message?: unknown } | undefined)?.message === "Forbidden";
   const code =
-    status === 401
+    status === 401 || refused
       ? "unauthorized"
       : status === 413
         ? "payload_too_large"

@@ -136,6 +136,20 @@ describe("Your own styles", () => {
     const { container } = render(<OwnStylesStep own={own({ training: { state: "off", reason: routesOff } })} selectedId={null} onUse={vi.fn()} />);
     expect(container).toBeEmptyDOMElement();
   });
+
+  it("offers sign-in where the stack signs users in, and sign-out once in", () => {
+    const auth = { user: vi.fn(() => null), signIn: vi.fn(async () => {}), complete: vi.fn(), authorization: vi.fn(), signOut: vi.fn() };
+    const reason = { title: "Please sign in", message: "Training your own style needs an account on this site.", code: "unauthorized" };
+    const { unmount } = render(<OwnStylesStep own={own({ training: { state: "off", reason } })} selectedId={null} onUse={vi.fn()} auth={auth} />);
+    fireEvent.click(screen.getByRole("button", { name: "Sign in" }));
+    expect(auth.signIn).toHaveBeenCalledOnce();
+    unmount();
+    auth.user.mockReturnValue({ email: "ada@example.com" } as never);
+    render(<OwnStylesStep own={own()} selectedId={null} onUse={vi.fn()} auth={auth} />);
+    expect(screen.getByTestId("signed-in")).toHaveTextContent("Signed in as ada@example.com · Sign out");
+    fireEvent.click(screen.getByRole("button", { name: "Sign out" }));
+    expect(auth.signOut).toHaveBeenCalledOnce();
+  });
 });
 
 describe("the progress figures", () => {

@@ -1,5 +1,6 @@
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
 import type { Notice } from "../api/messages";
+import type { Auth } from "../auth/signin";
 import type { NewStyle, TrainingJob } from "../api/types";
 import { formatBytes } from "../image/pipeline";
 import { isActive, MAX_PAINTING_BYTES, type LossPoint, type OwnStyles as Own } from "../hooks/useOwnStyles";
@@ -10,6 +11,8 @@ interface Props {
   /** The picked style's id, to mark the one in use. */
   selectedId: string | null;
   onUse(styleId: string): void;
+  /** Signing in, where the stack's training routes want a user (AWS); none locally. */
+  auth?: Auth;
 }
 
 // The file types POST /styles decodes (openapi.yaml's CreateStyleRequest); TIFF too, which the
@@ -20,21 +23,28 @@ const MAX_NAME = 60;
 // "Add your own style": a painting and a name start a training job; each job shows its progress while it
 // runs, and the finished ones are listed with Use and Delete. The panel is one <form> (Stylize), so these
 // controls are buttons of type "button", and Enter in the name field starts training instead of stylizing.
-export function OwnStylesStep({ own, selectedId, onUse }: Props) {
+export function OwnStylesStep({ own, selectedId, onUse, auth }: Props) {
   const { training, jobs } = own;
   const [adding, setAdding] = useState(false);
   if (training.state !== "on") {
     // Stacks without the training routes (AWS with TrainingEnabled off) show nothing; others say why.
     if (training.state === "checking" || isRoutesOff(training.reason)) return null;
+    const signIn = auth && training.reason.code === "unauthorized";
     return (
       <section className="step" aria-labelledby="own-title">
         <OwnTitle />
         <p className="muted" data-testid="training-off">
-          {training.reason.title}. {training.reason.message}
+          {signIn ? "Training your own style needs an account on this site: sign in, or sign up there." : `${training.reason.title}. ${training.reason.message}`}
         </p>
+        {signIn && (
+          <button type="button" className="button button--secondary" onClick={() => void auth.signIn()}>
+            Sign in
+          </button>
+        )}
       </section>
     );
   }
+  const user = auth?.user();
   const finished = jobs.filter((job) => job.state === "done");
   const stopped = jobs.filter((job) => job.state === "failed" || job.state === "cancelled");
   const row = (job: TrainingJob) => (
@@ -43,6 +53,14 @@ export function OwnStylesStep({ own, selectedId, onUse }: Props) {
   return (
     <section className="step own" aria-labelledby="own-title">
       <OwnTitle />
+      {user && (
+        <p className="muted own__user" data-testid="signed-in">
+          Signed in as {user.email ?? "you"} ·{" "}
+          <button type="button" className="link-button" onClick={() => auth!.signOut()}>
+            Sign out
+          </button>
+        </p>
+      )}
       {jobs.filter(isActive).map((job) => (
         <TrainingCard key={job.id} job={job} curve={own.losses[job.id] ?? []} pollError={own.pollError} onCancel={() => void own.cancel(job)} />
       ))}

@@ -10,6 +10,8 @@ export interface FileRef {
   sha256?: string;
   /** Expected size, for progress when the server sends no Content-Length. */
   bytes?: number;
+  /** The Authorization header the download needs (a user's own model file), asked for when it starts. */
+  authorization?: () => Promise<string | null>;
 }
 
 export interface Progress {
@@ -71,7 +73,8 @@ export async function fetchCached(ref: FileRef, options: FetchOptions = {}): Pro
 
   let response: Response;
   try {
-    response = await fetchImpl(ref.url, { signal });
+    const authorization = ref.authorization ? await ref.authorization() : null;
+    response = await fetchImpl(ref.url, { signal, ...(authorization && { headers: { Authorization: authorization } }) });
   } catch (error) {
     if (error instanceof DOMException && error.name === "AbortError") throw error;
     throw new DownloadError(`could not download ${fileName(ref.url)}`);

@@ -13,6 +13,8 @@ export interface ModelFile {
   styles?: string[];
   /** Where the file is when not under the site's models (a user's own style: GET /jobs/{id}/model). */
   url?: string;
+  /** The Authorization header its download needs (a user's own style, on a stack that signs users in). */
+  authorization?: () => Promise<string | null>;
 }
 
 const FILE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}(\.[a-z0-9_]{1,16})?\.onnx$/;
@@ -48,7 +50,12 @@ export function deviceModelFor(style: Style, variant: string, modelsBaseUrl: str
   if (!chosen) return null;
   const base = new URL(modelsBaseUrl.replace(/\/*$/, "/"), globalThis.location?.href ?? "http://localhost/");
   return {
-    file: { url: new URL(chosen.url ?? chosen.file, base).href, sha256: chosen.sha256, bytes: chosen.bytes ?? undefined },
+    file: {
+      url: new URL(chosen.url ?? chosen.file, base).href,
+      sha256: chosen.sha256,
+      bytes: chosen.bytes ?? undefined,
+      ...(chosen.authorization && { authorization: chosen.authorization }),
+    },
     styles: chosen.styles,
     styleId: style.id,
   };
