@@ -60,7 +60,7 @@ def prepare_models(checkpoint: str | None, calibration=SHARED / "photos" / "trai
     return paths
 
 
-SERVED_VARIANT = "int8"  # the template's ModelsVariant default: the registry serves it where a network has it
+SERVED_VARIANT = "halfres"  # the template's ModelsVariant default: the registry serves it where a network has it
 
 
 def bundled_served_model() -> Path:

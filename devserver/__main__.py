@@ -80,7 +80,7 @@ def main(argv=None) -> int:
             "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_S3": s3.endpoint,
             "MODELS_DIR": str(args.models.resolve()), "GALLERY_BUCKET": GALLERY_BUCKET,
             "GALLERY_PREFIX": GALLERY_PREFIX, "ALLOWED_ORIGIN": "*",
-            "MODELS_VARIANT": os.environ.get("MODELS_VARIANT", "int8"),  # as the template's default
+            "MODELS_VARIANT": os.environ.get("MODELS_VARIANT", "halfres"),  # as the template's default
             # users' own styles: the local engine, no sign-in, the finished styles served from the jobs folder
             "JOBS_ENGINE": "local", "JOBS_AUTH": "none", "JOBS_DIR": str(args.jobs_dir.resolve()),
             "USER_STYLES_DIR": str(args.jobs_dir.resolve()),

@@ -1,4 +1,5 @@
-"""python -m export CHECKPOINT --out models/STYLE_ID.onnx [--name ... --artist ... --year ...] [--fp16] [--int8 ...]"""
+"""python -m export CHECKPOINT --out models/STYLE_ID.onnx [--name ... --artist ... --year ...] [--fp16] [--int8 ...]
+[--halfres]"""
 
 import argparse
 import logging
@@ -46,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     meta.add_argument("--dataset-license", help="the training photos' licence note for the model card")
     var = p.add_argument_group("variants (each saved only when asked for, as STYLE_ID.fp16.onnx / .int8.onnx)")
     var.add_argument("--fp16", action="store_true", help="weights stored in float16 (half the file)")
+    var.add_argument("--halfres", action="store_true", help="the full-resolution layers computed at half resolution "
+                     "(export/halfres.py): the same network, faster on CPU")
     var.add_argument("--int8", action="store_true", help="static QDQ int8 convolutions, calibrated on photos")
     var.add_argument("--calibration-photos", help="folder of photos for int8 calibration")
     var.add_argument("--calibration-count", type=int, default=INT8_DEFAULTS["calibration_count"],
@@ -74,7 +77,7 @@ def main(argv=None) -> int:
     request = ExportRequest(
         checkpoint=args.checkpoint, out=args.out, style_id=args.style_id, name=args.name, artist=args.artist,
         year=args.year, style_image=args.style_image, style_license=args.style_license,
-        dataset_license=args.dataset_license, fp16=args.fp16, int8=args.int8,
+        dataset_license=args.dataset_license, fp16=args.fp16, int8=args.int8, halfres=args.halfres,
         calibration_photos=args.calibration_photos, eval_photos=args.eval_photos, eval_size=args.eval_size,
         vgg_weights=args.vgg_weights, catalog=args.catalog, join=args.join,
         int8_options={"calibration_count": args.calibration_count, "method": args.calibration_method,

@@ -1,4 +1,4 @@
-"""Checkpoint -> checked ONNX file + model card (+ the fp16 / int8 variants asked for)."""
+"""Checkpoint -> checked ONNX file + model card (+ the fp16 / int8 / halfres variants asked for)."""
 
 import json
 import logging
@@ -43,6 +43,7 @@ class ExportRequest:
     style_license: str = "unknown"
     dataset_license: str | None = None
     fp16: bool = False
+    halfres: bool = False  # the same network with its full-resolution layers at half resolution (faster)
     int8: bool = False
     calibration_photos: str | None = None
     eval_photos: str | None = None  # variants' quality: PSNR vs fp32 and the perceptual losses on these
@@ -76,7 +77,7 @@ def validate(req: ExportRequest, config: dict) -> tuple:
         raise ExportError("the checkpoint does not record its style image: pass --style-image")
     if not Path(style_image).is_file():
         raise ExportError(f"style image not found: {style_image} (pass --style-image)")
-    if (req.int8 or req.fp16) and not req.eval_photos and not req.calibration_photos:
+    if (req.int8 or req.fp16 or req.halfres) and not req.eval_photos and not req.calibration_photos:
         raise ExportError("variants are judged on photos: pass --eval-photos (or --calibration-photos)")
     if req.int8 and not req.calibration_photos:
         raise ExportError("--int8 needs --calibration-photos DIR (a folder of photos like the ones users send)")
@@ -128,6 +129,8 @@ def export_model(req: ExportRequest, echo=print) -> dict:
     variants = {}
     if req.fp16:
         variants["fp16"] = to_fp16_weights(proto)
+    if req.halfres:
+        variants["halfres"] = to_onnx(net, metadata, [s["id"] for s in styles] if styles else None, halfres=True)
     if req.int8:
         options = {**INT8_DEFAULTS, **req.int8_options}
         echo(f"int8: calibrating on {options['calibration_count']} photos from {req.calibration_photos} ...")

@@ -37,13 +37,20 @@ class ExposedInstanceNorm(nn.Module):
         self.weight, self.bias, self.eps = norm.weight, norm.bias, norm.eps
         self.offset, self.channels, self.context = offset, norm.num_features, context
 
-    def forward(self, x, styles=None):
+    def forward(self, x, styles=None, phases: int = 1):
+        """phases > 1: x is phase-split (export/halfres.py), channel c * phases + p; a channel's statistics pool
+        its phases, and its scale and shift apply to each of them."""
         gamma, beta = (self.weight[0], self.bias[0]) if styles is None else (styles @ self.weight, styles @ self.bias)
         ctx = self.context
         # Spatial means as global average pooling: onnxruntime runs GlobalAveragePool in its blocked
         # (NCHWc) layout next to the convolutions, where ReduceMean forces layout reorders.
-        mean = F.adaptive_avg_pool2d(x, 1)
-        var = F.adaptive_avg_pool2d((x - mean).square(), 1)  # biased, as instance norm uses
+        def pool(t):  # (N, C, 1, 1): each channel's mean, over its phases too
+            pooled = F.adaptive_avg_pool2d(t, 1)
+            return pooled if phases == 1 else pooled.view(t.shape[0], -1, phases, 1).mean(2, keepdim=True)
+
+        spread = lambda t: t if phases == 1 else t.repeat_interleave(phases, dim=1)  # noqa: E731 - back to phases
+        mean = pool(x)
+        var = pool((x - spread(mean)).square())  # biased, as instance norm uses
         ctx.collected.append(torch.cat([mean, var], dim=2).flatten(2).transpose(1, 2))  # (N, 2, C)
         span = slice(self.offset, self.offset + self.channels)
         given_mean = ctx.override[0, span].view(1, -1, 1, 1)
@@ -52,7 +59,7 @@ class ExposedInstanceNorm(nn.Module):
         var = var + ctx.mix * (given_var - var)
         # One per-channel scale and shift, so the full-size tensor is touched only twice.
         scale = gamma.view(1, -1, 1, 1) * torch.rsqrt(var + self.eps)
-        return x * scale + (beta.view(1, -1, 1, 1) - mean * scale)
+        return x * spread(scale) + spread(beta.view(1, -1, 1, 1) - mean * scale)
 
 
 class ExportableTransformer(nn.Module):

@@ -24,6 +24,7 @@ from stylecore.modelfiles import (
 
 from training.model import TransformerNet
 
+from .halfres import HalfResTransformer
 from .network import ExportableTransformer
 
 OPSET = 17
@@ -37,13 +38,16 @@ def exporter_version() -> str:
     return f"fast-neural-style export v{EXPORTER_VERSION} (torch {torch.__version__}, onnx {onnx.__version__})"
 
 
-def to_onnx(net: TransformerNet, metadata: dict | None = None, style_ids: list | None = None) -> onnx.ModelProto:
+def to_onnx(net: TransformerNet, metadata: dict | None = None, style_ids: list | None = None,
+            halfres: bool = False) -> onnx.ModelProto:
     """Trace the network (the legacy TorchScript exporter: no onnxscript needed) into an ONNX model.
 
     A multi-style network gets one more input, STYLE_WEIGHTS_INPUT (S,): the convex mix of its styles
     (one-hot for one style; its default is the first style), and lists `style_ids` in its metadata.
+    halfres: its full-resolution layers computed at half resolution (export/halfres.py), same interface.
     """
-    model = ExportableTransformer(copy.deepcopy(net).float()).eval()
+    wrapper = HalfResTransformer if halfres else ExportableTransformer
+    model = wrapper(copy.deepcopy(net).float()).eval()
     channels = model.norm_channels
     multi = net.num_styles > 1
     if multi and (not style_ids or len(style_ids) != net.num_styles):

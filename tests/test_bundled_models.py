@@ -30,7 +30,7 @@ def card() -> dict:
 @pytest.fixture(scope="module")
 def registry() -> StyleRegistry:
     registry = StyleRegistry.from_dir(MODELS)
-    registry.preferred_variant = "int8"  # what the Lambda and make dev ask for (the template's default)
+    registry.preferred_variant = "halfres"  # what the Lambda and make dev ask for (the template's default)
     return registry
 
 

@@ -37,7 +37,7 @@ def test_config_points_the_web_app_at_the_model_files_and_the_served_variant(loc
     assert status == 200
     config = json.loads(body)
     assert config["modelsBaseUrl"] == "/models"
-    assert config["modelVariant"] == "int8"  # the devserver's MODELS_VARIANT default, what the API serves
+    assert config["modelVariant"] == "halfres"  # the devserver's MODELS_VARIANT default, what the API serves
 
 
 def test_every_style_file_named_in_the_catalog_is_served_with_the_cards_sha256(local_stack):

@@ -173,8 +173,9 @@ def allowed(statements: list[dict], action: str, key: str) -> bool:
 def test_training_is_off_unless_the_parameter_turns_it_on():
     assert TEMPLATE["Parameters"]["TrainingEnabled"]["Default"] == "false"
     assert TEMPLATE["Conditions"]["TrainingOn"] == {"Fn::Equals": [{"Ref": "TrainingEnabled"}, "true"]}
-    training = ["StylesBucket", "UserPool", "UserPoolClient", "UserPoolDomain", "JobsFunction", "TrainingRole", "JobsIntegration",
-                "JobsAuthorizer", "JobsAuthorizerFunction", "JobsAuthorizerInvokePermission", "JobsInvokePermission"]
+    training = ["StylesBucket", "UserPool", "UserPoolClient", "UserPoolDomain", "JobsFunction", "TrainingRole",
+                "JobsIntegration", "JobsAuthorizer", "JobsAuthorizerFunction", "JobsAuthorizerInvokePermission",
+                "JobsInvokePermission"]
     assert all(RESOURCES[name]["Condition"] == "TrainingOn" for name in training)
     authorizer = RESOURCES["JobsAuthorizerFunction"]["Properties"]["Environment"]["Variables"]
     assert authorizer["USER_POOL_CLIENT_ID"] == {"Ref": "UserPoolClient"}

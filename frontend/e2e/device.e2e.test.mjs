@@ -162,21 +162,21 @@ describe("stylizing on the device", { timeout: 900_000 }, () => {
     await context.close();
   });
 
-  test("MODELS_VARIANT=int8 (the default: int8 where a network has it, else fp32): the device against the server", async () => {
-    const { baseUrl } = await stackFor("int8");
+  test("MODELS_VARIANT=halfres (the default: the half-resolution layout where a network has it, else fp32): the device against the server", async () => {
+    const { baseUrl } = await stackFor("halfres");
     const context = await browser.newContext({ viewport: VIEW, colorScheme: "dark" });
     const { page, problems } = await visit(context, baseUrl);
     assert.equal(await stylizeHere(page, { styleId: "great_wave" }), "device");
     const { psnr } = await psnrAgainstServer(page, "great_wave");
-    console.log(`# int8 device vs server: PSNR ${psnr.toFixed(2)} dB`);
-    assert.ok(psnr >= 30, `int8 PSNR ${psnr.toFixed(2)} dB`);
-    await snap(page, "02-device-int8-dark");
+    console.log(`# halfres device vs server: PSNR ${psnr.toFixed(2)} dB`);
+    assert.ok(psnr >= 30, `halfres PSNR ${psnr.toFixed(2)} dB`);
+    await snap(page, "02-device-halfres-dark");
     assert.deepEqual(problems, []);
     await context.close();
   });
 
   test("when the device path fails (a model file that does not match its card), the server takes over", async () => {
-    const { baseUrl } = await stackFor("int8");
+    const { baseUrl } = await stackFor("halfres");
     const context = await browser.newContext({ viewport: VIEW });
     await context.route("**/models/*.onnx", (route) => route.fulfill({ status: 200, body: Buffer.from("not the model") }));
     const { page, problems } = await visit(context, baseUrl);
@@ -189,7 +189,7 @@ describe("stylizing on the device", { timeout: 900_000 }, () => {
   });
 
   test("live camera: changing stylized frames with their rate, a full-size snapshot, and stop releases the camera", async () => {
-    const { baseUrl } = await stackFor("int8");
+    const { baseUrl } = await stackFor("halfres");
     const context = await browser.newContext({ viewport: VIEW, permissions: ["camera"], acceptDownloads: true });
     await context.addInitScript(() => {
       window.__streams = [];

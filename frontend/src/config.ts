@@ -11,7 +11,7 @@ export interface AppConfig {
   coldStartHintMs: number;
   /** Where the site serves model files (`<modelsBaseUrl>/<file>`), relative to the page or absolute. */
   modelsBaseUrl: string;
-  /** The model variant the browser runs where a style has it (the server's is int8 by default). */
+  /** The model variant the browser runs where a style has it (the server's is halfres by default). */
   modelVariant: string;
   /** onnxruntime-web's backend on the device: WebGPU where the browser has it (auto), or one of them. */
   deviceBackend: "auto" | "webgpu" | "wasm";
@@ -24,7 +24,7 @@ export const DEFAULT_CONFIG: AppConfig = {
   maxImageSide: DEFAULT_MAX_SIDE,
   coldStartHintMs: 4000,
   modelsBaseUrl: "models/",
-  modelVariant: "int8",
+  modelVariant: "halfres",
   deviceBackend: "auto",
 };
 
