@@ -40,7 +40,10 @@ DATASET_LICENSE = ("trained on ../shared/assets/photos/train (ImageNet samples, 
 # style fell short and content had room (great_wave, udnie, shipwreck), less where content fell short
 # (starry_night); after 9,708 steps less where TV or content went over with style to spare (great_wave,
 # starry_night, composition_vii), more for udnie, still short of its reference's style.
-STYLE_WEIGHTS = {"great_wave": 2.5, "udnie": 28.0, "shipwreck_of_the_minotaur": 4.5, "starry_night": 1.2,
+# Segment 8: less again for great_wave and starry_night, whose TV the (squared) TV loss did not bring down
+# (weight 4: 12.35 -> 12.22 and 16.29 -> 16.43 on 12 val photos) while their style ratio kept ~50% slack: less
+# style texture is what lowers the kit's mean absolute neighbour difference.
+STYLE_WEIGHTS = {"great_wave": 1.5, "udnie": 28.0, "shipwreck_of_the_minotaur": 4.5, "starry_night": 0.7,
                  "composition_vii": 2.5}
 # the others: --style-weight
 # Per-style TV weights (the others: --tv-weight): more for great_wave and starry_night, which failed on TV
