@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from conftest import synthetic_photo
 from stylecore import Stylizer
+from test_multistyle_serving import trio_network
 
 from export.exporter import ExportRequest, export_model
 from export.halfres import HalfResTransformer
@@ -20,15 +21,8 @@ from training.model import TransformerNet
 
 @pytest.fixture(scope="module")
 def net() -> TransformerNet:
-    """Three styles, width 8, random weights with norms that differ per style (not the identity)."""
-    torch.manual_seed(5)
-    net = TransformerNet(num_styles=3, width=8).eval()
-    with torch.no_grad():
-        for norm in net.norm_layers():
-            norm.weight.normal_(1.0, 0.4)
-            norm.bias.normal_(0.0, 0.4)
-        net.conv_out.conv.weight.mul_(100.0)
-    return net
+    """Three styles whose norms differ per style (not the identity), as the multi-style serving tests use."""
+    return trio_network()
 
 
 def both(net, image, override=None, mix=0.0, weights=(0.2, 0.5, 0.3)):
