@@ -11,14 +11,9 @@ import torch
 from stylecore.modelfiles import card_path, read_card
 
 from training.checkpoint import read_weights
-from training.model import TransformerNet
+from training.model import TransformerNet, is_style_row
 
 from .card import ExportError
-
-
-def is_style_row(key: str, value: torch.Tensor) -> bool:
-    """A conditional instance norm's (styles, channels) scales or shifts: the only per-style weights."""
-    return value.dim() == 2 and key.endswith((".weight", ".bias"))
 
 
 def join(net: TransformerNet, style_id: str, base) -> tuple[TransformerNet, list]:

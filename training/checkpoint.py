@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .model import TransformerNet, architecture, clean_state_dict
+from .model import TransformerNet, architecture, clean_state_dict, is_style_row
 
 log = logging.getLogger("training")
 
@@ -133,7 +133,7 @@ def init_from(net: TransformerNet, path, style_ids: list) -> list:
             raise ValueError(f"--init-from {path}: no {key}")
         if value.shape == state[key].shape and list(style_ids) == list(source_ids):
             new_state[key] = state[key]
-        elif value.dim() == 2:  # a norm's (styles, channels) rows
+        elif is_style_row(key, value):  # a norm's (styles, channels) rows
             rows = [state[key][source_ids.index(sid)] if sid in source_ids else state[key].mean(0)
                     for sid in style_ids]
             new_state[key] = torch.stack(rows)

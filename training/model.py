@@ -157,6 +157,11 @@ class TransformerNet(nn.Module):
         return [p for p in self.parameters() if id(p) not in norm_params]
 
 
+def is_style_row(key: str, value: torch.Tensor) -> bool:
+    """A conditional instance norm's (styles, channels) scales or shifts: the only per-style weights."""
+    return value.dim() == 2 and key.endswith((".weight", ".bias"))
+
+
 def clean_state_dict(state_dict: dict) -> dict:
     """Strip DDP/compile prefixes, and give single-style norms saved before conditional norm ([C]) a row axis."""
     cleaned = {}
