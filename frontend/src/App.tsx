@@ -21,6 +21,7 @@ import { useLiveCamera } from "./hooks/useLiveCamera";
 import { useOwnStyles } from "./hooks/useOwnStyles";
 import type { Auth } from "./auth/signin";
 import { OwnStylesStep } from "./components/OwnStyles";
+import { SparkIcon } from "./components/icons";
 
 interface Props {
   api: Api;
@@ -261,15 +262,6 @@ function BrandMark() {
     <svg className="brand__mark" viewBox="0 0 32 32" width="28" height="28" aria-hidden="true">
       <circle cx="16" cy="16" r="15" fill="var(--accent)" />
       <path d="M7 20c4-9 9-11 18-9-6 1-9 5-10 11-2-2-5-2-8-2z" fill="var(--paper)" />
-    </svg>
-  );
-}
-
-function SparkIcon() {
-  return (
-    <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
-      <path d="M12 3l1.9 5.6L19.5 10l-5.6 1.9L12 17.5l-1.9-5.6L4.5 10l5.6-1.4z" fill="currentColor" />
-      <path d="M19 16l.8 2.2L22 19l-2.2.8L19 22l-.8-2.2L16 19l2.2-.8z" fill="currentColor" />
     </svg>
   );
 }

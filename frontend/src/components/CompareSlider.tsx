@@ -1,5 +1,6 @@
 import { useId, useState } from "react";
 import { boxStyle } from "./boxStyle";
+import { DividerIcon } from "./icons";
 
 interface Props {
   beforeUrl: string;
@@ -47,9 +48,7 @@ export function CompareSlider({ beforeUrl, afterUrl, beforeLabel, afterLabel, wi
       />
       <span className="compare__handle" style={{ left: `${position}%` }} aria-hidden="true">
         <span className="compare__knob">
-          <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
-            <path d="M9 6l-6 6 6 6M15 6l6 6-6 6" fill="none" stroke="currentColor" strokeWidth="2" />
-          </svg>
+          <DividerIcon />
         </span>
       </span>
       <figcaption id={hintId} className="visually-hidden">

@@ -5,6 +5,7 @@ import type { NewStyle, TrainingJob } from "../api/types";
 import { formatBytes } from "../image/pipeline";
 import { isActive, MAX_PAINTING_BYTES, type LossPoint, type OwnStyles as Own } from "../hooks/useOwnStyles";
 import { Thumb } from "./Thumb";
+import { PlusIcon } from "./icons";
 
 interface Props {
   own: Own;
@@ -372,13 +373,5 @@ function OwnStyleRow({ job, selected, onUse, onRemove }: { job: TrainingJob; sel
         )}
       </div>
     </li>
-  );
-}
-
-function PlusIcon() {
-  return (
-    <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
-      <path d="M12 5v14M5 12h14" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
-    </svg>
   );
 }

@@ -2,6 +2,7 @@ import type { GalleryImage } from "../api/types";
 import { formatBytes } from "../image/pipeline";
 import type { Photo } from "../types";
 import { Thumb } from "./Thumb";
+import { UploadIcon } from "./icons";
 
 interface Props {
   photo: Photo | null;
@@ -141,20 +142,5 @@ function GalleryRow({
             ))}
       </ul>
     </div>
-  );
-}
-
-function UploadIcon() {
-  return (
-    <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
-      <path
-        d="M12 16V4m0 0l-5 5m5-5l5 5M4 15v3a2 2 0 002 2h12a2 2 0 002-2v-3"
-        fill="none"
-        stroke="currentColor"
-        strokeWidth="2"
-        strokeLinecap="round"
-        strokeLinejoin="round"
-      />
-    </svg>
   );
 }

@@ -3,6 +3,7 @@ import type { Job, Photo, StylizedResult } from "../types";
 import { formatBytes } from "../image/pipeline";
 import { boxStyle } from "./boxStyle";
 import { CompareSlider } from "./CompareSlider";
+import { DownloadIcon } from "./icons";
 
 interface Props {
   photo: Photo | null;
@@ -155,19 +156,4 @@ function isMac(): boolean {
 
 function formatSeconds(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
-}
-
-function DownloadIcon() {
-  return (
-    <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
-      <path
-        d="M12 4v12m0 0l-5-5m5 5l5-5M4 20h16"
-        fill="none"
-        stroke="currentColor"
-        strokeWidth="2"
-        strokeLinecap="round"
-        strokeLinejoin="round"
-      />
-    </svg>
-  );
 }
