@@ -54,6 +54,9 @@ STYLE_WEIGHTS = {"great_wave": 1.6, "udnie": 27.0, "shipwreck_of_the_minotaur": 
 # alone with style to spare after 13,713 steps (docs/model-quality.md). 0.8 (segment 6, 4,100 steps) moved
 # their TV by under 1% on 12 val photos, so segment 7 takes 4.
 TV_WEIGHTS = {"great_wave": 4.0, "starry_night": 4.0}
+# Per-style weights of the kit's own TV, the mean absolute neighbour difference (training/losses.py:
+# tv_abs_loss), added to the squared TV: none yet (the others: --tv-abs-weight).
+TV_ABS_WEIGHTS = {}
 
 
 def latest_state(run: Path) -> tuple[int, Path | None]:
@@ -72,12 +75,13 @@ def train(args) -> Path:
     ids = [s["id"] for s in json.loads(CATALOG.read_text())["styles"]]
     weights = [str(STYLE_WEIGHTS.get(i, args.style_weight)) for i in ids]
     tv_weights = [str(TV_WEIGHTS.get(i, args.tv_weight)) for i in ids]
+    tv_abs_weights = [str(TV_ABS_WEIGHTS.get(i, args.tv_abs_weight)) for i in ids]
     command = [sys.executable, "-m", "training", "train", "--dataset", str(args.dataset), "--catalog", str(CATALOG),
                "--styles-dir", str(SHARED / "styles"), "--out", str(RUN), "--iterations", str(args.iterations),
                "--batch-size", str(args.batch_size), "--image-size", str(args.image_size), "--width", str(args.width),
                "--style-size", str(args.style_size), "--vgg-weights", str(args.vgg_weights),
                "--content-weight", str(args.content_weight), "--style-weight", *weights,
-               "--tv-weight", *tv_weights, "--precision", args.precision, "--workers", str(args.workers),
+               "--tv-weight", *tv_weights, "--tv-abs-weight", *tv_abs_weights, "--precision", args.precision, "--workers", str(args.workers),
                "--sample-every", "250", "--checkpoint-every", "100", "--sample-images", *args.sample_images]
     if state:  # resume from where the run got furthest: its last checkpoint, or a finished run's final state
         command += ["--resume", str(state)]
@@ -112,6 +116,7 @@ def main():
     parser.add_argument("--content-weight", type=float, default=1.0)
     parser.add_argument("--style-weight", type=float, default=3.0, help="for the styles not in STYLE_WEIGHTS")
     parser.add_argument("--tv-weight", type=float, default=0.2)
+    parser.add_argument("--tv-abs-weight", type=float, default=0.0, help="for the styles not in TV_ABS_WEIGHTS")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="auto: bf16 on a GPU or a CPU with native bf16 (AMX), else off (an AVX2 CPU)")
     parser.add_argument("--workers", type=int, default=1)

@@ -8,7 +8,7 @@ import torch
 from conftest import synthetic_photo
 
 from training.checkpoint import init_from
-from training.losses import PerceptualLoss, tv_loss
+from training.losses import PerceptualLoss, tv_abs_loss, tv_loss
 from training.model import TransformerNet, load_transformer
 from training.train import TrainConfig, train
 from training.vgg import load_loss_network
@@ -100,14 +100,38 @@ def test_each_style_can_have_its_own_tv_weight():
         PerceptualLoss(vgg, [a, b], tv_weight=[1.0, 2.0, 3.0])
 
 
+def test_absolute_tv_is_the_quality_kits_and_can_be_weighted_per_style():
+    # The kit judges TV as the mean absolute neighbour difference (../shared/quality-kit/quality.py: tv);
+    # the absolute TV term is that, per image, and adds only where a style's weight is not zero.
+    image = torch.rand(2, 3, 9, 11) * 255
+    u8 = image[1].permute(1, 2, 0).numpy()
+    kit_tv = (abs(u8[:, 1:] - u8[:, :-1]).mean() + abs(u8[1:] - u8[:-1]).mean()) / 2
+    assert float(tv_abs_loss(image)[1]) == pytest.approx(float(kit_tv), rel=1e-5)
+    flat = torch.full((1, 3, 8, 8), 7.0)
+    assert float(tv_abs_loss(flat)[0]) == 0.0
+
+    vgg = load_loss_network("random")
+    a, b = torch.rand(3, 40, 40) * 255, torch.rand(3, 40, 40) * 80
+    output, content = torch.rand(2, 3, 32, 32) * 255, torch.rand(2, 3, 32, 32) * 255
+    styles = torch.tensor([0, 1])
+    base = PerceptualLoss(vgg, [a, b])(output, content, styles)
+    only_b = PerceptualLoss(vgg, [a, b], tv_abs_weight=[0.0, 3.0])(output, content, styles)
+    assert float(only_b.total - base.total) == pytest.approx(3.0 * float(tv_abs_loss(output[1:])[0]) / 2, rel=1e-4)
+    assert float(only_b.tv) == pytest.approx(float(base.tv), rel=1e-6)  # the reported TV stays the squared one
+    with pytest.raises(ValueError, match="3 absolute TV weights for 2"):
+        PerceptualLoss(vgg, [a, b], tv_abs_weight=[1.0, 2.0, 3.0])
+
+
 def test_training_several_styles_records_each(photo_dir, paintings, tmp_path):
     config = multistyle_config(photo_dir, paintings, tmp_path / "run", style_weight=[1.0, 2.0, 3.0],
-                               tv_weight=[0.1, 0.2, 0.3])
+                               tv_weight=[0.1, 0.2, 0.3], tv_abs_weight=[0.0, 0.0, 0.5])
     result = train(config)
     summary = json.loads((tmp_path / "run" / "training_summary.json").read_text())
     assert [s["id"] for s in summary["styles"]] == ["wave", "scream", "udnie"]
     assert [s["style_weight"] for s in summary["styles"]] == [1.0, 2.0, 3.0]
     assert summary["hyperparameters"]["tv_weight"] == [0.1, 0.2, 0.3]
+    assert summary["hyperparameters"]["tv_abs_weight"] == [0.0, 0.0, 0.5]
+    assert summary["segments"][-1]["tv_abs_weight"] == [0.0, 0.0, 0.5]
     assert result["summary"]["hyperparameters"]["width"] == 8
     net = load_transformer(torch.load(tmp_path / "run" / "final.pth", weights_only=False)["model"])
     assert net.num_styles == 3 and net.width == 8
@@ -155,9 +179,10 @@ def test_cli_trains_from_a_catalog(photo_dir, paintings, tmp_path):
     catalog.write_text(json.dumps({"styles": [{"id": f"s{i}", "file": Path(p).name} for i, p in enumerate(paintings)]}))
     code = main(["train", "--dataset", str(photo_dir), "--catalog", str(catalog), "--out", str(tmp_path / "cli"),
                  "--iterations", "1", "--batch-size", "2", "--image-size", "32", "--style-size", "40", "--width", "4",
-                 "--vgg-weights", "random", "--workers", "0", "--device", "cpu"])
+                 "--vgg-weights", "random", "--workers", "0", "--device", "cpu", "--tv-abs-weight", "0", "0", "2"])
     assert code == 0
     summary = json.loads((tmp_path / "cli" / "training_summary.json").read_text())
     assert [s["id"] for s in summary["styles"]] == ["s0", "s1", "s2"]
+    assert summary["hyperparameters"]["tv_abs_weight"] == [0.0, 0.0, 2.0]
     assert main(["train", "--dataset", str(photo_dir), "--style-image", str(paintings[0]), "--out",
                  str(tmp_path / "bad"), "--iterations", "1", "--finetune-new-styles"]) == 2

@@ -40,6 +40,9 @@ def add_train_parser(sub):
                    help="one weight, or one per style; default: by the VGG weights' preprocessing")
     p.add_argument("--tv-weight", type=float, nargs="+",
                    help="one weight, or one per style; default: by the VGG weights' preprocessing")
+    p.add_argument("--tv-abs-weight", type=float, nargs="+", default=[0.0],
+                   help="weight of the quality kit's TV (mean absolute neighbour difference, 0..255), added to the "
+                        "squared TV above: one weight, or one per style; default 0 (off)")
     p.add_argument("--content-layer", default=d["content_layer"], choices=LAYER_NAMES,
                    help="relu2_2 as in the paper; relu3_3 as in Johnson's code")
     p.add_argument("--vgg-weights", default=d["vgg_weights"],
@@ -82,7 +85,7 @@ def run_train(args):
     if args.catalog:
         args.style_images, catalog_ids = read_catalog(args.catalog, args.styles_dir)
         args.style_ids = args.style_ids or catalog_ids
-    for name in ("style_weight", "tv_weight"):
+    for name in ("style_weight", "tv_weight", "tv_abs_weight"):
         if getattr(args, name) and len(getattr(args, name)) == 1:
             setattr(args, name, getattr(args, name)[0])
     fields = TrainConfig.__dataclass_fields__

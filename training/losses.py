@@ -55,6 +55,16 @@ def tv_loss(images: torch.Tensor, per_image: bool = False) -> torch.Tensor:
     return dh.pow(2).mean() + dw.pow(2).mean()
 
 
+def tv_abs_loss(images: torch.Tensor) -> torch.Tensor:
+    """The quality kit's TV, per image (N,): the mean absolute neighbour difference (0..255), averaged over the
+    two directions. The squared TV above acts mostly on a few large edges; this one weighs the fine texture a
+    painting's strokes leave everywhere as much, which is what the kit measures."""
+    images = images.float()
+    dh = (images[..., 1:, :] - images[..., :-1, :]).abs().mean(dim=(1, 2, 3))
+    dw = (images[..., :, 1:] - images[..., :, :-1]).abs().mean(dim=(1, 2, 3))
+    return (dh + dw) / 2
+
+
 @dataclass
 class Losses:
     content: torch.Tensor
@@ -72,12 +82,13 @@ class PerceptualLoss(torch.nn.Module):
     One style image, or several (a multi-style network): then forward() takes each image's style
     index, each image's style loss is taken against its own painting's Gram matrices, and
     `style_weight` and `tv_weight` may be one weight per painting (paintings differ in how hard they pull,
-    and in how much fine texture their strokes leave).
+    and in how much fine texture their strokes leave). `tv_abs_weight` (off by default) adds the quality kit's
+    absolute TV (tv_abs_loss), likewise one weight or one per painting.
     """
 
     def __init__(self, loss_network: LossNetwork, style_images, content_layer: str = "relu2_2",
                  content_weight: float = 1.0, style_weight=5.0, tv_weight: float = 0.2,
-                 style_layers=STYLE_LAYERS):
+                 style_layers=STYLE_LAYERS, tv_abs_weight=0.0):
         super().__init__()
         self.loss_network = loss_network
         self.content_layer = content_layer
@@ -86,13 +97,15 @@ class PerceptualLoss(torch.nn.Module):
             style_images = [style_images]
         self.num_styles = len(style_images)
         per_style = lambda w: [w] * self.num_styles if isinstance(w, int | float) else list(w)  # noqa: E731
-        style_weights, tv_weights = per_style(style_weight), per_style(tv_weight)
-        for name, weights in (("style", style_weights), ("TV", tv_weights)):
+        style_weights, tv_weights, tv_abs_weights = map(per_style, (style_weight, tv_weight, tv_abs_weight))
+        for name, weights in (("style", style_weights), ("TV", tv_weights), ("absolute TV", tv_abs_weights)):
             if len(weights) != self.num_styles:
                 raise ValueError(f"{len(weights)} {name} weights for {self.num_styles} style images")
         self.weights = {"content": content_weight, "style": style_weights, "tv": tv_weight}
         self.register_buffer("style_weights", torch.tensor(style_weights, dtype=torch.float32))
         self.register_buffer("tv_weights", torch.tensor(tv_weights, dtype=torch.float32))
+        self.register_buffer("tv_abs_weights", torch.tensor(tv_abs_weights, dtype=torch.float32))
+        self.uses_tv_abs = any(w != 0 for w in tv_abs_weights)
         grams = [self.grams_of(image) for image in style_images]
         for name in self.style_layers:
             self.register_buffer(f"gram_{name}", torch.stack([g[name] for g in grams]))  # (S, C, C)
@@ -125,4 +138,7 @@ class PerceptualLoss(torch.nn.Module):
         t = tv_loss(output, per_image=True)
         tv_weights = self.tv_weights[0] if styles is None else self.tv_weights[styles]
         total = self.weights["content"] * c + (weights * per_image).mean() + (tv_weights * t).mean()
+        if self.uses_tv_abs:
+            tv_abs_weights = self.tv_abs_weights[0] if styles is None else self.tv_abs_weights[styles]
+            total = total + (tv_abs_weights * tv_abs_loss(output)).mean()
         return Losses(c, per_image.mean(), t.mean(), total)

@@ -53,6 +53,7 @@ class TrainConfig:
     content_weight: float | None = None  # None: DEFAULT_WEIGHTS for the loss network's preprocessing
     style_weight: float | list | None = None  # one weight, or one per style
     tv_weight: float | list | None = None  # one weight, or one per style
+    tv_abs_weight: float | list = 0.0  # the quality kit's absolute TV (losses.tv_abs_loss): one, or one per style
     content_layer: str = "relu2_2"
     vgg_weights: str = "torchvision"
     init_from: str | None = None  # weights only (a checkpoint or an fp32 ONNX file), fresh optimizer
@@ -186,6 +187,7 @@ def resolve_loss_weights(config: TrainConfig, preprocessing: str) -> dict:
         "content": defaults["content"] if config.content_weight is None else config.content_weight,
         "style": [float(style)] * len(config.style_images) if isinstance(style, int | float) else list(style),
         "tv": defaults["tv"] if config.tv_weight is None else config.tv_weight,  # one, or a list per style
+        "tv_abs": config.tv_abs_weight,
     }
 
 
@@ -196,7 +198,7 @@ def validate(config: TrainConfig):
             raise FileNotFoundError(f"style image not found: {image}")
     if len(set(config.style_ids)) != len(config.style_images):
         raise ValueError(f"one distinct style id per style image: {config.style_ids}")
-    for name in ("style_weight", "tv_weight"):
+    for name in ("style_weight", "tv_weight", "tv_abs_weight"):
         weight = getattr(config, name)
         if isinstance(weight, list) and len(weight) not in (1, len(config.style_images)):
             raise ValueError(f"--{name.replace('_', '-')}: one weight, or one per style ({len(config.style_images)})")
@@ -261,7 +263,7 @@ def train(config: TrainConfig) -> dict:
     weights = resolve_loss_weights(config, loss_network.preprocessing.name)
     paintings = [load_style_image(p, config.style_size).to(device) for p in config.style_images]
     criterion = PerceptualLoss(loss_network, paintings, config.content_layer, weights["content"],
-                               weights["style"], weights["tv"]).to(device)
+                               weights["style"], weights["tv"], tv_abs_weight=weights["tv_abs"]).to(device)
 
     # The transformer network, its starting weights and its optimizer.
     net = TransformerNet(num_styles, config.width).to(device, memory_format=memory_format)
@@ -387,7 +389,7 @@ def segment_record(config, weights, device, world_size, first_step, step, wall_s
             "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
             "precision": config.precision, "batch_size": config.batch_size, "image_size": config.image_size,
             "lr": config.lr, "content_weight": weights["content"], "style_weight": weights["style"],
-            "tv_weight": weights["tv"]}
+            "tv_weight": weights["tv"], "tv_abs_weight": weights["tv_abs"]}
 
 
 def compute_totals(segments: list) -> dict:
@@ -415,7 +417,8 @@ def training_summary(config, dataset, loss_network, weights, step, final_losses,
             "iterations": step, "batch_size": config.batch_size, "image_size": config.image_size,
             "style_size": config.style_size, "width": config.width, "lr": config.lr, "optimizer": "Adam",
             "content_weight": weights["content"], "style_weight": weights["style"], "tv_weight": weights["tv"],
-            "precision": config.precision, "channels_last": config.channels_last, "seed": config.seed,
+            "tv_abs_weight": weights["tv_abs"], "precision": config.precision,
+            "channels_last": config.channels_last, "seed": config.seed,
             "init_from": config.init_from, "finetune_new_styles": config.finetune_new_styles,
         },
         "steps": step,
