@@ -81,7 +81,8 @@ def train(args) -> Path:
                "--batch-size", str(args.batch_size), "--image-size", str(args.image_size), "--width", str(args.width),
                "--style-size", str(args.style_size), "--vgg-weights", str(args.vgg_weights),
                "--content-weight", str(args.content_weight), "--style-weight", *weights,
-               "--tv-weight", *tv_weights, "--tv-abs-weight", *tv_abs_weights, "--precision", args.precision, "--workers", str(args.workers),
+               "--tv-weight", *tv_weights, "--tv-abs-weight", *tv_abs_weights,
+               "--precision", args.precision, "--workers", str(args.workers),
                "--sample-every", "250", "--checkpoint-every", "100", "--sample-images", *args.sample_images]
     if state:  # resume from where the run got furthest: its last checkpoint, or a finished run's final state
         command += ["--resume", str(state)]
