@@ -8,8 +8,14 @@ weights), against the Table 1 network in PyTorch eager (issue 12's goal: at leas
         [--threads 1 2] [--sizes 512x512 1024x1024 1920x1080] [--repeats 3]
 
 Each (implementation, size, threads) runs in a fresh process: one warm-up, then --repeats timed runs
-of the network alone (no decode or encode). Peak RSS is that process's. Not a test: the numbers
-depend on the machine, so compare rows of one run only. Pause other heavy jobs first.
+of the network alone (no decode or encode). Peak RSS is that process's. With --rounds R every row is
+measured R times, the implementations taking turns, and the median over rounds is reported: a shared VM's
+speed drifts by 10-20% over minutes, and turns keep that drift out of the ratios. Issue 12's goal:
+
+    .venv/bin/python benchmarks/inference_latency.py --threads 2 --sizes 1024x1024 512x512 \
+        --only pytorch "bundled served" --rounds 5
+
+Not a test: the numbers depend on the machine, so compare rows of one run only. Pause other heavy jobs first.
 """
 
 import argparse
@@ -50,18 +56,28 @@ def parse_size(text):
     return width, height
 
 
-def measure(name, paths, width, height, threads, repeats) -> dict:
+def child_code(name, paths, width, height, threads, repeats) -> str:
     if name == "pytorch":
-        code = TORCH_CHILD.format(checkpoint=str(paths["checkpoint"]), threads=threads, width=width, height=height,
+        return TORCH_CHILD.format(checkpoint=str(paths["checkpoint"]), threads=threads, width=width, height=height,
                                   repeats=repeats)
-    else:
-        path = paths["bundled"] if name == "bundled served" else paths[name.split()[1]]
-        code = ONNX_CHILD.format(path=str(path), threads=threads, arena="arena" in name, width=width,
-                                 height=height, repeats=repeats)
-    result = run_child(code)
-    result["median_s"] = statistics.median(result["times"])
-    result["min_s"] = min(result["times"])
-    return result
+    path = paths["bundled"] if name == "bundled served" else paths[name.split()[1]]
+    return ONNX_CHILD.format(path=str(path), threads=threads, arena="arena" in name, width=width, height=height,
+                             repeats=repeats)
+
+
+def measure_in_turns(names, paths, width, height, threads, repeats, rounds) -> dict:
+    """Each implementation once per round, in turn; per implementation the median of its rounds' medians."""
+    runs = {name: [] for name in names}
+    for _ in range(rounds):
+        for name in names:
+            runs[name].append(run_child(child_code(name, paths, width, height, threads, repeats)))
+    results = {}
+    for name, done in runs.items():
+        medians = [statistics.median(r["times"]) for r in done]
+        results[name] = {"times": [t for r in done for t in r["times"]], "round_medians": medians,
+                         "median_s": statistics.median(medians), "min_s": min(min(r["times"]) for r in done),
+                         "peak_rss_mb": max(r["peak_rss_mb"] for r in done)}
+    return results
 
 
 def main():
@@ -70,6 +86,7 @@ def main():
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--sizes", type=parse_size, nargs="+", default=[(512, 512), (1024, 1024), (1920, 1080)])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=1, help="measure every row this many times, in turns")
     parser.add_argument("--only", nargs="+", choices=IMPLEMENTATIONS, default=list(IMPLEMENTATIONS))
     parser.add_argument("--json", help="also write the rows here")
     args = parser.parse_args()
@@ -84,8 +101,8 @@ def main():
     for width, height in args.sizes:
         for threads in args.threads:
             baseline = None
-            for name in args.only:
-                r = measure(name, paths, width, height, threads, args.repeats)
+            results = measure_in_turns(args.only, paths, width, height, threads, args.repeats, args.rounds)
+            for name, r in results.items():
                 baseline = r["median_s"] if name == "pytorch" else baseline
                 ratio = f"{baseline / r['median_s']:.2f}x" if baseline else "-"
                 megapixels = width * height / 1e6
