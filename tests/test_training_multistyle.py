@@ -10,6 +10,7 @@ from conftest import synthetic_photo
 from training.checkpoint import init_from
 from training.losses import PerceptualLoss, tv_abs_loss, tv_loss
 from training.model import TransformerNet, load_transformer
+from training.narrow import channel_sets, narrow_state
 from training.train import TrainConfig, train
 from training.vgg import load_loss_network
 
@@ -170,6 +171,36 @@ def test_init_from_keeps_known_styles_and_adds_new_ones(photo_dir, paintings, tm
     assert torch.allclose(first[2], source_rows.mean(0))
     with pytest.raises(ValueError, match="width 8"):
         init_from(TransformerNet(num_styles=1, width=16), path, ["wave"])
+
+
+def test_a_narrower_network_keeps_the_channels_that_matter(tmp_path):
+    # Channels whose every norm scales them to zero contribute nothing: a wide network with such channels
+    # narrowed by exactly that many is the same function, and --init-from does the narrowing.
+    torch.manual_seed(0)
+    wide = TransformerNet(num_styles=2, width=8).eval()
+    for norm in wide.norm_layers():
+        torch.nn.init.normal_(norm.weight, 1.0, 0.3)
+        torch.nn.init.normal_(norm.bias, 0.0, 0.3)
+    modules = dict(wide.named_modules())
+    for norms, _, _, multiple in channel_sets():
+        dropped = torch.randperm(8 * multiple)[: 2 * multiple]  # 8 -> 6
+        for name in norms:
+            with torch.no_grad():
+                modules[name].weight[:, dropped] = 0
+                modules[name].bias[:, dropped] = 0
+    narrow = TransformerNet(num_styles=2, width=6).eval()
+    narrow.load_state_dict(narrow_state(wide.state_dict(), 6))
+    x, styles = torch.rand(1, 3, 36, 44) * 255, torch.tensor([[0.3, 0.7]])
+    with torch.no_grad():
+        assert torch.allclose(narrow(x, styles), wide(x, styles), atol=1e-3)
+    path = tmp_path / "wide.pth"
+    torch.save({"model": wide.state_dict(), "config": {"style_ids": ["a", "b"]}}, path)
+    started = TransformerNet(num_styles=2, width=6).eval()
+    assert init_from(started, path, ["a", "b"]) == []
+    with torch.no_grad():
+        assert torch.allclose(started(x, styles), wide(x, styles), atol=1e-3)
+    with pytest.raises(ValueError, match="cannot widen"):
+        narrow_state(narrow.state_dict(), 8)
 
 
 def test_cli_trains_from_a_catalog(photo_dir, paintings, tmp_path):

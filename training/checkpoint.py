@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .model import TransformerNet, architecture, clean_state_dict, is_style_row
+from .narrow import narrow_state
 
 log = logging.getLogger("training")
 
@@ -120,12 +121,17 @@ def init_from(net: TransformerNet, path, style_ids: list) -> list:
     """Copy a trained network's weights into `net`; returns the indices of the styles it did not have.
 
     Shared weights are copied as they are. A style the source has keeps its gamma and beta rows;
-    a new style starts from the mean of the source's rows (a neutral, already useful start).
+    a new style starts from the mean of the source's rows (a neutral, already useful start). A wider
+    source is narrowed to this run's width first, keeping its most important channels (narrow.py).
     """
     state, source_ids = read_weights(path)
     source = architecture(state)
-    if source["width"] != net.width:
-        raise ValueError(f"--init-from {path}: width {source['width']}, this run's is {net.width} (set --width)")
+    if source["width"] < net.width:
+        raise ValueError(f"--init-from {path}: width {source['width']}, narrower than this run's {net.width}")
+    if source["width"] > net.width:
+        state = narrow_state(state, net.width)
+        log.info("narrowed %s from width %d to %d (its channels with the largest norm scales)", path,
+                 source["width"], net.width)
     new_state = net.state_dict()
     new_styles = [i for i, sid in enumerate(style_ids) if sid not in source_ids]
     for key, value in new_state.items():

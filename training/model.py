@@ -117,6 +117,9 @@ class UpsampleConvLayer(nn.Module):
         return self.conv(F.interpolate(x, size=size, mode="nearest"), styles)
 
 
+RESIDUAL_BLOCKS = 5  # Table 1
+
+
 class TransformerNet(nn.Module):
     """9x9 conv w, 3x3/2 conv 2w, 3x3/2 conv 4w, 5 residual blocks of 4w, two upsampling convs to
     2w and w, 9x9 conv to 3; w = 32 in Table 1. Every instance norm has one row per style."""
@@ -130,7 +133,7 @@ class TransformerNet(nn.Module):
         self.conv1 = ConvNormReLU(3, w, 9, num_styles=s)
         self.conv2 = ConvNormReLU(w, 2 * w, 3, stride=2, num_styles=s)
         self.conv3 = ConvNormReLU(2 * w, 4 * w, 3, stride=2, num_styles=s)
-        self.residuals = nn.ModuleList([ResidualBlock(4 * w, s) for _ in range(5)])
+        self.residuals = nn.ModuleList([ResidualBlock(4 * w, s) for _ in range(RESIDUAL_BLOCKS)])
         self.up1 = UpsampleConvLayer(4 * w, 2 * w, 3, s)
         self.up2 = UpsampleConvLayer(2 * w, w, 3, s)
         self.conv_out = ConvLayer(w, 3, 9)
