@@ -45,11 +45,15 @@ def per_image_style_loss(output_grams: dict, target_grams: dict) -> torch.Tensor
     return total
 
 
+def neighbour_differences(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Vertical and horizontal differences of neighbouring pixels, in float32."""
+    images = images.float()
+    return images[..., 1:, :] - images[..., :-1, :], images[..., :, 1:] - images[..., :, :-1]
+
+
 def tv_loss(images: torch.Tensor, per_image: bool = False) -> torch.Tensor:
     """Total variation: mean squared difference of neighbouring pixels (0..255 scale); (N,) with per_image."""
-    images = images.float()
-    dh = images[..., 1:, :] - images[..., :-1, :]
-    dw = images[..., :, 1:] - images[..., :, :-1]
+    dh, dw = neighbour_differences(images)
     if per_image:
         return dh.pow(2).mean(dim=(1, 2, 3)) + dw.pow(2).mean(dim=(1, 2, 3))
     return dh.pow(2).mean() + dw.pow(2).mean()
@@ -59,10 +63,8 @@ def tv_abs_loss(images: torch.Tensor) -> torch.Tensor:
     """The quality kit's TV, per image (N,): the mean absolute neighbour difference (0..255), averaged over the
     two directions. The squared TV above acts mostly on a few large edges; this one weighs the fine texture a
     painting's strokes leave everywhere as much, which is what the kit measures."""
-    images = images.float()
-    dh = (images[..., 1:, :] - images[..., :-1, :]).abs().mean(dim=(1, 2, 3))
-    dw = (images[..., :, 1:] - images[..., :, :-1]).abs().mean(dim=(1, 2, 3))
-    return (dh + dw) / 2
+    dh, dw = neighbour_differences(images)
+    return (dh.abs().mean(dim=(1, 2, 3)) + dw.abs().mean(dim=(1, 2, 3))) / 2
 
 
 @dataclass

@@ -16,7 +16,7 @@ from .model import RESIDUAL_BLOCKS, architecture
 def channel_sets() -> list:
     """(norms, producers, consumers, width multiple) of each set of channels that must be narrowed together."""
     blocks = [f"residuals.{i}.block" for i in range(RESIDUAL_BLOCKS)]
-    sets = [
+    return [
         (["conv1.1"], ["conv1.0.conv"], ["conv2.0.conv"], 1),
         (["conv2.1"], ["conv2.0.conv"], ["conv3.0.conv"], 2),
         # The trunk: conv3's output, which every residual block adds to, and up1 reads.
@@ -26,7 +26,6 @@ def channel_sets() -> list:
         (["up1.conv.1"], ["up1.conv.0.conv"], ["up2.conv.0.conv"], 2),
         (["up2.conv.1"], ["up2.conv.0.conv"], ["conv_out.conv"], 1),
     ]
-    return sets
 
 
 def narrow_state(state: dict, width: int) -> dict:
