@@ -17,7 +17,7 @@ from stylecore.modelfiles import (
 )
 
 from training.model import load_transformer
-from training.train import compute_totals
+from training.train import compute_totals, lineage_summary
 from training.vgg import file_sha256
 
 THUMBNAIL_SIDE = 160
@@ -28,8 +28,9 @@ class ExportError(ValueError):
 
 
 def load_checkpoint(path) -> tuple:
-    """(TransformerNet, training config dict, step, segments) from final.pth, checkpoints/step_*.pth or a bare
-    state dict; segments are the run's compute records (training/train.py), empty for older checkpoints."""
+    """(TransformerNet, training config dict, step, segments, lineage) from final.pth, checkpoints/step_*.pth or
+    a bare state dict; segments are the run's compute records (training/train.py), empty for older checkpoints;
+    lineage the runs it was initialised from (training/checkpoint.py)."""
     path = Path(path)
     if not path.is_file():
         raise ExportError(f"checkpoint not found: {path}")
@@ -44,10 +45,11 @@ def load_checkpoint(path) -> tuple:
         net = load_transformer(state)
     except Exception as exc:  # noqa: BLE001 - missing or mis-shaped keys
         raise ExportError(f"{path}: not a TransformerNet checkpoint ({str(exc).splitlines()[0]})") from exc
-    return net, checkpoint.get("config", {}) or {}, checkpoint.get("step"), checkpoint.get("segments", [])
+    return (net, checkpoint.get("config", {}) or {}, checkpoint.get("step"), checkpoint.get("segments", []),
+            checkpoint.get("lineage", []))
 
 
-def training_summary(checkpoint_path, config: dict, step, segments: list) -> dict:
+def training_summary(checkpoint_path, config: dict, step, segments: list, ancestry=()) -> dict:
     """The run's training summary (final.pth's folder, or the run folder above checkpoints/); else what the
     checkpoint says: the config, and the steps, images and compute of its segments.
 
@@ -72,6 +74,7 @@ def training_summary(checkpoint_path, config: dict, step, segments: list) -> dic
         summary["images_seen"] = sum(s["images"] for s in segments)
         summary["segments"] = segments
         summary["compute"] = compute_totals(segments)
+    summary.update(lineage_summary(ancestry, segments))
     return summary
 
 

@@ -89,10 +89,10 @@ def validate(req: ExportRequest, config: dict) -> tuple:
 
 def export_model(req: ExportRequest, echo=print) -> dict:
     """Do the export; returns the model card that was written."""
-    net, config, step, segments = cards.load_checkpoint(req.checkpoint)
+    net, config, step, segments, ancestry = cards.load_checkpoint(req.checkpoint)
     style_id, style_image = validate(req, config)
     out = Path(req.out)
-    summary = cards.training_summary(req.checkpoint, config, step, segments)
+    summary = cards.training_summary(req.checkpoint, config, step, segments, ancestry)
     name = req.name or style_id.replace("_", " ").replace("-", " ").title()
     if req.style_license == "unknown":
         echo("warning: --style-license not given; the model card says the painting's licence is 'unknown'")

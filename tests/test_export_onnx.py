@@ -130,7 +130,8 @@ def test_card_of_an_unfinished_run_reports_its_compute(tmp_path):
                 {"steps": [4, 12], "images": 32, "wall_s": 3600.0, "cpu_s": 7000.0}]
     torch.save({"model": styled_test_transformer(1).state_dict(), "step": 12, "config": {"batch_size": 4},
                 "segments": segments}, path)
-    _, config, step, found = load_checkpoint(path)
+    _, config, step, found, ancestry = load_checkpoint(path)
+    assert ancestry == []
     summary = training_summary(path, config, step, found)
     assert summary["steps"] == 12 and summary["images_seen"] == 48 and summary["segments"] == segments
     assert summary["compute"] == {"segments": 2, "images": 48, "wall_hours": 3.0, "cpu_hours": 5.83}

@@ -1,12 +1,15 @@
 """The multi-style network (conditional instance norm) and its training: one network, many styles."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 import torch
 from conftest import synthetic_photo
 
+from export.card import load_checkpoint
+from export.card import training_summary as export_summary
 from training.checkpoint import init_from
 from training.losses import PerceptualLoss, tv_abs_loss, tv_loss
 from training.model import TransformerNet, load_transformer
@@ -155,6 +158,31 @@ def test_finetuning_a_new_style_changes_only_its_gammas_and_betas(photo_dir, pai
         else:
             assert torch.equal(new, old), key
     assert any(changed)
+
+
+def test_a_narrowed_network_counts_the_compute_of_the_runs_it_started_from(photo_dir, paintings, tmp_path):
+    wide = multistyle_config(photo_dir, paintings[:2], tmp_path / "wide", iterations=2)
+    train(wide)
+    narrow = multistyle_config(photo_dir, paintings[:2], tmp_path / "narrow", iterations=4, width=6,
+                               checkpoint_every=2, init_from=str(tmp_path / "wide" / "final.pth"))
+    train(narrow)
+    # cut short at step 2 and resumed: the lineage travels in the checkpoint, not in the command line
+    resumed_dir = tmp_path / "resumed"
+    (resumed_dir / "checkpoints").mkdir(parents=True)
+    shutil.copy(tmp_path / "narrow" / "checkpoints" / "step_000002.pth", resumed_dir / "checkpoints")
+    summary = train(multistyle_config(photo_dir, paintings[:2], resumed_dir, iterations=4, width=6,
+                                      resume="latest"))["summary"]
+    (ancestor,) = summary["lineage"]
+    assert (ancestor["from"], ancestor["width"], ancestor["steps"]) == ("final.pth", 8, 2)
+    assert [s["steps"] for s in ancestor["segments"]] == [[0, 2]]
+    assert [s["steps"] for s in summary["segments"]] == [[0, 2], [2, 4]]  # this run's own, from step 0
+    assert summary["compute"]["images"] == 4 * 2
+    assert summary["compute_with_lineage"]["images"] == (2 + 4) * 2
+    assert summary["compute_with_lineage"]["segments"] == 3
+    # a checkpoint exported mid-run carries the same record into the model card
+    _, config, step, segments, ancestry = load_checkpoint(resumed_dir / "checkpoints" / "step_000002.pth")
+    card = export_summary(tmp_path / "elsewhere" / "step_000002.pth", config, step, segments, ancestry)
+    assert card["lineage"] == summary["lineage"] and card["compute_with_lineage"]["images"] == (2 + 2) * 2
 
 
 def test_init_from_keeps_known_styles_and_adds_new_ones(photo_dir, paintings, tmp_path):

@@ -97,6 +97,22 @@ def read_weights(path) -> tuple[dict, list]:
     return state, ids
 
 
+def lineage(path) -> list:
+    """The compute a network started with --init-from already holds: one record per ancestor run, oldest
+    first (a checkpoint's own lineage, then the checkpoint itself), so a narrowed or fine-tuned network's card
+    counts every photo it learned from. An ONNX file carries no segments: its lineage is empty."""
+    path = Path(path)
+    if path.suffix == ".onnx":
+        return []
+    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    segments = checkpoint.get("segments", [])
+    if not segments:
+        return list(checkpoint.get("lineage", []))
+    width = architecture(clean_state_dict(checkpoint.get("model", checkpoint)))["width"]
+    return [*checkpoint.get("lineage", []), {"from": path.name, "width": width, "steps": checkpoint.get("step"),
+                                             "segments": segments}]
+
+
 def read_onnx_weights(path: Path) -> tuple[dict, list]:
     import json
 

@@ -268,8 +268,10 @@ def train(config: TrainConfig) -> dict:
     # The transformer network, its starting weights and its optimizer.
     net = TransformerNet(num_styles, config.width).to(device, memory_format=memory_format)
     trained_styles = list(range(num_styles))
+    ancestry = []  # the runs whose weights this one started from (checkpoint.lineage)
     if config.init_from:
         new_styles = ckpt.init_from(net, config.init_from, config.style_ids)
+        ancestry = ckpt.lineage(config.init_from)
         if config.finetune_new_styles:
             if not new_styles:
                 raise ValueError("--finetune-new-styles: every style is already in the --init-from network")
@@ -284,6 +286,7 @@ def train(config: TrainConfig) -> dict:
         step, prior_wall = saved["step"], saved.get("wall_time_s", 0.0)
         resumed_at = [*saved.get("resumed_at_steps", []), step]
         prior_segments = saved.get("segments", [])
+        ancestry = saved.get("lineage", ancestry)
         log.info("resumed from %s at step %d", path, step)
     model = net
     if proc.distributed:
@@ -313,7 +316,7 @@ def train(config: TrainConfig) -> dict:
                 "optimizer": optimizer.state_dict(), "scaler": scaler.state_dict(), "rng": ckpt.rng_states(),
                 "config": asdict(config), "loss_weights": weights,
                 "wall_time_s": prior_wall + time.perf_counter() - started, "resumed_at_steps": resumed_at,
-                "segments": segments(), **extra}
+                "segments": segments(), "lineage": ancestry, **extra}
 
     # The loop.
     stopped_early = False
@@ -359,7 +362,7 @@ def train(config: TrainConfig) -> dict:
     elif proc.is_main:
         ckpt.atomic_save(state(final=True), out / "final.pth")
         summary = training_summary(config, dataset, loss_network, weights, step, run_log.final_losses(), wall,
-                                   device, resumed_at, proc.world_size, segments())
+                                   device, resumed_at, proc.world_size, segments(), ancestry)
         (out / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
         result["summary"] = summary
         log.info("done: %s", out / "final.pth")
@@ -400,8 +403,16 @@ def compute_totals(segments: list) -> dict:
             "cpu_hours": None if None in cpu else round(sum(cpu) / 3600, 2)}
 
 
+def lineage_summary(ancestry, segments) -> dict:
+    """A network initialised from others: their runs, and the compute of all of them with this run's."""
+    if not ancestry:
+        return {}
+    every = [s for run in ancestry for s in run["segments"]] + list(segments)
+    return {"lineage": list(ancestry), "compute_with_lineage": compute_totals(every)}
+
+
 def training_summary(config, dataset, loss_network, weights, step, final_losses, wall, device, resumed_at,
-                     world_size, segments) -> dict:
+                     world_size, segments, ancestry=()) -> dict:
     """The run's own record (training_summary.json); the exporter copies it into the model card."""
     return {
         "kind": "fast-neural-style transformer (Johnson et al. 2016)"
@@ -429,6 +440,7 @@ def training_summary(config, dataset, loss_network, weights, step, final_losses,
         "resumed_at_steps": list(resumed_at),
         "segments": segments,
         "compute": compute_totals(segments),
+        **lineage_summary(ancestry, segments),
         "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
         "torch_version": torch.__version__,
         "pixel_range": PIXEL_RANGE,
