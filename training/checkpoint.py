@@ -142,10 +142,8 @@ def init_from(net: TransformerNet, path, style_ids: list) -> list:
     """
     state, source_ids = read_weights(path)
     source = architecture(state)
-    if source["width"] < net.width:
-        raise ValueError(f"--init-from {path}: width {source['width']}, narrower than this run's {net.width}")
-    if source["width"] > net.width:
-        state = narrow_state(state, net.width)
+    if source["width"] != net.width:
+        state = narrow_state(state, net.width)  # refuses a narrower source
         log.info("narrowed %s from width %d to %d (its channels with the largest norm scales)", path,
                  source["width"], net.width)
     new_state = net.state_dict()

@@ -32,7 +32,7 @@ def narrow_state(state: dict, width: int) -> dict:
     """The state dict of a `width` network made of the wider `state`'s most important channels."""
     source_width = architecture(state)["width"]
     if width > source_width:
-        raise ValueError(f"cannot widen a width-{source_width} network to {width}")
+        raise ValueError(f"a network of width {source_width} cannot be widened to {width}")
     state = dict(state)
     for norms, producers, consumers, multiple in channel_sets():
         importance = torch.stack([state[f"{n}.weight"].abs().mean(0) for n in norms]).mean(0)
