@@ -25,13 +25,25 @@ def default_checkpoint() -> Path | None:
     return found[-1] if found else None
 
 
+def save_random_table1(path: Path):
+    """The Table 1 network with seeded random weights (speed does not depend on them), saved as a checkpoint."""
+    import torch
+
+    from training.model import TransformerNet
+
+    torch.manual_seed(0)
+    net = TransformerNet().eval()
+    torch.save({"model": net.state_dict()}, path)
+    return net
+
+
 def prepare_models(checkpoint: str | None, calibration=SHARED / "photos" / "train", count: int = 32) -> dict:
     """fp32, fp16 and int8 ONNX files (our exporter) plus the checkpoint, cached under artifacts/."""
     import torch
 
     from export.onnx_file import save, to_onnx
     from export.variants import INT8_DEFAULTS, to_fp16_weights, to_int8
-    from training.model import TransformerNet, load_transformer
+    from training.model import load_transformer
 
     if checkpoint:
         key = hashlib.sha256(f"{Path(checkpoint).resolve()}:{Path(checkpoint).stat().st_mtime_ns}".encode())
@@ -47,10 +59,9 @@ def prepare_models(checkpoint: str | None, calibration=SHARED / "photos" / "trai
     if checkpoint:
         saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
         net = load_transformer(saved.get("model", saved))
+        torch.save({"model": net.state_dict()}, paths["checkpoint"])
     else:
-        torch.manual_seed(0)
-        net = TransformerNet().eval()
-    torch.save({"model": net.state_dict()}, paths["checkpoint"])
+        net = save_random_table1(paths["checkpoint"])
     proto = to_onnx(net)
     save(proto, paths["fp32"])
     save(to_fp16_weights(proto), paths["fp16"])

@@ -11,7 +11,7 @@ jobs first.
 
 import argparse
 
-from inference_common import ARTIFACTS, ROOT, bundled_served_model, machine
+from inference_common import ARTIFACTS, ROOT, bundled_served_model, machine, save_random_table1
 from inference_latency import measure_in_turns, parse_size
 
 
@@ -22,13 +22,12 @@ def random_models(widths) -> dict:
     import torch
 
     from export.onnx_file import save, to_onnx
-    from training.model import TABLE_1_WIDTH, TransformerNet
+    from training.model import TransformerNet
 
     folder = ARTIFACTS / "network-width"
     folder.mkdir(parents=True, exist_ok=True)
     paths = {"table1": folder / "table1.pth"}
-    torch.manual_seed(0)
-    torch.save({"model": TransformerNet(1, TABLE_1_WIDTH).state_dict()}, paths["table1"])
+    save_random_table1(paths["table1"])
     styles = [s["id"] for s in json.loads((ROOT / "scripts" / "bundled_styles.json").read_text())["styles"]]
     for width in widths:
         paths[width] = folder / f"bundled-w{width}.halfres.onnx"
