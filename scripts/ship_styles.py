@@ -56,8 +56,9 @@ DATASET_LICENSE = ("trained on ../shared/assets/photos/train (ImageNet samples, 
 # At step 37,900 the absolute TV had done it (great_wave TV 12.03 -> 11.43, starry_night 15.58 -> 15.00; udnie
 # passed: content 1.28e5, style 0.046), with both styles now at their style bar (0.143 against 0.142, 0.109 against
 # 0.11): segment 13 gives them back some style weight (great_wave 1.8 with absolute TV 1200, starry_night 0.65).
-# Segment 14, the width-12 network narrowed from step 57,700 (the 6x speed goal, docs/benchmarks.md): udnie 24,
-# its style 4 % short of its bar at 22 (0.051 against 0.049) with content to spare (1.27e5 against 1.34e5).
+# udnie 24 from segment 14: at 22 its style was 4 % short of its bar (0.051 against 0.049) with content to spare
+# (1.27e5 against 1.34e5). Segment 14 was a width-12 network narrowed from step 57,700 (the 6x speed goal): udnie
+# fell further short there on both axes (docs/model-quality.md), so the next segment resumes width 16 with it.
 STYLE_WEIGHTS = {"great_wave": 1.8, "udnie": 24.0, "shipwreck_of_the_minotaur": 4.5, "starry_night": 0.65,
                  "composition_vii": 2.5}
 # the others: --style-weight

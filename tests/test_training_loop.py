@@ -77,6 +77,15 @@ def test_resume_gives_the_same_next_steps(photo_dir, style_image, tmp_path):
         assert a["total"] == pytest.approx(b["total"], rel=1e-6), (a, b)
 
 
+def test_a_resumed_segment_trains_at_its_own_learning_rate(photo_dir, style_image, tmp_path):
+    first = tiny_config(photo_dir, style_image, tmp_path / "run", iterations=3, lr=1e-3)
+    train(first)
+    card = train(tiny_config(photo_dir, style_image, tmp_path / "run", iterations=5, lr=1e-4,
+                             resume=str(tmp_path / "run" / "final.pth")))["summary"]
+    assert [m["lr"] for m in metrics(first.out)] == [1e-3] * 3 + [1e-4] * 2
+    assert [s["lr"] for s in card["segments"]] == [1e-3, 1e-4]
+
+
 def test_auto_precision_is_bf16_only_where_the_hardware_has_it(photo_dir, style_image, tmp_path):
     summary = train(tiny_config(photo_dir, style_image, tmp_path / "run", iterations=2, precision="auto"))["summary"]
     expected = "bf16" if native_bf16(torch.device("cpu")) else "off"  # emulated bf16 is hundreds of times slower

@@ -73,6 +73,8 @@ def load_for_resume(path, device, net, optimizer, scaler, config: dict) -> dict:
         raise ValueError(f"{path}: not a training checkpoint")
     net.load_state_dict(clean_state_dict(checkpoint["model"]))
     optimizer.load_state_dict(checkpoint["optimizer"])
+    for group in optimizer.param_groups:  # this segment's --lr (the state dict brings the saved one back)
+        group["lr"] = config["lr"]
     scaler.load_state_dict(checkpoint["scaler"])
     set_rng_states(checkpoint["rng"])
     for key in ("style_ids", "batch_size", "image_size", "vgg_weights", "seed", "width"):
