@@ -14,7 +14,7 @@ from training.checkpoint import init_from
 from training.losses import PerceptualLoss, tv_abs_loss, tv_loss
 from training.model import TransformerNet, load_transformer
 from training.narrow import channel_sets, narrow_state
-from training.train import TrainConfig, train
+from training.train import TrainConfig, draw_styles, train
 from training.vgg import load_loss_network
 
 
@@ -139,6 +139,29 @@ def test_training_several_styles_records_each(photo_dir, paintings, tmp_path):
     assert result["summary"]["hyperparameters"]["width"] == 8
     net = load_transformer(torch.load(tmp_path / "run" / "final.pth", weights_only=False)["model"])
     assert net.num_styles == 3 and net.width == 8
+
+
+def test_a_style_given_a_larger_share_is_drawn_that_much_more_often():
+    draws = lambda shares: torch.cat([draw_styles([0, 1, 2], 4, 7, step, 0, shares)  # noqa: E731
+                                      for step in range(3000)])
+    counts = torch.bincount(draws([1.0, 1.0, 2.0]), minlength=3).float()
+    assert counts[2] / counts[0] == pytest.approx(2.0, rel=0.1) and counts[1] / counts[0] == pytest.approx(1, rel=0.1)
+    assert torch.equal(draws([1.0, 1.0, 2.0]), draws([1.0, 1.0, 2.0]))  # a resume draws the same styles
+    equal = torch.bincount(draws(None), minlength=3).float()
+    assert float(equal.max() / equal.min()) < 1.1
+    # fine-tuning new styles: the shares are indexed by the network's styles, not by the list drawn from
+    assert set(draw_styles([1, 2], 64, 7, 0, 0, [100.0, 1.0, 1.0]).tolist()) <= {1, 2}
+
+
+def test_style_shares_are_recorded_and_checked(photo_dir, paintings, tmp_path):
+    config = multistyle_config(photo_dir, paintings, tmp_path / "run", iterations=2, style_share=[1.0, 1.0, 3.0])
+    train(config)
+    summary = json.loads((tmp_path / "run" / "training_summary.json").read_text())
+    assert summary["hyperparameters"]["style_share"] == [1.0, 1.0, 3.0]
+    assert summary["segments"][-1]["style_share"] == [1.0, 1.0, 3.0]
+    for bad in ([1.0, 2.0], [1.0, 0.0, 1.0]):
+        with pytest.raises(ValueError, match="one positive share per style"):
+            train(multistyle_config(photo_dir, paintings, tmp_path / "bad", style_share=bad))
 
 
 def test_finetuning_a_new_style_changes_only_its_gammas_and_betas(photo_dir, paintings, tmp_path):

@@ -43,6 +43,9 @@ def add_train_parser(sub):
     p.add_argument("--tv-abs-weight", type=float, nargs="+", default=[0.0],
                    help="weight of the quality kit's TV (mean absolute neighbour difference, 0..255), added to the "
                         "squared TV above: one weight, or one per style; default 0 (off)")
+    p.add_argument("--style-share", type=float, nargs="+",
+                   help="how often each style is drawn, relative, one per style (e.g. 2 for a style the shared "
+                        "layers shortchange); default: all equally")
     p.add_argument("--content-layer", default=d["content_layer"], choices=LAYER_NAMES,
                    help="relu2_2 as in the paper; relu3_3 as in Johnson's code")
     p.add_argument("--vgg-weights", default=d["vgg_weights"],

@@ -54,6 +54,7 @@ class TrainConfig:
     style_weight: float | list | None = None  # one weight, or one per style
     tv_weight: float | list | None = None  # one weight, or one per style
     tv_abs_weight: float | list = 0.0  # the quality kit's absolute TV (losses.tv_abs_loss): one, or one per style
+    style_share: list | None = None  # how often each style is drawn, relative, one per style; None: equally
     content_layer: str = "relu2_2"
     vgg_weights: str = "torchvision"
     init_from: str | None = None  # weights only (a checkpoint or an fp32 ONNX file), fresh optimizer
@@ -202,6 +203,9 @@ def validate(config: TrainConfig):
         weight = getattr(config, name)
         if isinstance(weight, list) and len(weight) not in (1, len(config.style_images)):
             raise ValueError(f"--{name.replace('_', '-')}: one weight, or one per style ({len(config.style_images)})")
+    if config.style_share is not None and (len(config.style_share) != len(config.style_images)
+                                           or min(config.style_share) <= 0):
+        raise ValueError(f"--style-share: one positive share per style ({len(config.style_images)})")
     find_images(config.dataset)  # raises on a missing or empty folder
     if config.content_layer not in LAYER_NAMES:
         raise ValueError(f"--content-layer must be one of {', '.join(LAYER_NAMES)}")
@@ -228,10 +232,16 @@ def freeze_all_but(net: TransformerNet, styles: list):
             p.register_hook(lambda grad: grad * mask.to(grad.device))
 
 
-def draw_styles(styles: list, batch_size: int, seed: int, step: int, rank: int) -> torch.Tensor:
-    """Each image's style for this step: a pure function of (seed, step, rank), so a resume draws the same."""
+def draw_styles(styles: list, batch_size: int, seed: int, step: int, rank: int, shares=None) -> torch.Tensor:
+    """Each image's style for this step: a pure function of (seed, step, rank), so a resume draws the same.
+    shares (one per style of the network): a style the shared layers give too little to can be drawn more
+    often; without them every style is equally likely."""
     generator = torch.Generator().manual_seed((seed * 1_000_003 + step) * 4099 + rank)
-    picks = torch.randint(len(styles), (batch_size,), generator=generator)
+    if shares is None:
+        picks = torch.randint(len(styles), (batch_size,), generator=generator)
+    else:
+        odds = torch.tensor([float(shares[i]) for i in styles])
+        picks = torch.multinomial(odds, batch_size, replacement=True, generator=generator)
     return torch.tensor(styles)[picks]
 
 
@@ -331,7 +341,8 @@ def train(config: TrainConfig) -> dict:
                 content = content.to(device, non_blocking=True).contiguous(memory_format=memory_format)
                 styles = None
                 if num_styles > 1:
-                    styles = draw_styles(trained_styles, len(content), config.seed, step, proc.rank).to(device)
+                    styles = draw_styles(trained_styles, len(content), config.seed, step, proc.rank,
+                                         config.style_share).to(device)
                 with autocast_context(device, config.precision):
                     output = model(content, styles)
                     losses = criterion(output, content, styles)
@@ -392,7 +403,7 @@ def segment_record(config, weights, device, world_size, first_step, step, wall_s
             "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
             "precision": config.precision, "batch_size": config.batch_size, "image_size": config.image_size,
             "lr": config.lr, "content_weight": weights["content"], "style_weight": weights["style"],
-            "tv_weight": weights["tv"], "tv_abs_weight": weights["tv_abs"]}
+            "tv_weight": weights["tv"], "tv_abs_weight": weights["tv_abs"], "style_share": config.style_share}
 
 
 def compute_totals(segments: list) -> dict:
@@ -428,7 +439,7 @@ def training_summary(config, dataset, loss_network, weights, step, final_losses,
             "iterations": step, "batch_size": config.batch_size, "image_size": config.image_size,
             "style_size": config.style_size, "width": config.width, "lr": config.lr, "optimizer": "Adam",
             "content_weight": weights["content"], "style_weight": weights["style"], "tv_weight": weights["tv"],
-            "tv_abs_weight": weights["tv_abs"], "precision": config.precision,
+            "tv_abs_weight": weights["tv_abs"], "style_share": config.style_share, "precision": config.precision,
             "channels_last": config.channels_last, "seed": config.seed,
             "init_from": config.init_from, "finetune_new_styles": config.finetune_new_styles,
         },
