@@ -4,6 +4,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from conftest import synthetic_photo
@@ -162,6 +163,39 @@ def test_style_shares_are_recorded_and_checked(photo_dir, paintings, tmp_path):
     for bad in ([1.0, 2.0], [1.0, 0.0, 1.0]):
         with pytest.raises(ValueError, match="one positive share per style"):
             train(multistyle_config(photo_dir, paintings, tmp_path / "bad", style_share=bad))
+
+
+def test_a_narrower_student_learns_to_match_its_teacher(photo_dir, paintings, tmp_path):
+    train(multistyle_config(photo_dir, paintings, tmp_path / "teacher", iterations=2))
+    teacher_path = tmp_path / "teacher" / "final.pth"
+    common = dict(width=4, iterations=12, lr=1e-2, init_from=str(teacher_path))
+    train(multistyle_config(photo_dir, paintings, tmp_path / "plain", **common))
+    train(multistyle_config(photo_dir, paintings, tmp_path / "taught", teacher=str(teacher_path),
+                            teacher_weight=100.0, **common))
+    teacher = load_transformer(torch.load(teacher_path, weights_only=False)["model"])
+    photos = torch.stack([torch.from_numpy(np.asarray(synthetic_photo(32, 32, seed=s), np.float32)).permute(2, 0, 1)
+                          for s in range(3)])
+    styles = torch.tensor([0, 1, 2])
+
+    def gap(run):
+        net = load_transformer(torch.load(tmp_path / run / "final.pth", weights_only=False)["model"])
+        with torch.no_grad():
+            return float((net(photos, styles) - teacher(photos, styles)).square().mean())
+
+    assert gap("taught") < 0.25 * gap("plain")
+    summary = json.loads((tmp_path / "taught" / "training_summary.json").read_text())
+    assert summary["segments"][-1]["teacher"] == str(teacher_path)
+    assert summary["hyperparameters"]["teacher_weight"] == 100.0
+
+
+def test_a_teacher_must_serve_the_runs_styles_in_its_order(photo_dir, paintings, tmp_path):
+    train(multistyle_config(photo_dir, paintings, tmp_path / "teacher", iterations=1))
+    teacher_path = str(tmp_path / "teacher" / "final.pth")
+    with pytest.raises(ValueError, match="are not the run's"):
+        train(multistyle_config(photo_dir, paintings[::-1], tmp_path / "other", teacher=teacher_path,
+                                teacher_weight=1.0, style_ids=["udnie", "scream", "wave"]))
+    with pytest.raises(ValueError, match="go together"):
+        train(multistyle_config(photo_dir, paintings, tmp_path / "other", teacher=teacher_path))
 
 
 def test_finetuning_a_new_style_changes_only_its_gammas_and_betas(photo_dir, paintings, tmp_path):

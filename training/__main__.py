@@ -43,6 +43,10 @@ def add_train_parser(sub):
     p.add_argument("--tv-abs-weight", type=float, nargs="+", default=[0.0],
                    help="weight of the quality kit's TV (mean absolute neighbour difference, 0..255), added to the "
                         "squared TV above: one weight, or one per style; default 0 (off)")
+    p.add_argument("--teacher", help="a trained network (checkpoint or fp32 ONNX, the same styles) whose outputs "
+                                     "this one learns to match too: distilling a wider network into a narrower")
+    p.add_argument("--teacher-weight", type=float, default=d["teacher_weight"],
+                   help="weight of the mean squared difference to the teacher's output, on 0..255")
     p.add_argument("--style-share", type=float, nargs="+",
                    help="how often each style is drawn, relative, one per style (e.g. 2 for a style the shared "
                         "layers shortchange); default: all equally")

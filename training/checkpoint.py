@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .model import TransformerNet, architecture, clean_state_dict, is_style_row
+from .model import TransformerNet, architecture, clean_state_dict, is_style_row, load_transformer
 from .narrow import narrow_state
 
 log = logging.getLogger("training")
@@ -165,3 +165,16 @@ def init_from(net: TransformerNet, path, style_ids: list) -> list:
     log.info("initialised from %s (%d styles: %s); new styles: %s", path, len(source_ids), ", ".join(source_ids),
              ", ".join(style_ids[i] for i in new_styles) or "none")
     return new_styles
+
+
+def load_teacher(path, style_ids: list) -> TransformerNet:
+    """A trained network whose outputs a narrower one learns to match (--teacher): frozen, in eval mode. Its
+    styles must be the run's, in the same order, so that one style index means one painting to both."""
+    state, source_ids = read_weights(path)
+    if list(source_ids) != list(style_ids):
+        raise ValueError(f"--teacher {path}: its styles ({', '.join(source_ids)}) are not the run's "
+                         f"({', '.join(style_ids)})")
+    teacher = load_transformer(state)
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    return teacher

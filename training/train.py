@@ -59,6 +59,8 @@ class TrainConfig:
     vgg_weights: str = "torchvision"
     init_from: str | None = None  # weights only (a checkpoint or an fp32 ONNX file), fresh optimizer
     finetune_new_styles: bool = False  # train only the new styles' gammas and betas, everything else frozen
+    teacher: str | None = None  # a trained network (checkpoint or fp32 ONNX) whose outputs this one also matches
+    teacher_weight: float = 0.0  # weight of the mean squared difference to the teacher's output (0..255)
     precision: str = "off"  # off | bf16 | fp16 | auto (bf16 where the hardware has it, else off)
     channels_last: bool = True
     compile: bool = False
@@ -213,6 +215,8 @@ def validate(config: TrainConfig):
         raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}")
     if not config.iterations and not config.epochs:
         raise ValueError("give --iterations or --epochs")
+    if (config.teacher is None) != (config.teacher_weight == 0):
+        raise ValueError("--teacher and --teacher-weight go together")
     if config.finetune_new_styles and not config.init_from:
         raise ValueError("--finetune-new-styles needs --init-from (the trained network the new styles join)")
     for name in ("batch_size", "image_size", "width", "log_every", "checkpoint_every", "sample_every",
@@ -287,6 +291,11 @@ def train(config: TrainConfig) -> dict:
                 raise ValueError("--finetune-new-styles: every style is already in the --init-from network")
             freeze_all_but(net, new_styles)
             trained_styles = new_styles
+    # Distillation: a narrower network learns faster from a wider trained one's outputs (one target per photo)
+    # than from the perceptual losses alone, which it keeps.
+    teacher = None
+    if config.teacher:
+        teacher = ckpt.load_teacher(config.teacher, config.style_ids).to(device, memory_format=memory_format)
     optimizer = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=config.lr)
     scaler = torch.amp.GradScaler(device.type, enabled=config.precision == "fp16")
     step, prior_wall, resumed_at, prior_segments = 0, 0.0, [], []  # earlier segments' steps, time, records
@@ -346,6 +355,11 @@ def train(config: TrainConfig) -> dict:
                 with autocast_context(device, config.precision):
                     output = model(content, styles)
                     losses = criterion(output, content, styles)
+                    if teacher is not None:
+                        with torch.no_grad():
+                            target = teacher(content, styles)
+                        gap = (output.float() - target.float()).square().mean()
+                        losses = replace(losses, total=losses.total + config.teacher_weight * gap)
                 optimizer.zero_grad(set_to_none=True)
                 scaler.scale(losses.total).backward()
                 scaler.step(optimizer)
@@ -403,7 +417,8 @@ def segment_record(config, weights, device, world_size, first_step, step, wall_s
             "device": str(device) if device.type != "cuda" else torch.cuda.get_device_name(device),
             "precision": config.precision, "batch_size": config.batch_size, "image_size": config.image_size,
             "lr": config.lr, "content_weight": weights["content"], "style_weight": weights["style"],
-            "tv_weight": weights["tv"], "tv_abs_weight": weights["tv_abs"], "style_share": config.style_share}
+            "tv_weight": weights["tv"], "tv_abs_weight": weights["tv_abs"], "style_share": config.style_share,
+            "teacher": config.teacher, "teacher_weight": config.teacher_weight}
 
 
 def compute_totals(segments: list) -> dict:
@@ -442,6 +457,7 @@ def training_summary(config, dataset, loss_network, weights, step, final_losses,
             "tv_abs_weight": weights["tv_abs"], "style_share": config.style_share, "precision": config.precision,
             "channels_last": config.channels_last, "seed": config.seed,
             "init_from": config.init_from, "finetune_new_styles": config.finetune_new_styles,
+            "teacher": config.teacher, "teacher_weight": config.teacher_weight,
         },
         "steps": step,
         "images_seen": step * config.batch_size * world_size,
