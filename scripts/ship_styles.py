@@ -9,8 +9,9 @@ and any two blend.
 The run is runs/bundled-w<width> (resumed when interrupted, extended when finished); on a new machine it
 resumes exactly from the committed checkpoint of the shipped network (models/campaign/bundled.pth, which
 every export into models/ updates), whichever of the two is further. A narrower --width than the committed
-network's starts a new run from it, narrowed (training/narrow.py), and its card counts the wider run's
-compute too (the lineage). The export writes
+network's starts a new run from it, narrowed (training/narrow.py), that also learns to match its outputs
+(--teacher: distillation), and its card counts the wider run's compute too (the lineage); --keep-progress
+commits such a run's state (models/campaign/bundled-w<width>.pth) for a new machine to continue. The export writes
 models/bundled.onnx, served as it is (fp32: at half width int8 was no faster on either CPU measured,
 docs/benchmarks.md) and what --init-from continues from, with the card models/bundled.json. Every setting
 used, and every training segment's compute, is recorded in the card by the trainer and exporter;
@@ -71,17 +72,28 @@ TV_WEIGHTS = {"great_wave": 4.0, "starry_night": 4.0}
 # step 34,800 (great_wave, with respect to the output image): content 16.7, style x 1.6 22.6, squared TV x 4
 # 0.48 (too weak to move anything), absolute TV 0.0016 per unit weight: 1500 gives 2.4, a tenth of the style's.
 TV_ABS_WEIGHTS = {"great_wave": 1200.0, "starry_night": 500.0}
+# How often each style is drawn, relative (the others 1): at width 12 the shared layers gave udnie, the style
+# least like the others, less and less as training went on (segment 14); from segment 17 it is drawn twice as
+# often.
+STYLE_SHARES = {"udnie": 2.0}
 
 
 def run_folder(width: int) -> Path:
     return RUNS / f"{NETWORK_ID}-w{width}"
 
 
+def progress_checkpoint(width: int) -> Path:
+    """A narrower network still in training (not served), committed by --keep-progress so that a new machine
+    continues it."""
+    return CAMPAIGN_CHECKPOINT.with_name(f"{NETWORK_ID}-w{width}.pth")
+
+
 def latest_state(width: int) -> tuple[int, Path | None]:
     """The furthest-trained state at this width: the run's final.pth or a later checkpoint (an extension cut
-    short), or the committed campaign checkpoint (a new machine, or a run folder behind it)."""
+    short), or a committed campaign checkpoint (a new machine, or a run folder behind it)."""
     run = run_folder(width)
-    candidates = [run / "final.pth", *sorted((run / "checkpoints").glob("step_*.pth"))[-1:], CAMPAIGN_CHECKPOINT]
+    candidates = [run / "final.pth", *sorted((run / "checkpoints").glob("step_*.pth"))[-1:], CAMPAIGN_CHECKPOINT,
+                  progress_checkpoint(width)]
     found = [(step, path) for path in filter(Path.exists, candidates)
              for step, its_width in [step_and_width(path)] if its_width == width]
     return max(found, key=lambda pair: pair[0]) if found else (0, None)
@@ -102,22 +114,26 @@ def train(args) -> Path:
     weights = [str(STYLE_WEIGHTS.get(i, args.style_weight)) for i in ids]
     tv_weights = [str(TV_WEIGHTS.get(i, args.tv_weight)) for i in ids]
     tv_abs_weights = [str(TV_ABS_WEIGHTS.get(i, args.tv_abs_weight)) for i in ids]
+    shares = [str(STYLE_SHARES.get(i, 1.0)) for i in ids]
     command = [sys.executable, "-m", "training", "train", "--dataset", str(args.dataset), "--catalog", str(CATALOG),
                "--styles-dir", str(SHARED / "styles"), "--out", str(run), "--iterations", str(args.iterations),
                "--batch-size", str(args.batch_size), "--lr", str(args.lr), "--image-size", str(args.image_size),
                "--width", str(args.width),
                "--style-size", str(args.style_size), "--vgg-weights", str(args.vgg_weights),
                "--content-weight", str(args.content_weight), "--style-weight", *weights,
-               "--tv-weight", *tv_weights, "--tv-abs-weight", *tv_abs_weights,
+               "--tv-weight", *tv_weights, "--tv-abs-weight", *tv_abs_weights, "--style-share", *shares,
                "--precision", args.precision, "--workers", str(args.workers),
                "--sample-every", "250", "--checkpoint-every", "100", "--sample-images", *args.sample_images]
     init_from = args.init_from
-    if not init_from and CAMPAIGN_CHECKPOINT.exists() and step_and_width(CAMPAIGN_CHECKPOINT)[1] > args.width:
+    narrower = CAMPAIGN_CHECKPOINT.exists() and step_and_width(CAMPAIGN_CHECKPOINT)[1] > args.width
+    if not init_from and narrower:
         init_from = CAMPAIGN_CHECKPOINT  # a narrower network than the shipped one starts from it
     if init_from and (not state or run in state.parents):
         # the weights (narrowed when wider) and their lineage a run at a new width started from; given again
         # on a resume so that a checkpoint from before lineage was recorded still gets it
         command += ["--init-from", str(init_from)]
+    if narrower:  # and learns from its outputs too (distillation: segment 18, docs/model-quality.md)
+        command += ["--teacher", str(CAMPAIGN_CHECKPOINT), "--teacher-weight", str(args.teacher_weight)]
     if state:  # resume from where the run got furthest: its last checkpoint, or a finished run's final state
         command += ["--resume", str(state)]
     print(" ".join(command), flush=True)
@@ -153,6 +169,8 @@ def main():
     parser.add_argument("--style-weight", type=float, default=3.0, help="for the styles not in STYLE_WEIGHTS")
     parser.add_argument("--tv-weight", type=float, default=0.2)
     parser.add_argument("--tv-abs-weight", type=float, default=0.0, help="for the styles not in TV_ABS_WEIGHTS")
+    parser.add_argument("--teacher-weight", type=float, default=100.0,
+                        help="a run narrower than the shipped network matches the shipped one's outputs this much")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="auto: bf16 on a GPU or a CPU with native bf16 (AMX), else off (an AVX2 CPU)")
     parser.add_argument("--workers", type=int, default=1)
@@ -162,6 +180,8 @@ def main():
     parser.add_argument("--sample-images", nargs="*", default=[
         str(SHARED / "photos" / "val" / name) for name in ("bsds_100007.jpg", "bsds_103006.jpg")])
     parser.add_argument("--export-only", action="store_true", help="export the run's furthest state, train nothing")
+    parser.add_argument("--keep-progress", action="store_true",
+                        help="copy a narrower run's furthest state into models/campaign (commit it), train nothing")
     parser.add_argument("--out-dir", default=str(ROOT / "models"),
                         help="where the network goes: models/ (served) or models/campaign/ (still training)")
     parser.add_argument("--export-args", nargs=argparse.REMAINDER, default=[],
@@ -169,6 +189,13 @@ def main():
     args = parser.parse_args()
     if args.width is None:
         args.width = step_and_width(CAMPAIGN_CHECKPOINT)[1] if CAMPAIGN_CHECKPOINT.exists() else 16
+    if args.keep_progress:
+        step, state = latest_state(args.width)
+        if state is None or state == CAMPAIGN_CHECKPOINT:
+            parser.error(f"no run in progress at width {args.width}: nothing to keep")
+        shutil.copyfile(state, progress_checkpoint(args.width))
+        print(f"{progress_checkpoint(args.width)}: step {step} of the width-{args.width} run (commit it)")
+        return
     checkpoint = latest_state(args.width)[1] if args.export_only else train(args)
     if checkpoint is None:
         parser.error(f"nothing to export: no run under {run_folder(args.width)} at width {args.width}")
