@@ -133,7 +133,8 @@ def train(args) -> Path:
         # on a resume so that a checkpoint from before lineage was recorded still gets it
         command += ["--init-from", str(init_from)]
     if narrower:  # and learns from its outputs too (distillation: segment 18, docs/model-quality.md)
-        command += ["--teacher", str(CAMPAIGN_CHECKPOINT), "--teacher-weight", str(args.teacher_weight)]
+        command += ["--teacher", str(CAMPAIGN_CHECKPOINT), "--teacher-weight", str(args.teacher_weight),
+                    "--teacher-features-weight", str(args.teacher_features_weight)]
     if state:  # resume from where the run got furthest: its last checkpoint, or a finished run's final state
         command += ["--resume", str(state)]
     print(" ".join(command), flush=True)
@@ -171,6 +172,8 @@ def main():
     parser.add_argument("--tv-abs-weight", type=float, default=0.0, help="for the styles not in TV_ABS_WEIGHTS")
     parser.add_argument("--teacher-weight", type=float, default=100.0,
                         help="a run narrower than the shipped network matches the shipped one's outputs this much")
+    parser.add_argument("--teacher-features-weight", type=float, default=0.0,
+                        help="and the loss network's features of its outputs this much (training --help)")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="auto: bf16 on a GPU or a CPU with native bf16 (AMX), else off (an AVX2 CPU)")
     parser.add_argument("--workers", type=int, default=1)

@@ -188,6 +188,36 @@ def test_a_narrower_student_learns_to_match_its_teacher(photo_dir, paintings, tm
     assert summary["hyperparameters"]["teacher_weight"] == 100.0
 
 
+def test_a_student_taught_by_features_copies_the_teachers_features(photo_dir, paintings, tmp_path):
+    """--teacher-features-weight alone: the loss network's features of the student's output stay nearer those
+    of the teacher's output than without it, and the run records the weight and logs the gaps."""
+    train(multistyle_config(photo_dir, paintings, tmp_path / "teacher", iterations=2))
+    teacher_path = tmp_path / "teacher" / "final.pth"
+    common = dict(width=4, iterations=12, lr=1e-2, init_from=str(teacher_path))
+    train(multistyle_config(photo_dir, paintings, tmp_path / "plain", **common))
+    train(multistyle_config(photo_dir, paintings, tmp_path / "taught", teacher=str(teacher_path),
+                            teacher_features_weight=20.0, **common))
+    teacher = load_transformer(torch.load(teacher_path, weights_only=False)["model"])
+    with pytest.warns(UserWarning, match="RANDOM"):
+        vgg = load_loss_network("random")
+    photos = torch.stack([torch.from_numpy(np.asarray(synthetic_photo(32, 32, seed=s), np.float32)).permute(2, 0, 1)
+                          for s in range(3)])
+    styles = torch.tensor([0, 1, 2])
+
+    def feature_gap(run):
+        net = load_transformer(torch.load(tmp_path / run / "final.pth", weights_only=False)["model"])
+        with torch.no_grad():
+            ours, theirs = vgg(net(photos, styles), ("relu3_3",)), vgg(teacher(photos, styles), ("relu3_3",))
+        return float((ours["relu3_3"] - theirs["relu3_3"]).square().mean())
+
+    assert feature_gap("taught") < 0.5 * feature_gap("plain")
+    summary = json.loads((tmp_path / "taught" / "training_summary.json").read_text())
+    assert summary["hyperparameters"]["teacher_features_weight"] == 20.0
+    assert summary["segments"][-1]["teacher_features_weight"] == 20.0
+    logged = [json.loads(line) for line in (tmp_path / "taught" / "metrics.jsonl").read_text().splitlines()]
+    assert all(line["teacher_features"] > 0 and "teacher" in line for line in logged)
+
+
 def test_a_teacher_must_serve_the_runs_styles_in_its_order(photo_dir, paintings, tmp_path):
     train(multistyle_config(photo_dir, paintings, tmp_path / "teacher", iterations=1))
     teacher_path = str(tmp_path / "teacher" / "final.pth")
@@ -196,6 +226,8 @@ def test_a_teacher_must_serve_the_runs_styles_in_its_order(photo_dir, paintings,
                                 teacher_weight=1.0, style_ids=["udnie", "scream", "wave"]))
     with pytest.raises(ValueError, match="go together"):
         train(multistyle_config(photo_dir, paintings, tmp_path / "other", teacher=teacher_path))
+    with pytest.raises(ValueError, match="go together"):
+        train(multistyle_config(photo_dir, paintings, tmp_path / "other", teacher_features_weight=1.0))
 
 
 def test_finetuning_a_new_style_changes_only_its_gammas_and_betas(photo_dir, paintings, tmp_path):

@@ -47,6 +47,9 @@ def add_train_parser(sub):
                                      "this one learns to match too: distilling a wider network into a narrower")
     p.add_argument("--teacher-weight", type=float, default=d["teacher_weight"],
                    help="weight of the mean squared difference to the teacher's output, on 0..255")
+    p.add_argument("--teacher-features-weight", type=float, default=d["teacher_features_weight"],
+                   help="weight of the mean squared difference of the loss network's features (the style layers, "
+                        "summed) to the teacher output's: copies its strokes rather than a blur of them")
     p.add_argument("--style-share", type=float, nargs="+",
                    help="how often each style is drawn, relative, one per style (e.g. 2 for a style the shared "
                         "layers shortchange); default: all equally")

@@ -73,9 +73,12 @@ class Losses:
     style: torch.Tensor
     tv: torch.Tensor
     total: torch.Tensor
+    teacher: torch.Tensor | None = None  # with a teacher: the mean squared difference to its output (0..255)
+    teacher_features: torch.Tensor | None = None  # and of the loss network's features, summed over the style layers
 
     def as_floats(self) -> dict:
-        return {k: float(getattr(self, k).detach()) for k in ("total", "content", "style", "tv")}
+        names = ("total", "content", "style", "tv", "teacher", "teacher_features")
+        return {k: float(getattr(self, k).detach()) for k in names if getattr(self, k) is not None}
 
 
 class PerceptualLoss(torch.nn.Module):
@@ -86,11 +89,17 @@ class PerceptualLoss(torch.nn.Module):
     `style_weight` and `tv_weight` may be one weight per painting (paintings differ in how hard they pull,
     and in how much fine texture their strokes leave). `tv_abs_weight` (off by default) adds the quality kit's
     absolute TV (tv_abs_loss), likewise one weight or one per painting.
+
+    Distillation (forward's teacher_output: a wider trained network's output for the same photos and styles):
+    `teacher_weight` pulls the output towards it pixel by pixel, which a narrow network matches as a blur;
+    `teacher_features_weight` pulls the loss network's features at the style layers towards the teacher's, the
+    quantities the style and content losses are made of, so the strokes and their placement are what it copies.
     """
 
     def __init__(self, loss_network: LossNetwork, style_images, content_layer: str = "relu2_2",
                  content_weight: float = 1.0, style_weight=5.0, tv_weight: float = 0.2,
-                 style_layers=STYLE_LAYERS, tv_abs_weight=0.0):
+                 style_layers=STYLE_LAYERS, tv_abs_weight=0.0, teacher_weight: float = 0.0,
+                 teacher_features_weight: float = 0.0):
         super().__init__()
         self.loss_network = loss_network
         self.content_layer = content_layer
@@ -103,7 +112,8 @@ class PerceptualLoss(torch.nn.Module):
         for name, weights in (("style", style_weights), ("TV", tv_weights), ("absolute TV", tv_abs_weights)):
             if len(weights) != self.num_styles:
                 raise ValueError(f"{len(weights)} {name} weights for {self.num_styles} style images")
-        self.weights = {"content": content_weight, "style": style_weights, "tv": tv_weight}
+        self.weights = {"content": content_weight, "style": style_weights, "tv": tv_weight,
+                        "teacher": teacher_weight, "teacher_features": teacher_features_weight}
         self.register_buffer("style_weights", torch.tensor(style_weights, dtype=torch.float32))
         self.register_buffer("tv_weights", torch.tensor(tv_weights, dtype=torch.float32))
         self.register_buffer("tv_abs_weights", torch.tensor(tv_abs_weights, dtype=torch.float32))
@@ -129,8 +139,10 @@ class PerceptualLoss(torch.nn.Module):
         with torch.no_grad():
             return self.loss_network(content, (self.content_layer,))[self.content_layer]
 
-    def forward(self, output: torch.Tensor, content: torch.Tensor, styles: torch.Tensor | None = None) -> Losses:
-        """styles: each image's style index (N,); None for a one-style loss. Reported losses are unweighted."""
+    def forward(self, output: torch.Tensor, content: torch.Tensor, styles: torch.Tensor | None = None,
+                teacher_output: torch.Tensor | None = None) -> Losses:
+        """styles: each image's style index (N,); None for a one-style loss. teacher_output: a teacher network's
+        output for the same photos and styles (distillation). Reported losses are unweighted."""
         target = self.content_targets(content)
         features = self.loss_network(output, set(self.style_layers) | {self.content_layer})
         c = content_loss(features[self.content_layer], target)
@@ -143,4 +155,11 @@ class PerceptualLoss(torch.nn.Module):
         if self.uses_tv_abs:
             tv_abs_weights = self.tv_abs_weights[0] if styles is None else self.tv_abs_weights[styles]
             total = total + (tv_abs_weights * tv_abs_loss(output)).mean()
-        return Losses(c, per_image.mean(), t.mean(), total)
+        if teacher_output is None:
+            return Losses(c, per_image.mean(), t.mean(), total)
+        pixels = (output.float() - teacher_output.float()).square().mean()
+        with torch.no_grad():
+            taught = self.loss_network(teacher_output, self.style_layers)
+        gap = sum(content_loss(features[n], taught[n]) for n in self.style_layers)
+        total = total + self.weights["teacher"] * pixels + self.weights["teacher_features"] * gap
+        return Losses(c, per_image.mean(), t.mean(), total, pixels, gap)

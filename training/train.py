@@ -61,6 +61,7 @@ class TrainConfig:
     finetune_new_styles: bool = False  # train only the new styles' gammas and betas, everything else frozen
     teacher: str | None = None  # a trained network (checkpoint or fp32 ONNX) whose outputs this one also matches
     teacher_weight: float = 0.0  # weight of the mean squared difference to the teacher's output (0..255)
+    teacher_features_weight: float = 0.0  # and of the loss network's features (the style layers, summed)
     precision: str = "off"  # off | bf16 | fp16 | auto (bf16 where the hardware has it, else off)
     channels_last: bool = True
     compile: bool = False
@@ -215,8 +216,8 @@ def validate(config: TrainConfig):
         raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}")
     if not config.iterations and not config.epochs:
         raise ValueError("give --iterations or --epochs")
-    if (config.teacher is None) != (config.teacher_weight == 0):
-        raise ValueError("--teacher and --teacher-weight go together")
+    if (config.teacher is None) != (config.teacher_weight == 0 and config.teacher_features_weight == 0):
+        raise ValueError("--teacher and --teacher-weight (or --teacher-features-weight) go together")
     if config.finetune_new_styles and not config.init_from:
         raise ValueError("--finetune-new-styles needs --init-from (the trained network the new styles join)")
     for name in ("batch_size", "image_size", "width", "log_every", "checkpoint_every", "sample_every",
@@ -277,7 +278,9 @@ def train(config: TrainConfig) -> dict:
     weights = resolve_loss_weights(config, loss_network.preprocessing.name)
     paintings = [load_style_image(p, config.style_size).to(device) for p in config.style_images]
     criterion = PerceptualLoss(loss_network, paintings, config.content_layer, weights["content"],
-                               weights["style"], weights["tv"], tv_abs_weight=weights["tv_abs"]).to(device)
+                               weights["style"], weights["tv"], tv_abs_weight=weights["tv_abs"],
+                               teacher_weight=config.teacher_weight,
+                               teacher_features_weight=config.teacher_features_weight).to(device)
 
     # The transformer network, its starting weights and its optimizer.
     net = TransformerNet(num_styles, config.width).to(device, memory_format=memory_format)
@@ -354,12 +357,11 @@ def train(config: TrainConfig) -> dict:
                                          config.style_share).to(device)
                 with autocast_context(device, config.precision):
                     output = model(content, styles)
-                    losses = criterion(output, content, styles)
+                    taught = None
                     if teacher is not None:
                         with torch.no_grad():
-                            target = teacher(content, styles)
-                        gap = (output.float() - target.float()).square().mean()
-                        losses = replace(losses, total=losses.total + config.teacher_weight * gap)
+                            taught = teacher(content, styles)
+                    losses = criterion(output, content, styles, taught)
                 optimizer.zero_grad(set_to_none=True)
                 scaler.scale(losses.total).backward()
                 scaler.step(optimizer)
@@ -418,7 +420,8 @@ def segment_record(config, weights, device, world_size, first_step, step, wall_s
             "precision": config.precision, "batch_size": config.batch_size, "image_size": config.image_size,
             "lr": config.lr, "content_weight": weights["content"], "style_weight": weights["style"],
             "tv_weight": weights["tv"], "tv_abs_weight": weights["tv_abs"], "style_share": config.style_share,
-            "teacher": config.teacher, "teacher_weight": config.teacher_weight}
+            "teacher": config.teacher, "teacher_weight": config.teacher_weight,
+            "teacher_features_weight": config.teacher_features_weight}
 
 
 def compute_totals(segments: list) -> dict:
@@ -458,6 +461,7 @@ def training_summary(config, dataset, loss_network, weights, step, final_losses,
             "channels_last": config.channels_last, "seed": config.seed,
             "init_from": config.init_from, "finetune_new_styles": config.finetune_new_styles,
             "teacher": config.teacher, "teacher_weight": config.teacher_weight,
+            "teacher_features_weight": config.teacher_features_weight,
         },
         "steps": step,
         "images_seen": step * config.batch_size * world_size,
