@@ -234,9 +234,10 @@ def test_finetuning_a_new_style_changes_only_its_gammas_and_betas(photo_dir, pai
     base = multistyle_config(photo_dir, paintings[:2], tmp_path / "base", iterations=2)
     train(base)
     before = torch.load(tmp_path / "base" / "final.pth", weights_only=False)["model"]
-    config = multistyle_config(photo_dir, paintings, tmp_path / "new", iterations=3, lr=0.05,
+    # a wider --width than the base network's (a job's default): the frozen network is the base, at its width
+    config = multistyle_config(photo_dir, paintings, tmp_path / "new", iterations=3, lr=0.05, width=16,
                                init_from=str(tmp_path / "base" / "final.pth"), finetune_new_styles=True)
-    train(config)
+    assert train(config)["summary"]["hyperparameters"]["width"] == 8
     after = torch.load(tmp_path / "new" / "final.pth", weights_only=False)["model"]
     changed = []
     for key, old in before.items():

@@ -25,7 +25,7 @@ from stylecore.modelfiles import PIXEL_RANGE
 from . import checkpoint as ckpt
 from .data import EpochSampler, PhotoDataset, find_images, load_style_image
 from .losses import DEFAULT_WEIGHTS, PerceptualLoss
-from .model import TABLE_1_WIDTH, TransformerNet, count_parameters
+from .model import TABLE_1_WIDTH, TransformerNet, architecture, count_parameters
 from .runlog import RunLog, load_samples, sample_photo_paths, save_samples
 from .vgg import LAYER_NAMES, STYLE_LAYERS, file_sha256, load_loss_network
 
@@ -282,7 +282,10 @@ def train(config: TrainConfig) -> dict:
                                teacher_weight=config.teacher_weight,
                                teacher_features_weight=config.teacher_features_weight).to(device)
 
-    # The transformer network, its starting weights and its optimizer.
+    # The transformer network, its starting weights and its optimizer. New styles fine-tuned into a trained network
+    # train only their own scales and shifts: everything else is the base network's, so its width is the base's.
+    if config.finetune_new_styles:
+        config = replace(config, width=architecture(ckpt.read_weights(config.init_from)[0])["width"])
     net = TransformerNet(num_styles, config.width).to(device, memory_format=memory_format)
     trained_styles = list(range(num_styles))
     ancestry = []  # the runs whose weights this one started from (checkpoint.lineage)

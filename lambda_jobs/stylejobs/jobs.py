@@ -25,7 +25,7 @@ class Schedule:
 
     phases: tuple = ((200, 128), (1800, 256))
     batch_size: int = 4
-    width: int = 16  # the bundled multi-style network's width (its shared weights are the start)
+    width: int = 16  # a network trained without a base network; fine-tuned into one, a style takes its width
     lr: float = 1e-2  # gammas and betas alone take a larger step than a whole network
     style_weight: float = 3.0  # the bundled network's own loss weights (caffe preprocessing)
     content_weight: float = 1.0
