@@ -165,22 +165,35 @@ def test_style_shares_are_recorded_and_checked(photo_dir, paintings, tmp_path):
             train(multistyle_config(photo_dir, paintings, tmp_path / "bad", style_share=bad))
 
 
-def test_a_narrower_student_learns_to_match_its_teacher(photo_dir, paintings, tmp_path):
+def plain_and_taught_students(photo_dir, paintings, tmp_path, **teaching):
+    """A 2-step teacher, then two width-4 students narrowed from it: "plain" without the teacher, "taught" with it
+    (`teaching`: the teacher weights). Returns the teacher's path, a function giving a run's outputs and the
+    teacher's on three photos, one style each."""
     train(multistyle_config(photo_dir, paintings, tmp_path / "teacher", iterations=2))
     teacher_path = tmp_path / "teacher" / "final.pth"
     common = dict(width=4, iterations=12, lr=1e-2, init_from=str(teacher_path))
     train(multistyle_config(photo_dir, paintings, tmp_path / "plain", **common))
-    train(multistyle_config(photo_dir, paintings, tmp_path / "taught", teacher=str(teacher_path),
-                            teacher_weight=100.0, **common))
+    train(multistyle_config(photo_dir, paintings, tmp_path / "taught", teacher=str(teacher_path), **teaching,
+                            **common))
     teacher = load_transformer(torch.load(teacher_path, weights_only=False)["model"])
     photos = torch.stack([torch.from_numpy(np.asarray(synthetic_photo(32, 32, seed=s), np.float32)).permute(2, 0, 1)
                           for s in range(3)])
     styles = torch.tensor([0, 1, 2])
 
-    def gap(run):
+    @torch.no_grad()
+    def outputs(run):
         net = load_transformer(torch.load(tmp_path / run / "final.pth", weights_only=False)["model"])
-        with torch.no_grad():
-            return float((net(photos, styles) - teacher(photos, styles)).square().mean())
+        return net(photos, styles), teacher(photos, styles)
+
+    return teacher_path, outputs
+
+
+def test_a_narrower_student_learns_to_match_its_teacher(photo_dir, paintings, tmp_path):
+    teacher_path, outputs = plain_and_taught_students(photo_dir, paintings, tmp_path, teacher_weight=100.0)
+
+    def gap(run):
+        ours, theirs = outputs(run)
+        return float((ours - theirs).square().mean())
 
     assert gap("taught") < 0.25 * gap("plain")
     summary = json.loads((tmp_path / "taught" / "training_summary.json").read_text())
@@ -191,24 +204,14 @@ def test_a_narrower_student_learns_to_match_its_teacher(photo_dir, paintings, tm
 def test_a_student_taught_by_features_copies_the_teachers_features(photo_dir, paintings, tmp_path):
     """--teacher-features-weight alone: the loss network's features of the student's output stay nearer those
     of the teacher's output than without it, and the run records the weight and logs the gaps."""
-    train(multistyle_config(photo_dir, paintings, tmp_path / "teacher", iterations=2))
-    teacher_path = tmp_path / "teacher" / "final.pth"
-    common = dict(width=4, iterations=12, lr=1e-2, init_from=str(teacher_path))
-    train(multistyle_config(photo_dir, paintings, tmp_path / "plain", **common))
-    train(multistyle_config(photo_dir, paintings, tmp_path / "taught", teacher=str(teacher_path),
-                            teacher_features_weight=20.0, **common))
-    teacher = load_transformer(torch.load(teacher_path, weights_only=False)["model"])
+    _, outputs = plain_and_taught_students(photo_dir, paintings, tmp_path, teacher_features_weight=20.0)
     with pytest.warns(UserWarning, match="RANDOM"):
         vgg = load_loss_network("random")
-    photos = torch.stack([torch.from_numpy(np.asarray(synthetic_photo(32, 32, seed=s), np.float32)).permute(2, 0, 1)
-                          for s in range(3)])
-    styles = torch.tensor([0, 1, 2])
 
+    @torch.no_grad()
     def feature_gap(run):
-        net = load_transformer(torch.load(tmp_path / run / "final.pth", weights_only=False)["model"])
-        with torch.no_grad():
-            ours, theirs = vgg(net(photos, styles), ("relu3_3",)), vgg(teacher(photos, styles), ("relu3_3",))
-        return float((ours["relu3_3"] - theirs["relu3_3"]).square().mean())
+        ours, theirs = (vgg(images, ("relu3_3",))["relu3_3"] for images in outputs(run))
+        return float((ours - theirs).square().mean())
 
     assert feature_gap("taught") < 0.5 * feature_gap("plain")
     summary = json.loads((tmp_path / "taught" / "training_summary.json").read_text())
