@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import synthetic_photo
 from PIL import Image
 from stylecore import StyleRegistry
 from stylecore.modelfiles import card_filename, parse_card_filename, read_card
+from synthetic import synthetic_photo
 
 from training.vgg import file_sha256
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import synthetic_photo
 from stylecore import Stylizer
+from synthetic import synthetic_photo
 from test_multistyle_serving import trio_network
 
 from export.exporter import ExportRequest, export_model

@@ -5,8 +5,8 @@ import json
 
 import numpy as np
 import pytest
-from conftest import synthetic_photo
 from stylecore import Stylizer
+from synthetic import synthetic_photo
 from test_training_multistyle import multistyle_config
 
 from export.__main__ import main as export_main

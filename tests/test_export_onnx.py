@@ -6,8 +6,8 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from conftest import styled_test_transformer, synthetic_photo
 from stylecore import Stylizer
+from synthetic import styled_test_transformer, synthetic_photo
 
 from export.__main__ import main as export_main
 from export.card import ExportError, load_checkpoint, training_summary

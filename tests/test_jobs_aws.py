@@ -136,7 +136,7 @@ def test_progress_preview_and_the_finished_style_in_stylize(aws, onnx_models_dir
 
 def export_style(style_id, folder):
     import torch
-    from conftest import styled_test_transformer, synthetic_photo
+    from synthetic import styled_test_transformer, synthetic_photo
 
     from export.exporter import ExportRequest, export_model
 

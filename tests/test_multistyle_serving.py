@@ -9,7 +9,7 @@ import pytest
 import stylecore
 import torch
 from api_helpers import assert_contract, http_event, image_bytes, invoke, load_handler
-from conftest import synthetic_photo
+from synthetic import synthetic_photo
 
 from export.exporter import ExportRequest, export_model
 from training.checkpoint import read_weights

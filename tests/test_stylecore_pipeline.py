@@ -5,11 +5,11 @@ import io
 import boto3
 import numpy as np
 import pytest
-from conftest import synthetic_photo
 from moto import mock_aws
 from PIL import Image
 from stylecore import InvalidImage, InvalidParameter, StyleCoreError, StyleRegistry, UnknownStyle, stylize_bytes
 from stylecore.imaging import rgb_to_ycbcr
+from synthetic import synthetic_photo
 
 from export.parity import psnr
 

@@ -4,9 +4,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import synthetic_photo
 from PIL import Image
 from stylecore.cli import main
+from synthetic import synthetic_photo
 
 
 def test_folder_with_one_corrupt_file(onnx_models_dir, tmp_path, capsys):

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import synthetic_photo
+from synthetic import synthetic_photo
 
 from export.card import load_checkpoint
 from export.card import training_summary as export_summary
