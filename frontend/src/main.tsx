@@ -6,7 +6,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { createApi } from "./api/client";
 import { App } from "./App";
-import { createAuth } from "./auth/signin";
+import { authorizedFetch, createAuth } from "./auth/signin";
 import { loadConfig } from "./config";
 import { createDeviceStylizer } from "./device/runner";
 
@@ -17,9 +17,11 @@ loadConfig().then(
     // Back from the hosted sign-in page: trade its one-time code for tokens before the app asks for jobs.
     const auth = config.auth && createAuth(config.auth);
     await auth?.complete().catch((error: unknown) => console.warn("sign-in did not complete:", error));
+    const signedFetch = auth ? authorizedFetch(auth.authorization) : undefined;
+    const api = createApi(config.apiBaseUrl, undefined, signedFetch);
     root.render(
       <StrictMode>
-        <App api={createApi(config.apiBaseUrl, undefined, auth?.authorization)} config={config} device={createDeviceStylizer(config)} auth={auth} />
+        <App api={api} config={config} device={createDeviceStylizer(config, { signedFetch })} auth={auth} />
       </StrictMode>,
     );
   },

@@ -1,9 +1,9 @@
 // The typed client of the HTTP API. Wire types come from openapi.yaml (src/api/schema.d.ts is
 // generated from it by `npm run gen:api`, which build and test run first), so a change to the
 // contract that this client does not follow fails the type check.
-import { modelFilesOf } from "../device/models";
 import { base64ToBlob, blobToBase64 } from "../image/pipeline";
 import { ApiError, CLIENT_CODES } from "./errors";
+import { modelFilesOf } from "./modelFiles";
 import type { components } from "./schema";
 import type { GalleryImage, NewStyle, Style, StylizeRequest, StylizeResult, TrainingJob } from "./types";
 
@@ -29,23 +29,20 @@ export interface Api {
   deleteStyle(id: string, signal?: AbortSignal): Promise<void>;
 }
 
-/** The Authorization header value for the training routes (a signed-in user's token), or null. */
-export type Authorization = () => Promise<string | null>;
-
-export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) => fetch(...args), authorization?: Authorization): Api {
+/** `signedFetch` sends the signed-in user's token (auth/signin's authorizedFetch), for the training routes;
+ * without it they go like the public ones (a stack that signs nobody in). */
+export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) => fetch(...args), signedFetch: typeof fetch = fetchImpl): Api {
   const base = baseUrl.replace(/\/+$/, "");
 
   // Only the training routes take the user's token: the public ones need none.
   async function call<T>(path: string, init: RequestInit & { json?: unknown; empty?: boolean; signedIn?: boolean } = {}): Promise<T> {
     const { json, empty, signedIn, ...rest } = init;
-    const token = signedIn && authorization ? await authorization() : null;
     let response: Response;
     try {
-      response = await fetchImpl(`${base}${path}`, {
+      response = await (signedIn ? signedFetch : fetchImpl)(`${base}${path}`, {
         ...rest,
         headers: {
           ...(json !== undefined && { "Content-Type": "application/json" }),
-          ...(token && { Authorization: token }),
           ...(rest.headers as Record<string, string> | undefined),
         },
         body: json === undefined ? rest.body : JSON.stringify(json),
@@ -122,20 +119,20 @@ export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) =
 
     async createStyle({ name, painting }, signal) {
       const request: Schemas["CreateStyleRequest"] = { name, image: await blobToBase64(painting) };
-      return jobFrom(await call<Schemas["Job"]>("/styles", { method: "POST", json: request, signal, signedIn: true }), base, authorization);
+      return jobFrom(await call<Schemas["Job"]>("/styles", { method: "POST", json: request, signal, signedIn: true }), base);
     },
 
     async listJobs(signal) {
       const body = await call<Schemas["JobList"]>("/jobs", { signal, signedIn: true });
-      return body.jobs.map((job) => jobFrom(job, base, authorization));
+      return body.jobs.map((job) => jobFrom(job, base));
     },
 
     async getJob(id, signal) {
-      return jobFrom(await call<Schemas["Job"]>(`/jobs/${encodeURIComponent(id)}`, { signal, signedIn: true }), base, authorization);
+      return jobFrom(await call<Schemas["Job"]>(`/jobs/${encodeURIComponent(id)}`, { signal, signedIn: true }), base);
     },
 
     async cancelJob(id, signal) {
-      return jobFrom(await call<Schemas["Job"]>(`/jobs/${encodeURIComponent(id)}`, { method: "DELETE", signal, signedIn: true }), base, authorization);
+      return jobFrom(await call<Schemas["Job"]>(`/jobs/${encodeURIComponent(id)}`, { method: "DELETE", signal, signedIn: true }), base);
     },
 
     async deleteStyle(id, signal) {
@@ -146,7 +143,7 @@ export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) =
 
 /** A job as the app sees it; `base` is the API's base URL, which the job's model path is under (a training
  * route: its download carries the user's token too). */
-function jobFrom(job: Schemas["Job"], base: string, authorization?: Authorization): TrainingJob {
+function jobFrom(job: Schemas["Job"], base: string): TrainingJob {
   const { progress, preview, model } = job;
   return {
     id: job.id,
@@ -162,7 +159,6 @@ function jobFrom(job: Schemas["Job"], base: string, authorization?: Authorizatio
       sha256: model.sha256,
       url: `${base}${model.url}`,
       ...(model.styles.length > 0 && { styles: model.styles }),
-      ...(authorization && { authorization }),
     },
     error: job.error,
     ...(progress && {

@@ -1,5 +1,4 @@
 // The app's view of the API's data. client.ts maps the wire format of openapi.yaml onto these.
-import type { ModelFile } from "../device/models";
 
 export interface Style {
   id: string;
@@ -18,6 +17,21 @@ export interface Style {
   /** One of this user's own styles: the other styles its file holds (the bundled styles it was trained from),
    * which it blends with. */
   blendsWith?: string[];
+}
+
+/** One of a style's model files (from its model card's `model` and `variants`, or a finished training job's):
+ * what the device downloads and checks to stylize by itself. */
+export interface ModelFile {
+  /** "fp32" for the main model, else the variant's name (int8, fp16). */
+  variant: string;
+  file: string;
+  bytes: number | null;
+  sha256: string;
+  /** A multi-style file's styles, in the order of its style_weights input. */
+  styles?: string[];
+  /** Where the file is when not under the site's models: the API's training route that serves a user's own
+   * style (GET /jobs/{id}/model), which wants the signed-in user's token like the other training routes. */
+  url?: string;
 }
 
 /** One style's share of a blend (weights are normalised by the server). */

@@ -3,7 +3,7 @@ import { createApi } from "../api/client";
 import { fetchCached } from "../device/cache";
 import { deviceModelFor } from "../device/models";
 import { styleOf } from "../hooks/useOwnStyles";
-import { challengeOf, createAuth, type AuthEnv } from "./signin";
+import { authorizedFetch, challengeOf, createAuth, type AuthEnv } from "./signin";
 
 const CONFIG = { domain: "https://fns-1.auth.eu-west-1.amazoncognito.com", clientId: "client123" };
 const SITE = "https://d111.cloudfront.net/";
@@ -117,11 +117,12 @@ describe("the token on the training routes", () => {
       const model = { file: "user-a.onnx", bytes: 3, sha256: "0".repeat(64), precision: "fp32", url: "/jobs/a/model", styles: [] };
       return Response.json({ jobs: [{ id: "a", name: "A", state: "done", style: "user-a", model }] });
     }) as typeof fetch;
-    const api = createApi("https://api.example.com", impl, async () => "Bearer t");
+    const signedFetch = authorizedFetch(async () => "Bearer t", impl);
+    const api = createApi("https://api.example.com", impl, signedFetch);
     await api.listStyles();
     const [job] = await api.listJobs();
     const file = deviceModelFor(styleOf(job!), "fp32", "/models")!.file;
-    await fetchCached({ ...file, sha256: undefined }, { fetchImpl: impl, cacheStorage: undefined });
+    await fetchCached({ ...file, sha256: undefined }, { fetchImpl: impl, signedFetch, cacheStorage: undefined });
     expect(seen).toEqual([
       { url: "https://api.example.com/styles", auth: null },
       { url: "https://api.example.com/jobs", auth: "Bearer t" },
@@ -131,6 +132,6 @@ describe("the token on the training routes", () => {
 
   it("reads the authorizer's 403 for a refused token as: sign in again", async () => {
     const impl = (async () => Response.json({ message: "Forbidden" }, { status: 403 })) as unknown as typeof fetch;
-    await expect(createApi("https://api.example.com", impl, async () => "Bearer old").listJobs()).rejects.toMatchObject({ code: "unauthorized" });
+    await expect(createApi("https://api.example.com", impl, authorizedFetch(async () => "Bearer old", impl)).listJobs()).rejects.toMatchObject({ code: "unauthorized" });
   });
 });

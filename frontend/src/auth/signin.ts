@@ -143,6 +143,19 @@ export function createAuth(config: AuthConfig, env: AuthEnv = browserEnv()): Aut
   };
 }
 
+/** A fetch that sends the signed-in user's token (when there is one), asked for afresh on each request so that
+ * a refreshed token is used. Made once at start and given to the API client, for the training routes, and to
+ * the device, for the model files those routes serve (a user's own style). */
+export function authorizedFetch(authorization: Auth["authorization"], fetchImpl: typeof fetch = (...args) => fetch(...args)): typeof fetch {
+  return async (input, init = {}) => {
+    const token = await authorization();
+    if (!token) return fetchImpl(input, init);
+    const headers = new Headers(init.headers);
+    headers.set("Authorization", token);
+    return fetchImpl(input, { ...init, headers });
+  };
+}
+
 /** The page's address without query or fragment: where the hosted pages send the browser back. */
 function pageAddress(href: string): string {
   const url = new URL(href);

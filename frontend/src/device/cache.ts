@@ -10,8 +10,8 @@ export interface FileRef {
   sha256?: string;
   /** Expected size, for progress when the server sends no Content-Length. */
   bytes?: number;
-  /** The Authorization header the download needs (a user's own model file), asked for when it starts. */
-  authorization?: () => Promise<string | null>;
+  /** Served by the API's training routes (a user's own model file): downloaded with `signedFetch`. */
+  signedIn?: boolean;
 }
 
 export interface Progress {
@@ -21,6 +21,8 @@ export interface Progress {
 
 export interface FetchOptions {
   fetchImpl?: typeof fetch;
+  /** The fetch that sends the signed-in user's token, for a file that is `signedIn`; `fetchImpl` where none. */
+  signedFetch?: typeof fetch;
   /** The browser's Cache Storage; undefined where there is none (an insecure origin): then nothing is kept. */
   cacheStorage?: CacheStorage;
   onProgress?(progress: Progress): void;
@@ -58,7 +60,7 @@ function defaultCaches(): CacheStorage | undefined {
 
 /** The file's bytes: from Cache Storage when a checked copy is there, else downloaded, checked and stored. */
 export async function fetchCached(ref: FileRef, options: FetchOptions = {}): Promise<Fetched> {
-  const { fetchImpl = (...args) => fetch(...args), cacheStorage = defaultCaches(), onProgress, signal } = options;
+  const { fetchImpl = (...args) => fetch(...args), signedFetch, cacheStorage = defaultCaches(), onProgress, signal } = options;
   const key = cacheKey(ref);
   const cache = cacheStorage ? await cacheStorage.open(CACHE_NAME).catch(() => undefined) : undefined;
   const hit = await cache?.match(key);
@@ -73,8 +75,7 @@ export async function fetchCached(ref: FileRef, options: FetchOptions = {}): Pro
 
   let response: Response;
   try {
-    const authorization = ref.authorization ? await ref.authorization() : null;
-    response = await fetchImpl(ref.url, { signal, ...(authorization && { headers: { Authorization: authorization } }) });
+    response = await (ref.signedIn && signedFetch ? signedFetch : fetchImpl)(ref.url, { signal });
   } catch (error) {
     if (error instanceof DOMException && error.name === "AbortError") throw error;
     throw new DownloadError(`could not download ${fileName(ref.url)}`);

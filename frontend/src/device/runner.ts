@@ -3,7 +3,7 @@
 import type { Style } from "../api/types";
 import type { AppConfig } from "../config";
 import type { Blend, Photo } from "../types";
-import type { Progress } from "./cache";
+import type { FetchOptions, Progress } from "./cache";
 import { startEngine, type Engine } from "./engine";
 import { deviceModelFor } from "./models";
 import type { Rgba } from "./pixels";
@@ -49,7 +49,11 @@ export function blendParts(style: Style, blend: Blend) {
   ];
 }
 
-export function createDeviceStylizer(config: Pick<AppConfig, "modelsBaseUrl" | "modelVariant" | "deviceBackend">): DeviceStylizer {
+/** `signedFetch` (auth/signin's authorizedFetch) downloads the model files the training routes serve. */
+export function createDeviceStylizer(
+  config: Pick<AppConfig, "modelsBaseUrl" | "modelVariant" | "deviceBackend">,
+  { signedFetch }: Pick<FetchOptions, "signedFetch"> = {},
+): DeviceStylizer {
   let engine: Promise<Engine> | null = null;
   let state: DeviceState = { state: "unknown" };
 
@@ -87,14 +91,14 @@ export function createDeviceStylizer(config: Pick<AppConfig, "modelsBaseUrl" | "
       const model = { ...requireModel(style), mix: blend ? blendParts(style, blend) : undefined };
       const pixels = await photoPixels(photo);
       signal?.throwIfAborted();
-      const out = await stylizeOnDevice({ engine: ready, model, photo: pixels, strength, keepColours, fetchOptions: { signal, onProgress } });
+      const out = await stylizeOnDevice({ engine: ready, model, photo: pixels, strength, keepColours, fetchOptions: { signal, onProgress, signedFetch } });
       signal?.throwIfAborted();
       const blob = await encodePng(out);
       return { blob, width: out.width, height: out.height, elapsedMs: performance.now() - started, backend: ready.backend };
     },
     async stylizePixels(pixels, style, how) {
       const ready = await getEngine();
-      return stylizeOnDevice({ engine: ready, model: requireModel(style), photo: pixels, ...how });
+      return stylizeOnDevice({ engine: ready, model: requireModel(style), photo: pixels, ...how, fetchOptions: { signedFetch } });
     },
   };
 }
