@@ -1,26 +1,26 @@
 import { useCallback, useRef, useState } from "react";
 import type { Api } from "./api/client";
 import type { Notice } from "./api/messages";
-import { PhotoStep } from "./components/PhotoStep";
-import { Stage } from "./components/Stage";
-import { BlendField, blendPartners } from "./components/BlendField";
+import { PhotoStep } from "./features/photo/PhotoStep";
+import { Stage } from "./features/photo/Stage";
+import { BlendField, blendPartners } from "./features/photo/BlendField";
 import { StylePicker } from "./components/StylePicker";
 import { TuneStep } from "./components/TuneStep";
 import type { AppConfig } from "./config";
 import { useCatalog } from "./hooks/useCatalog";
-import { usePhotoDrop } from "./hooks/usePhotoDrop";
-import { usePhotoIntake } from "./hooks/usePhotoIntake";
-import { labelOf, useStylizeJob } from "./hooks/useStylizeJob";
+import { usePhotoDrop } from "./features/photo/usePhotoDrop";
+import { usePhotoIntake } from "./features/photo/usePhotoIntake";
+import { labelOf, useStylizeJob } from "./features/photo/useStylizeJob";
 import type { ImageBackend } from "./image/pipeline";
 import type { DeviceStylizer } from "./device/runner";
 import type { Where } from "./device/where";
-import { WhereField } from "./components/WhereField";
-import { LiveSizeField, LiveStage } from "./components/LiveCamera";
+import { WhereField } from "./features/photo/WhereField";
+import { LiveSizeField, LiveStage } from "./features/live/LiveCamera";
 import { Segmented } from "./components/Segmented";
-import { useLiveCamera } from "./hooks/useLiveCamera";
-import { useOwnStyles } from "./hooks/useOwnStyles";
+import { useLiveCamera } from "./features/live/useLiveCamera";
+import { useOwnStyles } from "./features/own-styles/useOwnStyles";
 import type { Auth } from "./auth/signin";
-import { OwnStylesStep } from "./components/OwnStyles";
+import { OwnStylesStep } from "./features/own-styles/OwnStyles";
 import { SparkIcon } from "./components/icons";
 
 interface Props {

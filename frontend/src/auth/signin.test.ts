@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { createApi } from "../api/client";
 import { fetchCached } from "../device/cache";
 import { deviceModelFor } from "../device/models";
-import { styleOf } from "../hooks/useOwnStyles";
+import { styleOf } from "../features/own-styles/useOwnStyles";
 import { authorizedFetch, challengeOf, createAuth, type AuthEnv } from "./signin";
 
 const CONFIG = { domain: "https://fns-1.auth.eu-west-1.amazoncognito.com", clientId: "client123" };

@@ -1,9 +1,9 @@
 import { useEffect, useState } from "react";
-import type { Job, Photo, StylizedResult } from "../types";
-import { formatBytes } from "../image/pipeline";
-import { boxStyle } from "./boxStyle";
-import { CompareSlider } from "./CompareSlider";
-import { DownloadIcon } from "./icons";
+import type { Job, Photo, StylizedResult } from "../../types";
+import { formatBytes } from "../../image/pipeline";
+import { boxStyle } from "../../components/boxStyle";
+import { CompareSlider } from "../../components/CompareSlider";
+import { DownloadIcon } from "../../components/icons";
 
 interface Props {
   photo: Photo | null;

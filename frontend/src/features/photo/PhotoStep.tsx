@@ -1,8 +1,8 @@
-import type { GalleryImage } from "../api/types";
-import { formatBytes } from "../image/pipeline";
-import type { Photo } from "../types";
-import { Thumb } from "./Thumb";
-import { UploadIcon } from "./icons";
+import type { GalleryImage } from "../../api/types";
+import { formatBytes } from "../../image/pipeline";
+import type { Photo } from "../../types";
+import { Thumb } from "../../components/Thumb";
+import { UploadIcon } from "../../components/icons";
 
 interface Props {
   photo: Photo | null;

@@ -1,6 +1,6 @@
 import { act, renderHook } from "@testing-library/react";
-import { FakeBackend, fakePhoto } from "../test/fakeImages";
-import { deferred, stubApi } from "../test/stubApi";
+import { FakeBackend, fakePhoto } from "../../test/fakeImages";
+import { deferred, stubApi } from "../../test/stubApi";
 import { baseName, usePhotoIntake } from "./usePhotoIntake";
 
 function renderIntake(api = stubApi()) {

@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import type { TrainingJob } from "../api/types";
-import type { OwnStyles } from "../hooks/useOwnStyles";
+import type { TrainingJob } from "../../api/types";
+import type { OwnStyles } from "./useOwnStyles";
 import { formatLoss, nameFromFile, OwnStylesStep, timeLeft } from "./OwnStyles";
 
 const running: TrainingJob = {

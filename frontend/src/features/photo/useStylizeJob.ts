@@ -1,12 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { Api } from "../api/client";
-import { isAbort } from "../api/errors";
-import { describeError, type Notice } from "../api/messages";
-import type { Style } from "../api/types";
-import type { Progress } from "../device/cache";
-import type { Blend, Job, Photo, StylizedResult } from "../types";
-import { blendParts, type DeviceStylizer } from "../device/runner";
-import { chooseWhere, type DeviceState, type Where } from "../device/where";
+import type { Api } from "../../api/client";
+import { isAbort } from "../../api/errors";
+import { describeError, type Notice } from "../../api/messages";
+import type { Style } from "../../api/types";
+import type { Progress } from "../../device/cache";
+import type { Blend, Job, Photo, StylizedResult } from "../../types";
+import { blendParts, type DeviceStylizer } from "../../device/runner";
+import { chooseWhere, type DeviceState, type Where } from "../../device/where";
 
 export interface StylizeInput {
   photo: Photo;

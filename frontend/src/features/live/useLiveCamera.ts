@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { Style } from "../api/types";
-import type { DeviceStylizer } from "../device/runner";
-import { canvas2d, encodePng } from "../device/runner";
-import { fitWithin } from "../image/pipeline";
+import type { Style } from "../../api/types";
+import type { DeviceStylizer } from "../../device/runner";
+import { canvas2d, encodePng } from "../../device/runner";
+import { fitWithin } from "../../image/pipeline";
 
 export interface LiveSettings {
   style: Style | null;

@@ -1,10 +1,10 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { Api } from "../api/client";
-import { isAbort } from "../api/errors";
-import { describeError, type Notice } from "../api/messages";
-import type { GalleryImage } from "../api/types";
-import { ImageReadError, prepareImage, type ImageBackend } from "../image/pipeline";
-import type { Photo } from "../types";
+import type { Api } from "../../api/client";
+import { isAbort } from "../../api/errors";
+import { describeError, type Notice } from "../../api/messages";
+import type { GalleryImage } from "../../api/types";
+import { ImageReadError, prepareImage, type ImageBackend } from "../../image/pipeline";
+import type { Photo } from "../../types";
 
 interface Options {
   /** The longer side photos are scaled down to before upload. */

@@ -1,8 +1,8 @@
 import { act, renderHook, waitFor } from "@testing-library/react";
-import { ApiError } from "../api/errors";
-import type { TrainingJob } from "../api/types";
-import { deferred, stubApi } from "../test/stubApi";
-import { deviceModelFor } from "../device/models";
+import { ApiError } from "../../api/errors";
+import type { TrainingJob } from "../../api/types";
+import { deferred, stubApi } from "../../test/stubApi";
+import { deviceModelFor } from "../../device/models";
 import { styleOf, useOwnStyles } from "./useOwnStyles";
 
 const POLL = { pollMs: 5 };

@@ -1,5 +1,5 @@
-import { WHERE_LABELS, type DeviceState, type Where } from "../device/where";
-import { Segmented } from "./Segmented";
+import { WHERE_LABELS, type DeviceState, type Where } from "../../device/where";
+import { Segmented } from "../../components/Segmented";
 
 const OPTIONS = (["auto", "device", "server"] as const).map((value) => ({ value, label: WHERE_LABELS[value] }));
 

@@ -1,11 +1,11 @@
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
-import type { Notice } from "../api/messages";
-import type { Auth } from "../auth/signin";
-import type { NewStyle, TrainingJob } from "../api/types";
-import { formatBytes } from "../image/pipeline";
-import { isActive, MAX_PAINTING_BYTES, type LossPoint, type OwnStyles as Own } from "../hooks/useOwnStyles";
-import { Thumb } from "./Thumb";
-import { PlusIcon } from "./icons";
+import type { Notice } from "../../api/messages";
+import type { Auth } from "../../auth/signin";
+import type { NewStyle, TrainingJob } from "../../api/types";
+import { formatBytes } from "../../image/pipeline";
+import { isActive, MAX_PAINTING_BYTES, type LossPoint, type OwnStyles as Own } from "./useOwnStyles";
+import { Thumb } from "../../components/Thumb";
+import { PlusIcon } from "../../components/icons";
 
 interface Props {
   own: Own;

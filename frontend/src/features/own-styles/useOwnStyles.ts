@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import type { Api } from "../api/client";
-import { ApiError, isAbort } from "../api/errors";
-import { describeError, type Notice } from "../api/messages";
-import type { NewStyle, Style, TrainingJob } from "../api/types";
+import type { Api } from "../../api/client";
+import { ApiError, isAbort } from "../../api/errors";
+import { describeError, type Notice } from "../../api/messages";
+import type { NewStyle, Style, TrainingJob } from "../../api/types";
 
 /** How often a queued or running job is asked for its progress (docs/api.md: "every few seconds"). */
 export const POLL_MS = 2000;

@@ -1,5 +1,5 @@
 import { fireEvent, render, screen } from "@testing-library/react";
-import type { Style } from "../api/types";
+import type { Style } from "../../api/types";
 import { BlendField, blendPartners } from "./BlendField";
 
 const style = (id: string, network: string, blendable: boolean): Style => ({

@@ -1,6 +1,6 @@
 import { useState } from "react";
-import type { LiveCamera } from "../hooks/useLiveCamera";
-import { Segmented } from "./Segmented";
+import type { LiveCamera } from "./useLiveCamera";
+import { Segmented } from "../../components/Segmented";
 
 export const LIVE_SIZES = [256, 384, 512] as const;
 const SIZE_OPTIONS = LIVE_SIZES.map((size) => ({ value: String(size), label: `${size} px` }));

@@ -1,10 +1,10 @@
 import { act, renderHook } from "@testing-library/react";
-import type { StylizeRequest, StylizeResult } from "../api/types";
-import { ApiError } from "../api/errors";
-import type { Photo } from "../types";
-import { abortError, deferred, stubApi } from "../test/stubApi";
+import type { StylizeRequest, StylizeResult } from "../../api/types";
+import { ApiError } from "../../api/errors";
+import type { Photo } from "../../types";
+import { abortError, deferred, stubApi } from "../../test/stubApi";
 import { useStylizeJob, type StylizeInput } from "./useStylizeJob";
-import type { DeviceStylizer } from "../device/runner";
+import type { DeviceStylizer } from "../../device/runner";
 
 const blob = new Blob(["jpeg"], { type: "image/jpeg" });
 const PHOTO: Photo = {

@@ -1,5 +1,5 @@
-import type { Style } from "../api/types";
-import { ShareSlider } from "./ShareSlider";
+import type { Style } from "../../api/types";
+import { ShareSlider } from "../../components/ShareSlider";
 
 interface Props {
   /** The picked style: the blend's first style. */
