@@ -13,7 +13,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "assets"
 ARTIFACTS = ROOT / "artifacts" / "bench_models"
-sys.path[:0] = [str(ROOT), str(ROOT / "lambda_inference")]
+sys.path[:0] = [str(ROOT)]
 
 
 def default_checkpoint() -> Path | None:

@@ -61,7 +61,7 @@ def bundled_folder(tmp: Path) -> Path:
 def run(models: Path, photo: Path) -> dict:
     started = time.perf_counter()
     code = CHILD.format(models=str(models), photo=str(photo), variant=SERVED_VARIANT)
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT / "lambda_inference",
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                           timeout=600)
     if done.returncode:
         raise RuntimeError(done.stderr[-2000:])

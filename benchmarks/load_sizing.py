@@ -21,7 +21,7 @@ import base64, importlib.util, io, json, resource, sys, time
 import numpy as np
 from PIL import Image
 started = time.perf_counter()
-sys.path[:0] = [sys.argv[1] + "/lambda_inference", sys.argv[1] + "/layers/common/python"]
+sys.path[:0] = [sys.argv[1] + "/lambda_inference", sys.argv[1], sys.argv[1] + "/layers/common/python"]
 spec = importlib.util.spec_from_file_location("app", sys.argv[1] + "/lambda_inference/app.py")
 app = importlib.util.module_from_spec(spec); spec.loader.exec_module(app)
 init_s = time.perf_counter() - started

@@ -25,7 +25,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "lambda_jobs"), str(ROOT / "layers" / "common" / "python"), str(ROOT / "lambda_inference")]
+sys.path[:0] = [str(ROOT / "lambda_jobs"), str(ROOT / "layers" / "common" / "python"), str(ROOT)]
 
 from apicommon.userstyles import new_job_id, painting_key, run_prefix  # noqa: E402
 from stylejobs.jobs import Job  # noqa: E402

@@ -65,9 +65,10 @@ def main(argv=None) -> int:
               "so there are no styles to apply.\n"
               "  Train and export one (README: 'Training a style'), or pass --models DIR.", file=sys.stderr, flush=True)
 
-    # What Lambda gives the functions: their code folder and the layers on sys.path, their environment.
-    # The credentials are moto's dummies, so nothing here can reach a real AWS account.
-    sys.path[:0] = [str(ROOT / "lambda_inference"), str(ROOT / "layers" / "common" / "python"),
+    # What Lambda gives the functions: their code folder and the layers on sys.path (the checkout's root for the
+    # stylecore layer), their environment. The credentials are moto's dummies, so nothing here can reach a real
+    # AWS account.
+    sys.path[:0] = [str(ROOT / "lambda_inference"), str(ROOT), str(ROOT / "layers" / "common" / "python"),
                     str(ROOT / "lambda_jobs")]
     from devserver.gateway import Gateway
     from devserver.local_s3 import LocalS3

@@ -3,7 +3,8 @@
 The registry and every style's onnxruntime session are made at init, so the cold start pays for them
 once and warm requests only run the network. Models come from MODELS_DIR (the bundled models layer,
 /opt/models) or from MODELS_BUCKET + MODELS_PREFIX (cached in /tmp). HTTP plumbing and gallery reads
-live in the common layer (apicommon), shared with the gallery Lambda.
+live in the common layer (apicommon), shared with the gallery Lambda; which styles a request may use (the
+bundled ones, and the caller's own) in styles.py beside this handler.
 """
 
 import base64
@@ -13,13 +14,13 @@ import stylecore
 from apicommon.gallery import Gallery
 from apicommon.http import MAX_RESPONSE_BYTES, ApiError, Request, Response, check_fields, handle, log
 from apicommon.uploads import decode_base64
-from apicommon.userstyles import UserStyles
+from styles import Styles, UserStyles
 
 _init_started = time.perf_counter()
 REGISTRY = stylecore.StyleRegistry.from_env()
 REGISTRY.warm()  # one session per network file, made here so that no request pays for it
 GALLERY = Gallery.from_env()
-USER_STYLES = UserStyles.from_env()  # users' own styles (issue 14) by their unguessable ids; None: training off
+STYLES = Styles(REGISTRY, UserStyles.from_env())  # + users' own styles by their unguessable ids, when training is on
 log("init", models=REGISTRY.source, styles=len(REGISTRY.list_styles()),
     init_ms=round((time.perf_counter() - _init_started) * 1000, 1))
 
@@ -78,14 +79,12 @@ def chosen_style(body: dict) -> tuple[stylecore.Stylizer, str, list | None]:
                        "of the two.")
     if "style" in body:
         style = _typed(body, "style", str, None)
-        own = USER_STYLES.registry(style) if USER_STYLES else None
-        return (own or REGISTRY).get(style), style, None
+        return STYLES.get(style), style, None
     parts = _typed(body, "blend", list, None)
     if not all(isinstance(p, dict) and set(p) == {"style", "weight"} for p in parts):
         raise ApiError(400, "invalid_request", "'blend' is a list of {\"style\": id, \"weight\": number} objects.")
     pairs = [(_typed(p, "style", str, None), _typed(p, "weight", (int, float), None)) for p in parts]
-    own = USER_STYLES.blend_registry([style for style, _ in pairs]) if USER_STYLES else None
-    stylizer = (own or REGISTRY).blend(pairs)
+    stylizer = STYLES.blend(pairs)
     weights = dict(zip(stylizer.style_ids, stylizer.style_weights.tolist(), strict=True))
     blend = [{"style": style_id, "weight": round(weights[style_id], 6)} for style_id, _ in pairs]
     return stylizer, stylizer.style_id, blend

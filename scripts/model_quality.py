@@ -26,7 +26,7 @@ import torch
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "lambda_inference")]
+sys.path[:0] = [str(ROOT)]
 
 from stylecore import Stylizer  # noqa: E402
 

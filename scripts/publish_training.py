@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = {"training": ROOT / "training", "export": ROOT / "export",
-           "stylecore": ROOT / "lambda_inference" / "stylecore", "stylejobs": ROOT / "lambda_jobs" / "stylejobs"}
+           "stylecore": ROOT / "stylecore", "stylejobs": ROOT / "lambda_jobs" / "stylejobs"}
 ENTRY = b"import sys\n\nfrom stylejobs.entry import main\n\nsys.exit(main())\n"
 # What the container lacks (it has torch, torchvision, numpy, pillow): the exporter's and the core's packages.
 REQUIREMENTS = b"onnx>=1.16\nonnxruntime>=1.18\ntqdm>=4.66\n"

@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "lambda_inference")]
+sys.path[:0] = [str(ROOT)]
 
 from stylecore import Stylizer  # noqa: E402
 from stylecore.modelfiles import read_card, write_card  # noqa: E402

@@ -66,7 +66,7 @@ def test_template_validates_and_lints():
 
 def test_build_has_every_part_within_lambdas_size_limit(build_dir):
     assert (build_dir / "InferenceFunction" / "app.py").is_file()
-    assert (build_dir / "InferenceFunction" / "stylecore" / "__init__.py").is_file()
+    assert (build_dir / "StyleCoreLayer" / "python" / "stylecore" / "__init__.py").is_file()
     assert (build_dir / "GalleryFunction" / "app.py").is_file()
     assert sorted(p.name for p in (build_dir / "JobsAuthorizerFunction").iterdir()) == ["app.py"]  # stdlib only
     assert (build_dir / "CommonLayer" / "python" / "apicommon" / "http.py").is_file()
@@ -82,7 +82,7 @@ def test_build_has_every_part_within_lambdas_size_limit(build_dir):
               for name in (card_filename(network), model_filename(network, registry.served_variant(network)))]
     assert networks and sorted(p.name for p in (build_dir / "ModelsLayer" / "models").iterdir()) == sorted(served)
     total = sum(folder_size(build_dir / part) for part in
-                ("InferenceFunction", "RuntimeLayer", "CommonLayer", "ModelsLayer"))
+                ("InferenceFunction", "RuntimeLayer", "CommonLayer", "StyleCoreLayer", "ModelsLayer"))
     assert total < LAMBDA_LIMIT_UNZIPPED, f"the inference function unzips to {total / 2**20:.0f} MB"
 
 
@@ -180,7 +180,7 @@ def local_s3():
 
 
 def test_inference_function_runs_under_the_emulator(build_dir, onnx_models_dir, local_s3, tmp_path):
-    function = EmulatedFunction(build_dir, "InferenceFunction", ["RuntimeLayer", "CommonLayer"], {
+    function = EmulatedFunction(build_dir, "InferenceFunction", ["RuntimeLayer", "CommonLayer", "StyleCoreLayer"], {
         "MODELS_DIR": str(onnx_models_dir), "GALLERY_BUCKET": "gallery", "GALLERY_PREFIX": "gallery/",
         "AWS_ENDPOINT_URL_S3": local_s3}, tmp_path / "inference.log")
     try:

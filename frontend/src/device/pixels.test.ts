@@ -1,7 +1,7 @@
 import { cropGrid, finish, padSymmetric, poolStats, tiles, toPlanar, type Planar } from "./pixels";
 
 // Two pixels: a network output (unclamped, with exact .5s) and the photo under it. The expected bytes are
-// what lambda_inference/stylecore gives for the same numbers (transfer_luminance, the strength blend, to_uint8).
+// what stylecore gives for the same numbers (transfer_luminance, the strength blend, to_uint8).
 const OUT: Planar = { data: new Float32Array([300.2, 10.4, -20.5, 200.6, 128.5, 90.5]), width: 2, height: 1 };
 const PHOTO = { data: new Uint8ClampedArray([10, 20, 30, 255, 250, 128, 0, 77]), width: 2, height: 1 };
 

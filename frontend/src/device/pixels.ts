@@ -1,4 +1,4 @@
-// The server's image maths (lambda_inference/stylecore: pipeline.stylize_pixels, imaging.transfer_luminance,
+// The server's image maths (stylecore: pipeline.stylize_pixels, imaging.transfer_luminance,
 // stylizer's padding and tiling), written again for the browser so that a photo stylized on the device
 // matches the server's result. Pixels are RGBA bytes as a canvas gives them; the network takes and returns
 // planar RGB float32 0..255 (N, 3, H, W), its output unclamped.

@@ -48,7 +48,7 @@ export type WorkerReply =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: string };
 
-// The model-file contract (lambda_inference/stylecore/modelfiles.py).
+// The model-file contract (stylecore/modelfiles.py).
 export const INPUT = "input";
 export const OUTPUT = "output";
 export const NORM_STATS_OUTPUT = "norm_stats";

@@ -5,8 +5,8 @@
 - `apicommon.gallery`: the gallery bucket: key validation, listing, fetching. Both handlers read
   gallery images (`POST /gallery` and `POST /stylize` with `gallery_key`), so the rules live once.
 - `apicommon.uploads`: files sent as base64 in JSON bodies (photos, paintings).
-- `apicommon.userstyles`: users' own styles: job and style ids, where a job's files live, and how
-  `POST /stylize` finds a finished one (the jobs and inference functions both need it).
+- `apicommon.userstyles`: users' own styles: job and style ids, and where a job's files live (the jobs and
+  inference functions both need it).
 
 Only the standard library and boto3 (which the Lambda runtime provides), imported lazily.
 """
