@@ -1,4 +1,4 @@
-"""The jobs Lambda (issue 14, "train your own style"): a thin handler over stylejobs.
+"""The jobs Lambda ("train your own style"): a thin handler over stylejobs.
 
     POST   /styles        a painting and a name -> 202 and the job (its id is in `id` and in Location)
     GET    /jobs          the caller's jobs, oldest first (their finished styles are the caller's styles)
@@ -12,10 +12,13 @@ Who the caller is: on AWS the subject (`sub`) of the Cognito token that the rout
 (JOBS_AUTH=none) everyone is "local". The engine: JOBS_ENGINE=sagemaker (the styles bucket and SageMaker
 training jobs) or local (a folder and a worker on this machine, started here: the local stack runs this
 module in its own process).
+
+stylejobs speaks of jobs, not of HTTP: its refusals are JobErrors with a code, and the HTTP status of each
+code is decided here.
 """
 
+import functools
 import os
-import re
 
 from apicommon.http import ApiError, Request, Response, check_fields, handle
 from apicommon.uploads import decode_base64
@@ -24,18 +27,10 @@ from stylejobs.jobs import JobError, Quota
 from stylejobs.service import JobService
 
 LOCAL_OWNER = "local"
-
-
-class Routes(dict):
-    """Routes with templates such as /jobs/{id}: `handle` looks a path up with get(), which matches them."""
-
-    def get(self, path, default=None):
-        if path in self:
-            return self[path]
-        for template, methods in self.items():
-            if "{" in template and re.fullmatch(re.sub(r"\{\w+\}", "[^/]+", template), path):
-                return methods
-        return default
+# The HTTP status of each JobError code; a refusal not named here is the request's fault (400).
+JOB_ERROR_STATUS = {"invalid_request": 400, "invalid_image": 400, "image_too_large": 413, "unknown_job": 404,
+                    "job_not_running": 409, "job_running": 409, "style_not_ready": 409, "too_many_jobs": 429,
+                    "training_unavailable": 503}
 
 
 def service_from_env() -> JobService:
@@ -56,73 +51,78 @@ def service_from_env() -> JobService:
 
 SERVICE = service_from_env()
 AUTH = os.environ.get("JOBS_AUTH", "jwt")
-_caller = {"owner": None}  # the caller of the event being handled (a Lambda handles one event at a time)
 
 
-def caller_of(event: dict) -> str | None:
+def caller_of(request: Request) -> str | None:
+    """The user the routes' authorizer verified (the token's `sub`, in its context), or None."""
     if AUTH == "none":
         return LOCAL_OWNER
-    context = ((event.get("requestContext") or {}).get("authorizer") or {}).get("lambda") or {}
-    sub = context.get("sub")
+    sub = request.authorizer.get("sub")
     return sub if isinstance(sub, str) and OWNER.match(sub) else None
 
 
-def owner() -> str:
-    if _caller["owner"] is None:
+def owner(request: Request) -> str:
+    if request.caller is None:
         raise ApiError(401, "unauthorized", "Sign in first: the training routes need a signed-in user "
                        "(Authorization: Bearer <token>).")
-    return _caller["owner"]
+    return request.caller
 
 
-def last_segment(request: Request) -> str:
-    return request.path.rsplit("/", 1)[-1]
+def job_route(route):
+    """A route over stylejobs: its JobErrors become API errors with their code's status."""
+
+    @functools.wraps(route)
+    def run(request: Request):
+        try:
+            return route(request)
+        except JobError as error:
+            raise ApiError(JOB_ERROR_STATUS.get(error.code, 400), error.code, str(error)) from None
+    return run
 
 
-def jobs_call(function, *args):
-    try:
-        return function(*args)
-    except JobError as error:
-        raise ApiError(error.status, error.code, str(error)) from None
-
-
+@job_route
 def create_style(request: Request) -> Response:
     body = request.json()
     check_fields(body, required={"name", "image"})
     if not isinstance(body["image"], str):
         raise ApiError(400, "invalid_request", "'image' must be a string: the painting's file as base64.")
-    job = jobs_call(SERVICE.submit, owner(), body["name"], decode_base64(body["image"]))
+    job = SERVICE.submit(owner(request), body["name"], decode_base64(body["image"]))
     return Response(SERVICE.view(job), 202, {"Location": f"/jobs/{job.id}"}, log={"job": job.id})
 
 
+@job_route
 def list_jobs(request: Request) -> dict:
-    return {"jobs": [SERVICE.view(job, detail=False) for job in jobs_call(SERVICE.jobs_of, owner())]}
+    return {"jobs": [SERVICE.view(job, detail=False) for job in SERVICE.jobs_of(owner(request))]}
 
 
+@job_route
 def get_job(request: Request) -> dict:
-    return SERVICE.view(jobs_call(SERVICE.get, owner(), last_segment(request)))
+    return SERVICE.view(SERVICE.get(owner(request), request.params["id"]))
 
 
+@job_route
 def get_model(request: Request) -> Response:
-    data, model = jobs_call(SERVICE.model_file, owner(), request.path.split("/")[2])
+    data, model = SERVICE.model_file(owner(request), request.params["id"])
     # The file never changes under its name (a new style is a new job), so the browser may keep it.
     return Response(data, 200, {"Content-Type": "application/octet-stream", "Cache-Control": "private, max-age=86400",
                                 "ETag": f'"{model["sha256"]}"'}, log={"bytes": len(data)})
 
 
+@job_route
 def cancel_job(request: Request) -> dict:
-    return SERVICE.view(jobs_call(SERVICE.cancel, owner(), last_segment(request)))
+    return SERVICE.view(SERVICE.cancel(owner(request), request.params["id"]))
 
 
+@job_route
 def delete_style(request: Request) -> Response:
-    jobs_call(SERVICE.delete_style, owner(), last_segment(request))
+    SERVICE.delete_style(owner(request), request.params["id"])
     return Response(None, 204)
 
 
-ROUTES = Routes({"/styles": {"POST": create_style}, "/jobs": {"GET": list_jobs},
-                 "/jobs/{id}": {"GET": get_job, "DELETE": cancel_job}, "/jobs/{id}/model": {"GET": get_model},
-                 "/styles/{id}": {"DELETE": delete_style}})
+ROUTES = {"/styles": {"POST": create_style}, "/jobs": {"GET": list_jobs},
+          "/jobs/{id}": {"GET": get_job, "DELETE": cancel_job}, "/jobs/{id}/model": {"GET": get_model},
+          "/styles/{id}": {"DELETE": delete_style}}
 
 
 def handler(event, context):
-    _caller["owner"] = caller_of(event)
-    return handle(event, context, ROUTES)
+    return handle(event, context, ROUTES, caller=caller_of)

@@ -1,9 +1,10 @@
-"""Users' own styles on AWS (issue 14), against moto: the jobs handler behind its authorizer starts a
+"""Users' own styles on AWS, against moto: the jobs handler behind its authorizer starts a
 SageMaker training job (image, hyperparameters, inputs and output paths, stopping condition, managed spot),
 reads its progress and preview from the styles bucket, cancels it, and the inference function serves the
 finished style by its id. Every response is checked against openapi.yaml."""
 
 import json
+import re
 
 import boto3
 import pytest
@@ -193,6 +194,14 @@ def test_bad_requests_are_clear_4xx(aws, body, status, code):
 def test_a_painting_too_small_to_learn_from_is_400(aws):
     status, body = call(aws, "POST", "/styles", {"name": "Tiny", "image": painting(40, 30)})
     assert status == 400 and body["error"]["code"] == "invalid_image" and "64 pixels" in body["error"]["message"]
+
+
+def test_every_refusal_of_the_jobs_has_its_status_in_the_handler(aws):
+    """stylejobs refuses with a code only; the handler alone gives each code its HTTP status."""
+    codes = {"invalid_image", "image_too_large"}  # the painting's decoding errors, passed on by their code
+    for source in (ROOT / "lambda_jobs" / "stylejobs").glob("*.py"):
+        codes |= set(re.findall(r'JobError\(\s*"([a-z_]+)"', source.read_text()))
+    assert {"unknown_job", "training_unavailable"} <= codes <= set(aws.JOB_ERROR_STATUS)
 
 
 def test_the_caller_is_only_the_one_jobs_authorizer_passes(aws):

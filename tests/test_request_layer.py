@@ -7,6 +7,7 @@ import json
 
 import pytest
 from api_helpers import OPENAPI, assert_contract, http_event, image_bytes, invoke, load_handler
+from apicommon.http import handle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_gallery_handler import gallery  # noqa: F401 - the fixture: the gallery Lambda on moto S3
@@ -143,3 +144,20 @@ def test_every_method_gets_405_from_the_handler(method):
 def test_error_messages_quote_at_most_a_little_of_what_was_sent(inference):  # noqa: F811
     status, payload = answer(inference, "/stylize", "POST", {"style": "test_a", "x" * 100_000: 1})
     assert status == 400 and len(payload["error"]["message"]) < 400
+
+
+def test_route_templates_pass_their_parameters_and_each_request_its_own_caller():
+    routes = {"/jobs": {"GET": lambda request: {"caller": request.caller, "params": request.params}},
+              "/jobs/{id}/model": {"GET": lambda request: {"caller": request.caller, "params": request.params}}}
+
+    class Module:  # what invoke() calls: a handler that says who the caller is from its authorizer's context
+        handler = staticmethod(lambda event, context: handle(event, context, routes,
+                                                             caller=lambda request: request.authorizer.get("sub")))
+
+    signed_in = http_event("GET", "/jobs/abc/model")
+    signed_in["requestContext"]["authorizer"] = {"lambda": {"sub": "alice"}}
+    assert invoke(Module, signed_in)[2] == {"caller": "alice", "params": {"id": "abc"}}
+    assert invoke(Module, http_event("GET", "/jobs"))[2] == {"caller": None, "params": {}}  # not the one before
+    for path in ("/jobs/abc", "/jobs/a/b/model", "/jobs//model"):  # a parameter is one whole, non-empty segment
+        status, _, payload = invoke(Module, http_event("GET", path))
+        assert status == 404 and payload["error"]["code"] == "not_found"

@@ -1,10 +1,10 @@
-"""Training jobs for users' own styles (issue 14): the job records, the quota, the painting check, progress,
+"""Training jobs for users' own styles: the job records, the quota, the painting check, progress,
 and the two engines that run the project's trainer and exporter (stylejobs.entry): a local worker on this
 machine's CPU (`make dev`) and SageMaker training jobs on AWS.
 
     jobs.py       the Job record, its states, the schedule it trains on, the quota
     store.py      where records and files live: a folder (local) or the styles bucket (S3), one layout
-    painting.py   a painting as uploaded -> a checked RGB PNG (or a 4xx)
+    painting.py   a painting as uploaded -> a checked RGB PNG (or a JobError)
     progress.py   metrics.jsonl and samples/ -> step, losses, time left, the latest preview
     service.py    what the routes do: submit, get, list, cancel, delete a style
     local.py      the local engine: one job at a time, queued, resumed after a restart

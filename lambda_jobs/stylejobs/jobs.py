@@ -10,11 +10,11 @@ MAX_NAME_CHARS = 60
 
 
 class JobError(Exception):
-    """A request the jobs API refuses: its HTTP status, a stable code and a sentence for people."""
+    """A request the jobs refuse: a stable code (the API's error code) and a sentence for people."""
 
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(self, code: str, message: str):
         super().__init__(message)
-        self.status, self.code = status, code
+        self.code = code
 
 
 @dataclass(frozen=True)

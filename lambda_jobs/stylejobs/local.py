@@ -46,7 +46,7 @@ class LocalEngine:
     # ------------------------------------------------------------------------------- engine API
     def check_available(self):
         if not self.python:
-            raise JobError(503, "training_unavailable", "Training needs PyTorch, which this local stack's Python "
+            raise JobError("training_unavailable", "Training needs PyTorch, which this local stack's Python "
                            "does not have: run `make dev-train` (installs the training packages), not `make dev`.")
 
     @property

@@ -18,15 +18,14 @@ THUMBNAIL_SIDE = 128
 
 
 def normalise_painting(data: bytes) -> tuple[bytes, str]:
-    """(PNG bytes, thumbnail as a JPEG data URL), or JobError 400 invalid_image / 413 image_too_large."""
+    """(PNG bytes, thumbnail as a JPEG data URL), or JobError invalid_image / image_too_large."""
     try:
         decoded = decode_image(data, max_side=MAX_SIDE)
     except StyleCoreError as error:
-        raise JobError(413 if error.code == "image_too_large" else 400, error.code, f"The painting: {error}") \
-            from None
+        raise JobError(error.code, f"The painting: {error}") from None
     image = Image.fromarray(decoded.rgb)
     if min(image.size) < MIN_SIDE:
-        raise JobError(400, "invalid_image", f"The painting is {image.width}x{image.height}; a style needs at "
+        raise JobError("invalid_image", f"The painting is {image.width}x{image.height}; a style needs at "
                        f"least {MIN_SIDE} pixels on each side.")
     png = io.BytesIO()
     image.save(png, format="PNG")

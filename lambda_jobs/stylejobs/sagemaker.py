@@ -130,7 +130,7 @@ class SageMakerEngine:
         try:
             self.sagemaker.create_training_job(**self.request(job))
         except self.sagemaker.exceptions.ResourceLimitExceeded:
-            raise JobError(503, "training_unavailable", "The training service is at its limit of jobs for this "
+            raise JobError("training_unavailable", "The training service is at its limit of jobs for this "
                            "deployment; try again later.") from None
         job.engine = {"kind": self.kind, "name": self.job_name(job)}
 

@@ -1,7 +1,7 @@
 """What the jobs routes do, over a store (records and files) and an engine (what runs the jobs).
 
 Every operation names the owner: a job is found under its owner's records only, so another user's job id is
-as unknown as one that never existed (404 either way: nothing says which)."""
+as unknown as one that never existed (unknown_job either way: nothing says which)."""
 
 import json
 import time
@@ -37,10 +37,10 @@ class JobService:
     # ------------------------------------------------------------------------------------ records
     def load(self, owner: str, job_id) -> Job:
         if not is_job_id(job_id):
-            raise JobError(404, "unknown_job", "No such job (job ids are 26 letters and digits, from POST /styles).")
+            raise JobError("unknown_job", "No such job (job ids are 26 letters and digits, from POST /styles).")
         data = self.store.get(record_key(owner, job_id))
         if data is None:
-            raise JobError(404, "unknown_job", f"No job {job_id!r} of yours: it never existed, was deleted, or "
+            raise JobError("unknown_job", f"No job {job_id!r} of yours: it never existed, was deleted, or "
                            "has expired.")
         return Job.from_dict(json.loads(data))
 
@@ -63,15 +63,15 @@ class JobService:
     # ---------------------------------------------------------------------------------- operations
     def submit(self, owner: str, name, painting: bytes) -> Job:
         if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME_CHARS:
-            raise JobError(400, "invalid_request", f"'name' is the style's name: 1 to {MAX_NAME_CHARS} characters.")
+            raise JobError("invalid_request", f"'name' is the style's name: 1 to {MAX_NAME_CHARS} characters.")
         self.engine.check_available()
         jobs = self.jobs_of(owner)
         active = [job for job in jobs if job.active]
         if len(active) >= self.quota.active:
-            raise JobError(429, "too_many_jobs", f"You have {len(active)} jobs queued or running, the most at once; "
+            raise JobError("too_many_jobs", f"You have {len(active)} jobs queued or running, the most at once; "
                            "wait for one to finish, or cancel one (DELETE /jobs/{id}).")
         if len(jobs) >= self.quota.stored:
-            raise JobError(429, "too_many_jobs", f"You have {len(jobs)} styles and jobs, the most kept per user; "
+            raise JobError("too_many_jobs", f"You have {len(jobs)} styles and jobs, the most kept per user; "
                            "delete one first (DELETE /styles/{id} or DELETE /jobs/{id}).")
         png, thumbnail = normalise_painting(painting)
         job = Job(id=new_job_id(), owner=owner, name=name.strip(), total_steps=self.engine.total_steps,
@@ -96,7 +96,7 @@ class JobService:
         with self.store.lock:
             job = self.refreshed(self.load(owner, job_id))
             if not job.active:
-                raise JobError(409, "job_not_running", f"The job is {job.state}, not queued or running: nothing to "
+                raise JobError("job_not_running", f"The job is {job.state}, not queued or running: nothing to "
                                "cancel." + (" DELETE /styles/{id} deletes its style." if job.state == DONE else ""))
             if job.cancel_requested:
                 return job
@@ -119,7 +119,7 @@ class JobService:
         card = self.model_card(job)
         data = card and self.store.get(model_prefix(job.id) + card["model"]["file"])
         if not data:
-            raise JobError(409, "style_not_ready", f"The job is {job.state}: only a done job's style has a model "
+            raise JobError("style_not_ready", f"The job is {job.state}: only a done job's style has a model "
                            "file.")
         return data, card["model"]
 
@@ -129,7 +129,7 @@ class JobService:
         with self.store.lock:
             job = self.refreshed(self.load(owner, job_id))
             if job.active:
-                raise JobError(409, "job_running", "The job is still running: cancel it first (DELETE /jobs/{id}).")
+                raise JobError("job_running", "The job is still running: cancel it first (DELETE /jobs/{id}).")
             self.store.delete_prefix(job_prefix(job.id))
             self.store.delete(record_key(owner, job.id))
 

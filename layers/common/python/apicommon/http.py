@@ -2,9 +2,12 @@
 
 Both payload formats reach the same code: REST APIs send v1 events (`httpMethod`, `path`), HTTP APIs
 send v2 events (`requestContext.http.method`, `rawPath`, which keeps a named stage as its first
-segment). A handler declares its routes as `{"/styles": {"GET": function}}`; `handle` does the rest:
-OPTIONS preflights, 404/405, the body-size limit, errors as `{"error": {"code", "message"}}`,
-CORS headers on every response, a Server-Timing header, and one structured log line per request.
+segment). A handler declares its routes as `{"/styles": {"GET": function}}`, a path or a template such as
+`/jobs/{id}` whose parameters the route finds in `request.params`; `handle` does the rest: OPTIONS
+preflights, 404/405, the body-size limit, errors as `{"error": {"code", "message"}}`, CORS headers on every
+response, a Server-Timing header, and one structured log line per request. A handler whose routes need to
+know who is calling passes `handle` a function that reads the caller from the request (its authorizer's
+context); the route finds it in `request.caller`.
 
 Callers are strangers, so nothing a request carries may reach a 500: JSON bodies must say they are JSON
 (a browser sends `text/plain` cross-origin without a preflight, `application/json` only after one), and
@@ -16,10 +19,12 @@ import base64
 import binascii
 import json
 import os
+import re
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 # Lambda refuses invocation payloads over 6 MB (6,291,456 bytes: API Gateway's and the local stack's limit),
 # and the event wraps the body with headers and context, so the body itself gets a little less. The same
@@ -54,6 +59,10 @@ class Request:
     body: bytes
     request_id: str
     received_at: float = field(default_factory=time.perf_counter)  # perf_counter() when the handler got the event
+    # What API Gateway passed from the route's Lambda authorizer (its context); empty without one.
+    authorizer: dict = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)  # the route template's parameters: {"id": "..."}
+    caller: str | None = None  # who is calling, as the handler's `caller` function read it; None: unknown
 
     def json(self) -> dict:
         """The body as a JSON object, or a 415 (not declared as JSON) or 400 that says what was expected."""
@@ -114,6 +123,25 @@ class Response:
 
 
 Route = Callable[[Request], "Response | dict"]
+Routes = dict[str, dict[str, Route]]  # a path, or a template with {name} segments -> method -> route
+
+
+def match_route(routes: Routes, path: str) -> tuple[dict[str, Route], dict[str, str]] | None:
+    """The methods of the route for `path` and the template's parameters, or None: a path itself first, then the
+    templates in their order, each `{name}` standing for one whole segment."""
+    if path in routes:
+        return routes[path], {}
+    for template, methods in routes.items():
+        found = "{" in template and _template_pattern(template).fullmatch(path)
+        if found:
+            return methods, found.groupdict()
+    return None
+
+
+@cache
+def _template_pattern(template: str) -> re.Pattern:
+    return re.compile("/".join(f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") and part.endswith("}")
+                               else re.escape(part) for part in template.split("/")))
 
 
 def log(message: str, level: str = "INFO", **fields) -> None:
@@ -144,6 +172,10 @@ def parse_event(event: dict, context) -> Request:
                            "but is not valid base64.") from None
     elif isinstance(body, str):
         body = body.encode("utf-8", "surrogatepass")
+    # A Lambda authorizer's context: under `lambda` in a v2 event, the authorizer object itself in a v1 one.
+    authorizer = request_context.get("authorizer")
+    if event.get("version") == "2.0":
+        authorizer = authorizer.get("lambda") if isinstance(authorizer, dict) else None
     return Request(
         method=method.upper(),
         path=path.rstrip("/") or "/",
@@ -151,6 +183,7 @@ def parse_event(event: dict, context) -> Request:
         headers={k.lower(): v for k, v in (event.get("headers") or {}).items() if v is not None},
         body=body,
         request_id=getattr(context, "aws_request_id", None) or request_context.get("requestId") or "local",
+        authorizer=authorizer if isinstance(authorizer, dict) else {},
     )
 
 
@@ -219,8 +252,10 @@ def check_fields(body: dict, required: set[str], optional: set[str] = frozenset(
         raise ApiError(400, "invalid_request", f"The field {missing[0]!r} is required.")
 
 
-def handle(event: dict, context, routes: dict[str, dict[str, Route]]) -> dict:
-    """Run the route an event asks for, and turn whatever happens into a proxy response."""
+def handle(event: dict, context, routes: Routes, caller: Callable[[Request], str | None] | None = None) -> dict:
+    """Run the route an event asks for, and turn whatever happens into a proxy response. `caller`, where given,
+    says who sent the request (None: nobody the handler accepts); it is set on the request as `request.caller`
+    before the route runs, so it is per request, never left over from the one before."""
     global _cold_start
     started = time.perf_counter()
     cold_start, _cold_start = _cold_start, False
@@ -229,6 +264,8 @@ def handle(event: dict, context, routes: dict[str, dict[str, Route]]) -> dict:
     try:
         request = parse_event(event, context)
         request.received_at = started
+        if caller is not None:
+            request.caller = caller(request)
         request_id, method, path = request.request_id, request.method, request.path
         response = _dispatch(request, routes)
     except ApiError as error:
@@ -262,10 +299,11 @@ def shown(value, limit: int = 100) -> str:
     return text if len(text) <= limit else f"{text[:limit]}..."
 
 
-def _dispatch(request: Request, routes: dict[str, dict[str, Route]]) -> Response:
-    methods = routes.get(request.path)
-    if methods is None:
+def _dispatch(request: Request, routes: Routes) -> Response:
+    found = match_route(routes, request.path)
+    if found is None:
         raise ApiError(404, "not_found", f"No route {shown(request.path)}. Routes: {', '.join(sorted(routes))}.")
+    methods, request.params = found
     allowed = ", ".join([*sorted(methods), "OPTIONS"])
     if request.method == "OPTIONS":
         return Response(None, 204, preflight_headers(allowed))
