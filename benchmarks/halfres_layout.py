@@ -1,4 +1,4 @@
-"""The next step for issue 12's speed goal, measured before it is built: the bundled network's layers that run
+"""The next step for the speed goal, measured before it is built: the bundled network's layers that run
 at full resolution (the 9x9 input and output convolutions, the last upsampling convolution and their instance
 norms) computed at half resolution instead, on the 2x2 space-to-depth image (pixel_unshuffle / pixel_shuffle):
 the same arithmetic per pixel, but on 4x the channels and a quarter of the positions, which onnxruntime's

@@ -2,7 +2,7 @@
 fp32 / fp16 / int8 models, at 512x512, 1024x1024 and 1920x1080, with 1 and 2 threads, in the same run.
 The last row, "bundled served", is what the product serves: the file the registry serves for the bundled
 multi-style network (half width; models/, else models/campaign/, else the same network with random
-weights), against the Table 1 network in PyTorch eager (issue 12's goal: at least 6x at 1024x1024, 2 threads).
+weights), against the Table 1 network in PyTorch eager (the speed goal: at least 6x at 1024x1024, 2 threads).
 
     .venv/bin/python benchmarks/inference_latency.py [--checkpoint runs/great_wave/final.pth]
         [--threads 1 2] [--sizes 512x512 1024x1024 1920x1080] [--repeats 3]
@@ -10,7 +10,7 @@ weights), against the Table 1 network in PyTorch eager (issue 12's goal: at leas
 Each (implementation, size, threads) runs in a fresh process: one warm-up, then --repeats timed runs
 of the network alone (no decode or encode). Peak RSS is that process's. With --rounds R every row is
 measured R times, the implementations taking turns, and the median over rounds is reported: a shared VM's
-speed drifts by 10-20% over minutes, and turns keep that drift out of the ratios. Issue 12's goal:
+speed drifts by 10-20% over minutes, and turns keep that drift out of the ratios. The speed goal:
 
     .venv/bin/python benchmarks/inference_latency.py --threads 2 --sizes 1024x1024 512x512 \
         --only pytorch "bundled served" --rounds 5

@@ -1,4 +1,4 @@
-"""What a smaller network would buy for issue 12's speed goal (6x over the Table 1 network in PyTorch eager at
+"""What a smaller network would buy for the speed goal (6x over the Table 1 network in PyTorch eager at
 1024x1024, 2 threads): the served layout (the `halfres` variant, export/halfres.py) of the nine-style network
 at several widths, random weights, against Table 1 in PyTorch eager and the served file, in the same run.
 

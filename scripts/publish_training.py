@@ -1,4 +1,4 @@
-"""Upload what the SageMaker training jobs of users' styles read (issue 14), to the stack's styles bucket:
+"""Upload what the SageMaker training jobs of users' styles read, to the stack's styles bucket:
 
     training/source.tar.gz   training/, export/, stylecore, stylejobs, train_style.py and requirements.txt: the
                              prebuilt PyTorch container runs train_style.py from it (pip installs requirements.txt)

@@ -5,7 +5,7 @@
         [--card models/bundled.json]
 
 For each style of the network: `../shared/quality-kit/quality.py MODEL --style-index I` (the judge's own
-code: photos at long side 512, the Oxford VGG16 in caffe preprocessing), then the bar of issue 12 per
+code: photos at long side 512, the Oxford VGG16 in caffe preprocessing), then the quality bar per
 style: against a fully trained reference network where `REFERENCE-val.md` has one (style ratio and
 relu2_2 content no worse, TV at most 1.1x), else style ratio <= 0.11 (the val mark), content <= 1.75e5 and
 TV <= 1.6x the photos' own; and wide and tall photos stylized to their edges (coverage change >= 0.3).

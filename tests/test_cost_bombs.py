@@ -1,5 +1,5 @@
 """Cost bombs (tests/cost_bombs.py makes them): each is refused before its cost is paid, or decoded within a
-stated time and memory, measured here in this process. Before issue 15 they cost, on the 2-core development
+stated time and memory, measured here in this process. Before these checks they cost, on the 2-core development
 machine: the scan-repeated JPEG 107 s, the 400,000-strip TIFF 6.8 s and 142 MB, the 16-bit PNG 1.27 GB, the
 2 kB WebP 0.78 GB, the 37 kB GIF 0.44 GB."""
 

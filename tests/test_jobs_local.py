@@ -1,4 +1,4 @@
-"""Users' own styles on the local stack (issue 14), end to end with the real trainer and exporter as
+"""Users' own styles on the local stack, end to end with the real trainer and exporter as
 subprocesses (a width-4 network, 32-pixel crops, the random-weight loss network): a job is queued, runs,
 shows a preview, is done, and its style stylizes a photo; a second job waits its turn, survives a restart of
 the worker (it resumes from its checkpoint), and is cancelled. Responses are checked against openapi.yaml."""

@@ -1,4 +1,4 @@
-"""What an anonymous caller can spend (issue 15): template.yaml's per-client rate limit (WAF on the CloudFront
+"""What an anonymous caller can spend: template.yaml's per-client rate limit (WAF on the CloudFront
 distribution, waf.yaml), the API reachable only through it, per-route throttles, the inference function's
 reserved concurrency, the alarms and the budget; and the README's worst case in dollars per day, recomputed
 from the template's defaults. `sam validate --lint` (tests/test_sam_build.py) checks the syntax."""

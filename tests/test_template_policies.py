@@ -136,7 +136,7 @@ def test_the_apis_cors_is_the_one_apicommon_defines():
     assert cors["AllowOrigins"] == [TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["ALLOWED_ORIGIN"]]
 
 
-# ------------------------------------------------------------------------ users' own styles (issue 14)
+# ----------------------------------------------------------------------------------- users' own styles
 def role_statements(role: str) -> list[dict]:
     return [statement for policy in RESOURCES[role]["Properties"]["Policies"]
             for statement in policy["PolicyDocument"]["Statement"]]

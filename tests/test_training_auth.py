@@ -1,4 +1,4 @@
-"""The training routes need both guarantees (issues 14 and 15): the request came through CloudFront (so WAF's
+"""The training routes need both guarantees: the request came through CloudFront (so WAF's
 per-client limits counted it) and its caller is a user of the stack's Cognito pool. One Lambda authorizer,
 lambda_jobs/authorizer/app.py, checks both; here it is run on tokens signed with keys these tests make
 (with `cryptography`, independent of the authorizer's own standard-library RSA), and the template is held to

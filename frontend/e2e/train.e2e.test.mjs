@@ -1,4 +1,4 @@
-// End-to-end, "Train your own style" (issue 14): Debian's Chromium drives the built app against the local
+// End-to-end, "Train your own style": Debian's Chromium drives the built app against the local
 // stack, whose worker runs the real trainer and exporter on this CPU on a tiny schedule (24 steps on 32-pixel
 // crops, the random-weight loss network, a preview every 20 steps). It uploads a painting, watches the step,
 // losses, time left and preview arrive, queues and cancels a second job, then uses the finished style, which
