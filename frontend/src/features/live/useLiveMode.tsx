@@ -1,0 +1,36 @@
+// The live mode: the camera stylized frame after frame on this device, with snapshots at full resolution.
+import { useEffect, useState } from "react";
+import type { ModeProps, ModeView } from "../../components/ModeLayout";
+import { LiveSizeField, LiveStage } from "./LiveCamera";
+import { useLiveCamera } from "./useLiveCamera";
+
+export function useLiveMode({ active, device, catalog: { style }, strength, keepColours }: ModeProps): ModeView {
+  const [size, setSize] = useState(256);
+  const camera = useLiveCamera(device, { style, size, strength, keepColours });
+  const on = camera.state !== "off";
+  const { stop } = camera;
+
+  // Another mode shown: the camera is released, as when the page goes.
+  useEffect(() => {
+    if (!active) stop();
+  }, [active, stop]);
+
+  return {
+    alert: camera.error && (
+      <div className="notice" role="alert" data-testid="camera-error">
+        <div className="notice__body">
+          <p className="notice__title">The live camera stopped</p>
+          <p className="notice__message">{camera.error}</p>
+        </div>
+      </div>
+    ),
+    stage: <LiveStage camera={camera} />,
+    setting: <LiveSizeField size={size} onSize={setSize} />,
+    action: {
+      label: on ? "Stop camera" : "Start camera",
+      hint: on ? `Live, ${style?.name ?? ""} at ${size} px, on this device` : style ? "Your camera stays on this device." : "Pick a style.",
+      disabled: !on && !style,
+    },
+    submit: () => void (on ? camera.stop() : camera.start()),
+  };
+}
