@@ -276,4 +276,22 @@ describe("the app", () => {
     await screen.findByTestId("result-image");
     expect(stylizeCalls[0]!.request.styleId).toBe("starry_night");
   });
+
+  it("switches to the live camera and back by keyboard, keeping the photo, the style and the focus", async () => {
+    const { api } = fakeApi();
+    const user = renderApp(api);
+    await user.click(await screen.findByRole("radio", { name: /The Starry Night/ }));
+    await uploadPhoto(user);
+    const photoMode = screen.getByRole("radio", { name: "Photo" });
+    photoMode.focus();
+    await user.keyboard("{ArrowRight}");
+    expect(screen.getByRole("button", { name: "Start camera" })).toBeInTheDocument();
+    expect(screen.queryByAltText("Your photo, ready to stylize")).not.toBeInTheDocument();
+    expect(screen.getByRole("radio", { name: "Live camera" })).toHaveFocus();
+    await user.keyboard("{ArrowLeft}");
+    expect(screen.getByAltText("Your photo, ready to stylize")).toBeInTheDocument();
+    expect(screen.getByRole("radio", { name: /The Starry Night/ })).toBeChecked();
+    expect(screen.getByRole("radio", { name: "Photo" })).toHaveFocus();
+    expect(screen.getByRole("button", { name: "Stylize" })).toBeEnabled();
+  });
 });

@@ -51,7 +51,7 @@ export function useLiveCamera(device: DeviceStylizer | undefined, settings: Live
     setFps(null);
   }, []);
 
-  useEffect(() => stop, [stop]); // leaving the live mode releases the camera
+  useEffect(() => stop, [stop]); // the page going away releases the camera (leaving the mode does: useLiveMode)
 
   const loop = useCallback(
     async (mine: number) => {
