@@ -68,7 +68,8 @@ def test_build_has_every_part_within_lambdas_size_limit(build_dir):
     assert (build_dir / "InferenceFunction" / "app.py").is_file()
     assert (build_dir / "StyleCoreLayer" / "python" / "stylecore" / "__init__.py").is_file()
     assert (build_dir / "GalleryFunction" / "app.py").is_file()
-    assert sorted(p.name for p in (build_dir / "JobsAuthorizerFunction").iterdir()) == ["app.py"]  # stdlib only
+    # the training stack's functions build into its own folder (stacks/training.yaml)
+    assert sorted(p.name for p in (build_dir / "Training" / "JobsAuthorizerFunction").iterdir()) == ["app.py"]
     assert (build_dir / "CommonLayer" / "python" / "apicommon" / "http.py").is_file()
     runtime = build_dir / "RuntimeLayer" / "python"
     for package in ("numpy", "onnxruntime", "PIL"):
@@ -233,7 +234,7 @@ def test_the_training_routes_authorizer_runs_under_the_emulator(build_dir, tmp_p
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     issuer = f"http://127.0.0.1:{server.server_port}/pool"
-    function = EmulatedFunction(build_dir, "JobsAuthorizerFunction", [], {
+    function = EmulatedFunction(build_dir / "Training", "JobsAuthorizerFunction", [], {
         "ORIGIN_SECRET": "s3cret", "USER_POOL_ISSUER": issuer, "USER_POOL_CLIENT_ID": CLIENT},
         tmp_path / "authorizer.log")
     try:

@@ -1,7 +1,7 @@
 """What an anonymous caller can spend: template.yaml's per-client rate limit (WAF on the CloudFront
 distribution, waf.yaml), the API reachable only through it, per-route throttles, the inference function's
-reserved concurrency, the alarms and the budget; and the README's worst case in dollars per day, recomputed
-from the template's defaults. `sam validate --lint` (tests/test_sam_build.py) checks the syntax."""
+reserved concurrency, the alarms and the budget; and the worst case in dollars per day that docs/aws-costs.md
+states, recomputed from the template's defaults. `sam validate --lint` (tests/test_sam_build.py) checks the syntax."""
 
 import json
 import math
@@ -15,7 +15,7 @@ import pytest
 import yaml
 from api_helpers import OPENAPI, ROOT
 from apicommon.http import MAX_BODY_BYTES, MAX_RESPONSE_BYTES
-from test_template_policies import RESOURCES, TEMPLATE, CfnLoader
+from templates import ALARMS, ALARMS_STACK, RESOURCES, TEMPLATE, CfnLoader, passes_its_own
 
 WAF = yaml.load((ROOT / "waf.yaml").read_text(), Loader=CfnLoader)
 WEB_ACL = WAF["Resources"]["WebAcl"]["Properties"]
@@ -202,7 +202,8 @@ def test_the_inference_function_has_a_reserved_concurrency_by_default():
 
 # ------------------------------------------------------------------------------- alarms, budget
 def always_there_functions() -> dict[str, dict]:
-    return {name: r["Properties"] for name, r in RESOURCES.items()
+    """The main stack's unconditional functions (the training stack's exist only when TrainingOn)."""
+    return {name: r["Properties"] for name, r in TEMPLATE["Resources"].items()
             if r["Type"] == "AWS::Serverless::Function" and "Condition" not in r}
 
 
@@ -258,14 +259,17 @@ def test_every_alarm_notifies_the_topic_and_the_topic_mails_the_given_address():
     assert alarms["ApiServerErrorsAlarm"]["Dimensions"] == [{"Name": "ApiId", "Value": {"Ref": "StyleApi"}}]
     subscription = RESOURCES["AlarmTopic"]["Properties"]["Subscription"]["Fn::If"]
     assert subscription[:2] == ["HasAlarmEmail", [{"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}]]
-    assert TEMPLATE["Conditions"]["HasAlarmEmail"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
-    assert TEMPLATE["Outputs"]["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
+    # the alarms live in their nested stack, given the functions, the API and the settings of the same names
+    assert passes_its_own(ALARMS_STACK) and "Condition" not in ALARMS_STACK
+    assert ALARMS["Conditions"]["HasAlarmEmail"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
+    assert ALARMS["Outputs"]["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
+    assert TEMPLATE["Outputs"]["AlarmTopicArn"]["Value"] == {"Fn::GetAtt": "Alarms.Outputs.AlarmTopicArn"}
 
 
 def test_the_budget_is_a_parameter_and_alerts_through_the_topic():
     budget = RESOURCES["MonthlyBudget"]
     assert budget["Condition"] == "HasBudget" and default("MonthlyBudgetUsd") > 0
-    assert TEMPLATE["Conditions"]["HasBudget"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "MonthlyBudgetUsd"}, 0]}]}
+    assert ALARMS["Conditions"]["HasBudget"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "MonthlyBudgetUsd"}, 0]}]}
     properties = budget["Properties"]
     assert properties["Budget"]["BudgetLimit"] == {"Amount": {"Ref": "MonthlyBudgetUsd"}, "Unit": "USD"}
     assert properties["Budget"]["BudgetType"] == "COST" and properties["Budget"]["TimeUnit"] == "MONTHLY"
@@ -281,7 +285,7 @@ def test_the_budget_is_a_parameter_and_alerts_through_the_topic():
 
 
 # ---------------------------------------------------------------------- the worst case, in dollars
-# us-east-1 list prices (x86_64 Lambda), the ones README.md states.
+# us-east-1 list prices (x86_64 Lambda), the ones docs/aws-costs.md states.
 LAMBDA_GB_SECOND = 0.0000166667
 LAMBDA_PER_MILLION, API_PER_MILLION, CLOUDFRONT_PER_MILLION, WAF_PER_MILLION, CF_FUNCTION_PER_MILLION = \
     0.20, 1.00, 1.00, 0.60, 0.10
@@ -315,10 +319,8 @@ def worst_case_per_day() -> dict[str, float]:
     }
 
 
-def test_the_readme_states_the_worst_case_of_the_templates_defaults():
-    readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("### What it can cost"):]
-    section = section[:re.search(r"\n#{2,3} ", section).start()]
+def test_the_cost_page_states_the_worst_case_of_the_templates_defaults():
+    section = (ROOT / "docs" / "aws-costs.md").read_text()
     costs = worst_case_per_day()
     for item, dollars in costs.items():
         assert f"${dollars:,.2f}" in section, (item, f"${dollars:,.2f}")

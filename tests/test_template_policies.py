@@ -2,27 +2,8 @@
 route of openapi.yaml wired, throttling, the outputs the scripts read. (`sam validate --lint` checks syntax.)"""
 
 import pytest
-import yaml
-from api_helpers import OPENAPI, ROOT
-
-
-class CfnLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short tags (!Ref, !Sub, !GetAtt, ...) as their long forms."""
-
-
-def _intrinsic(loader, suffix, node):
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {"Ref": value} if suffix == "Ref" else {f"Fn::{suffix}": value}
-
-
-CfnLoader.add_multi_constructor("!", _intrinsic)
-TEMPLATE = yaml.load((ROOT / "template.yaml").read_text(), Loader=CfnLoader)
-RESOURCES = TEMPLATE["Resources"]
+from api_helpers import OPENAPI
+from templates import RESOURCES, TEMPLATE, TRAINING, TRAINING_STACK, passes_its_own
 
 
 def statements(function: str) -> list[dict]:
@@ -38,6 +19,9 @@ def statements(function: str) -> list[dict]:
 def test_functions_run_python312_with_the_shared_layer():
     assert TEMPLATE["Globals"]["Function"]["Runtime"] == "python3.12"
     assert TEMPLATE["Globals"]["Function"]["Layers"] == [{"Ref": "CommonLayer"}]
+    assert TRAINING["Globals"]["Function"]["Runtime"] == "python3.12"  # the training stack's functions too
+    assert TRAINING["Globals"]["Function"]["Layers"] == [{"Ref": "CommonLayer"}]
+    assert TRAINING_STACK["Properties"]["Parameters"]["CommonLayer"] == {"Ref": "CommonLayer"}
     functions = [r for r in RESOURCES.values() if r["Type"] == "AWS::Serverless::Function"]
     assert len(functions) == 4 and all("Runtime" not in f["Properties"] for f in functions)  # + JobsAuthorizer's
     layers = RESOURCES["InferenceFunction"]["Properties"]["Layers"]
@@ -86,6 +70,10 @@ def test_functions_may_only_read_their_prefixes(function):
         {"${GalleryBucket.Arn}/${GalleryPrefix}*"}
 
 
+def name_of(resource: dict) -> str:
+    return next(name for name, candidate in RESOURCES.items() if candidate is resource)
+
+
 def test_every_contract_route_reaches_a_function_and_the_api_is_throttled():
     routes = {}
     for name, resource in RESOURCES.items():
@@ -96,7 +84,8 @@ def test_every_contract_route_reaches_a_function_and_the_api_is_throttled():
     for resource in RESOURCES.values():
         if resource["Type"] == "AWS::ApiGatewayV2::Route":
             method, path = resource["Properties"]["RouteKey"].split(" ")
-            assert resource["Condition"] == "TrainingOn" and resource["Properties"]["AuthorizationType"] == "CUSTOM"
+            assert name_of(resource) in TRAINING["Resources"]  # made by the training stack: TrainingOn only
+            assert resource["Properties"]["AuthorizationType"] == "CUSTOM"
             assert resource["Properties"]["Target"] == {"Fn::Sub": "integrations/${JobsIntegration}"}
             training[path] = method
     assert training == {"/styles": "POST", "/styles/{id}": "ANY", "/jobs": "ANY", "/jobs/{id}": "ANY",
@@ -143,7 +132,8 @@ def role_statements(role: str) -> list[dict]:
 
 
 def resources_of(statement: dict) -> list[str]:
-    """A statement's resources as text (Fn::Sub strings as written, GetAtt as NAME.Arn)."""
+    """A statement's resources as text (Fn::Sub strings as written, GetAtt as NAME.Arn). The training stack has
+    the styles bucket's ARN as its parameter StylesBucketArn: read as ${StylesBucket.Arn}."""
     listed = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
     text = []
     for resource in listed:
@@ -151,10 +141,12 @@ def resources_of(statement: dict) -> list[str]:
             text.append(resource)
         elif "Fn::GetAtt" in resource:
             text.append("${" + resource["Fn::GetAtt"] + "}")
+        elif "Ref" in resource:
+            text.append("${" + resource["Ref"] + "}")
         else:
             sub = resource["Fn::Sub"]
             text.append(sub if isinstance(sub, str) else sub[0])
-    return text
+    return [item.replace("${StylesBucketArn}", "${StylesBucket.Arn}") for item in text]
 
 
 def allowed(statements: list[dict], action: str, key: str) -> bool:
@@ -176,7 +168,14 @@ def test_training_is_off_unless_the_parameter_turns_it_on():
     training = ["StylesBucket", "UserPool", "UserPoolClient", "UserPoolDomain", "JobsFunction", "TrainingRole",
                 "JobsIntegration", "JobsAuthorizer", "JobsAuthorizerFunction", "JobsAuthorizerInvokePermission",
                 "JobsInvokePermission"]
-    assert all(RESOURCES[name]["Condition"] == "TrainingOn" for name in training)
+    # the bucket in this template, the rest in the training stack, which is made only when TrainingOn
+    assert TRAINING_STACK["Type"] == "AWS::Serverless::Application" and TRAINING_STACK["Condition"] == "TrainingOn"
+    assert passes_its_own(TRAINING_STACK)
+    for name, spec in TRAINING["Parameters"].items():  # the settings passed on keep their defaults in both
+        if "Default" in spec:
+            assert TEMPLATE["Parameters"][name]["Default"] == spec["Default"], name
+    assert all(RESOURCES[name].get("Condition") == "TrainingOn" or name in TRAINING["Resources"]
+               for name in training)
     authorizer = RESOURCES["JobsAuthorizerFunction"]["Properties"]["Environment"]["Variables"]
     assert authorizer["USER_POOL_CLIENT_ID"] == {"Ref": "UserPoolClient"}
     env = RESOURCES["JobsFunction"]["Properties"]["Environment"]["Variables"]
@@ -188,8 +187,10 @@ def test_the_web_app_signs_in_by_the_code_flow_and_comes_back_to_the_site():
     assert client["GenerateSecret"] is False and client["AllowedOAuthFlows"] == ["code"]  # no implicit flow
     assert set(client["AllowedOAuthScopes"]) == {"openid", "email"}
     site = {"Fn::Sub": "https://${SiteDistribution.DomainName}/"}
-    for urls in (client["CallbackURLs"], client["LogoutURLs"]):
-        assert urls == [{"Fn::If": ["SignInAtSite", site, {"Fn::Sub": "${AllowedOrigin}/"}]}]
+    for urls in (client["CallbackURLs"], client["LogoutURLs"]):  # the address the main stack passes as SignInUrl
+        assert urls == [{"Ref": "SignInUrl"}]
+        assert TRAINING_STACK["Properties"]["Parameters"]["SignInUrl"] == \
+            {"Fn::If": ["SignInAtSite", site, {"Fn::Sub": "${AllowedOrigin}/"}]}
     assert TEMPLATE["Outputs"]["AuthDomain"]["Condition"] == "TrainingOn"
 
 
@@ -228,7 +229,9 @@ def test_the_jobs_function_may_start_stop_and_read_only_this_stacks_training_job
     assert actions == {"sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
                        "sagemaker:AddTags"}
     for statement in sagemaker:
-        assert resources_of(statement)[0].endswith(":training-job/${AWS::StackName}-style-*")
+        # the main stack's name, passed as StackName (the nested stack's own name is too long for a job's)
+        assert resources_of(statement)[0].endswith(":training-job/${StackName}-style-*")
+    assert TRAINING_STACK["Properties"]["Parameters"]["StackName"] == {"Ref": "AWS::StackName"}
     create = next(s for s in sagemaker if s["Action"] == "sagemaker:CreateTrainingJob")
     assert create["Condition"]["NumericLessThanEquals"] == {"sagemaker:MaxRuntimeInSeconds":
                                                             {"Ref": "TrainingMaxRuntimeSeconds"}}

@@ -1,7 +1,7 @@
 """template.yaml's site: cross-origin isolated (COOP/COEP, for WebAssembly threads) on every path, and the
 model files for on-device stylizing served from the gallery bucket's models/ keys, readable by CloudFront only."""
 
-from test_template_policies import TEMPLATE
+from templates import TEMPLATE
 
 RESOURCES = TEMPLATE["Resources"]
 DISTRIBUTION = RESOURCES["SiteDistribution"]["Properties"]["DistributionConfig"]

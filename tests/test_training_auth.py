@@ -12,8 +12,8 @@ import pytest
 from api_helpers import ROOT, load_handler
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from templates import RESOURCES, TRAINING, TRAINING_STACK
 from test_template_limits import API, SECRET, sam_routes
-from test_template_policies import RESOURCES
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool"
 CLIENT = "webappclient123"
@@ -188,8 +188,9 @@ def test_the_verifier_agrees_with_cryptography_on_pkcs1_signatures(keys):
 def test_the_training_routes_go_through_the_authorizer_that_checks_both():
     routes = {r["Properties"]["RouteKey"]: r for r in RESOURCES.values() if r["Type"] == "AWS::ApiGatewayV2::Route"}
     assert set(routes) == {"POST /styles", "ANY /styles/{id}", "ANY /jobs", "ANY /jobs/{id}", "ANY /jobs/{id}/model"}
+    assert TRAINING_STACK["Condition"] == "TrainingOn"  # the stack that makes them, and all below
     for route in routes.values():
-        assert route["Condition"] == "TrainingOn"
+        assert route in TRAINING["Resources"].values()
         assert route["Properties"]["AuthorizationType"] == "CUSTOM"
         assert route["Properties"]["AuthorizerId"] == {"Ref": "JobsAuthorizer"}
     authorizer = RESOURCES["JobsAuthorizer"]["Properties"]
@@ -200,13 +201,14 @@ def test_the_training_routes_go_through_the_authorizer_that_checks_both():
     assert authorizer["IdentitySource"] == ["$request.header.x-origin-verify", "$request.header.Authorization"]
     assert authorizer["AuthorizerResultTtlInSeconds"] == 0
     function = RESOURCES["JobsAuthorizerFunction"]
-    assert function["Condition"] == "TrainingOn" and function["Properties"]["CodeUri"] == "lambda_jobs/authorizer/"
+    assert function is TRAINING["Resources"]["JobsAuthorizerFunction"]
+    assert function["Properties"]["CodeUri"] == "../lambda_jobs/authorizer/"  # relative to stacks/training.yaml
     env = function["Properties"]["Environment"]["Variables"]
     assert env == {"ORIGIN_SECRET": SECRET,  # the value CloudFront sends and FromCloudFront checks
                    "USER_POOL_ISSUER": {"Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}"},
                    "USER_POOL_CLIENT_ID": {"Ref": "UserPoolClient"}}
     permission = RESOURCES["JobsAuthorizerInvokePermission"]
-    assert permission["Condition"] == "TrainingOn"
+    assert permission is TRAINING["Resources"]["JobsAuthorizerInvokePermission"]
     assert permission["Properties"]["FunctionName"] == {"Ref": "JobsAuthorizerFunction"}
     assert permission["Properties"]["SourceArn"]["Fn::Sub"].endswith(":${StyleApi}/authorizers/${JobsAuthorizer}")
     assert not [name for name, r in RESOURCES.items() if r["Type"] == "AWS::ApiGatewayV2::Authorizer"
