@@ -30,7 +30,7 @@ $(VENV)/.test-installed: pyproject.toml | $(VENV)/bin/python
 # ------------------------------------------------------------------------------------------- dev
 # The built web app on the local stack (python -m devserver): API Gateway stand-in, local S3, models/.
 # dev-train: the same, with the training packages (PyTorch), so that POST /styles trains users' own styles
-# on this CPU (the local worker; README, "Your own styles").
+# on this CPU (the local worker; README, "Your own styles, trained locally").
 .PHONY: dev dev-train
 
 dev: $(VENV)/.local-installed frontend-build

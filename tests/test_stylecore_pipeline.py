@@ -122,7 +122,7 @@ def test_tiled_output_matches_whole_image(stylizer):
 
     Reached with test_a: 145 dB PSNR against the whole image with the whole image's statistics (equal up to
     rounding), 34 dB with statistics pooled over four crops, 29 dB with each tile's own statistics. (On a real
-    1920x1280 photo with the trained Great Wave, pooled over two crops: 46.0 dB; see the README.)
+    1920x1280 photo with the trained Great Wave, pooled over two crops: 46.0 dB; see docs/benchmarks.md.)
     """
     rgb = np.asarray(synthetic_photo(256, 192, seed=8), np.float32)
     whole = np.clip(stylizer.stylize_whole(rgb), 0, 255)
