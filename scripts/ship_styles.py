@@ -137,6 +137,7 @@ def train(args) -> Path:
                "--style-size", str(args.style_size), "--vgg-weights", str(args.vgg_weights),
                "--content-weight", str(args.content_weight), "--style-weight", *weights,
                "--tv-weight", *tv_weights, "--tv-abs-weight", *tv_abs_weights, "--style-share", *shares,
+               "--shift-weight", str(args.shift_weight), "--shift-noise", str(args.shift_noise),
                "--precision", args.precision, "--workers", str(args.workers),
                "--sample-every", "250", "--checkpoint-every", "100", "--sample-images", *args.sample_images]
     init_from, teacher = args.init_from, teacher_for(args.width)
@@ -202,6 +203,10 @@ def main():
                         help="a run narrower than the shipped network matches the shipped one's outputs this much")
     parser.add_argument("--teacher-features-weight", type=float, default=1.0,
                         help="and the loss network's features of its outputs this much (training --help)")
+    parser.add_argument("--shift-weight", type=float, default=0.0,
+                        help="temporal stability: a photo moved by 1 to 3 px must give the moved output (training "
+                             "--help); the motion segments' recipe is in models/campaign/README.md")
+    parser.add_argument("--shift-noise", type=float, default=2.0, help="the moved frames' sensor noise (0..255)")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="auto: bf16 on a GPU or a CPU with native bf16 (AMX), else off (an AVX2 CPU)")
     parser.add_argument("--workers", type=int, default=1)

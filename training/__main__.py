@@ -50,6 +50,11 @@ def add_train_parser(sub):
     p.add_argument("--teacher-features-weight", type=float, default=d["teacher_features_weight"],
                    help="weight of the mean squared difference of the loss network's features (the style layers, "
                         "summed) to the teacher output's: copies its strokes rather than a blur of them")
+    p.add_argument("--shift-weight", type=float, default=d["shift_weight"],
+                   help="temporal stability: weight of the difference between the output of the photos moved by "
+                        "1 to 3 px (with sensor noise) and the moved output (0..255, mean squared); 0: off")
+    p.add_argument("--shift-noise", type=float, default=d["shift_noise"],
+                   help="sensor noise of the moved frames, standard deviation on 0..255")
     p.add_argument("--style-share", type=float, nargs="+",
                    help="how often each style is drawn, relative, one per style (e.g. 2 for a style the shared "
                         "layers shortchange); default: all equally")

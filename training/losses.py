@@ -75,9 +75,10 @@ class Losses:
     total: torch.Tensor
     teacher: torch.Tensor | None = None  # with a teacher: the mean squared difference to its output (0..255)
     teacher_features: torch.Tensor | None = None  # and of the loss network's features, summed over the style layers
+    shift: torch.Tensor | None = None  # with --shift-weight: the moved frame's difference (stability.py)
 
     def as_floats(self) -> dict:
-        names = ("total", "content", "style", "tv", "teacher", "teacher_features")
+        names = ("total", "content", "style", "tv", "teacher", "teacher_features", "shift")
         return {k: float(getattr(self, k).detach()) for k in names if getattr(self, k) is not None}
 
 

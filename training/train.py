@@ -27,6 +27,7 @@ from .data import EpochSampler, PhotoDataset, find_images, load_style_image
 from .losses import DEFAULT_WEIGHTS, PerceptualLoss
 from .model import TABLE_1_WIDTH, TransformerNet, architecture, count_parameters
 from .runlog import RunLog, load_samples, sample_photo_paths, save_samples
+from .stability import ShiftConsistency
 from .vgg import LAYER_NAMES, STYLE_LAYERS, file_sha256, load_loss_network
 
 log = logging.getLogger("training")
@@ -62,6 +63,8 @@ class TrainConfig:
     teacher: str | None = None  # a trained network (checkpoint or fp32 ONNX) whose outputs this one also matches
     teacher_weight: float = 0.0  # weight of the mean squared difference to the teacher's output (0..255)
     teacher_features_weight: float = 0.0  # and of the loss network's features (the style layers, summed)
+    shift_weight: float = 0.0  # temporal stability: a moved, noisy photo must give the moved output (stability.py)
+    shift_noise: float = 2.0  # the moved frame's sensor noise, standard deviation on 0..255
     precision: str = "off"  # off | bf16 | fp16 | auto (bf16 where the hardware has it, else off)
     channels_last: bool = True
     compile: bool = False
@@ -218,6 +221,8 @@ def validate(config: TrainConfig):
         raise ValueError("give --iterations or --epochs")
     if (config.teacher is None) != (config.teacher_weight == 0 and config.teacher_features_weight == 0):
         raise ValueError("--teacher and --teacher-weight (or --teacher-features-weight) go together")
+    if config.shift_weight < 0 or config.shift_noise < 0:
+        raise ValueError("--shift-weight and --shift-noise cannot be negative")
     if config.finetune_new_styles and not config.init_from:
         raise ValueError("--finetune-new-styles needs --init-from (the trained network the new styles join)")
     for name in ("batch_size", "image_size", "width", "log_every", "checkpoint_every", "sample_every",
@@ -302,6 +307,7 @@ def train(config: TrainConfig) -> dict:
     teacher = None
     if config.teacher:
         teacher = ckpt.load_teacher(config.teacher, config.style_ids).to(device, memory_format=memory_format)
+    stability = ShiftConsistency(config.shift_noise) if config.shift_weight > 0 else None
     optimizer = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=config.lr)
     scaler = torch.amp.GradScaler(device.type, enabled=config.precision == "fp16")
     step, prior_wall, resumed_at, prior_segments = 0, 0.0, [], []  # earlier segments' steps, time, records
@@ -358,13 +364,21 @@ def train(config: TrainConfig) -> dict:
                 if num_styles > 1:
                     styles = draw_styles(trained_styles, len(content), config.seed, step, proc.rank,
                                          config.style_share).to(device)
+                frames = shift = None
+                if stability is not None:  # the same photos as the next frame of a moving camera, in one batch
+                    frames, shift = stability.frames(content, torch.Generator().manual_seed(config.seed + step))
                 with autocast_context(device, config.precision):
-                    output = model(content, styles)
+                    output = model(content, styles) if frames is None else \
+                        model(torch.cat([content, frames]), styles if styles is None else styles.repeat(2))
+                    output, painted = (output, None) if frames is None else output.split(len(content))
                     taught = None
                     if teacher is not None:
                         with torch.no_grad():
                             taught = teacher(content, styles)
                     losses = criterion(output, content, styles, taught)
+                    if stability is not None:
+                        losses.shift = stability(painted, output, shift)
+                        losses.total = losses.total + config.shift_weight * losses.shift
                 optimizer.zero_grad(set_to_none=True)
                 scaler.scale(losses.total).backward()
                 scaler.step(optimizer)
@@ -424,7 +438,8 @@ def segment_record(config, weights, device, world_size, first_step, step, wall_s
             "lr": config.lr, "content_weight": weights["content"], "style_weight": weights["style"],
             "tv_weight": weights["tv"], "tv_abs_weight": weights["tv_abs"], "style_share": config.style_share,
             "teacher": config.teacher, "teacher_weight": config.teacher_weight,
-            "teacher_features_weight": config.teacher_features_weight}
+            "teacher_features_weight": config.teacher_features_weight,
+            "shift_weight": config.shift_weight, "shift_noise": config.shift_noise}
 
 
 def compute_totals(segments: list) -> dict:
@@ -465,6 +480,7 @@ def training_summary(config, dataset, loss_network, weights, step, final_losses,
             "init_from": config.init_from, "finetune_new_styles": config.finetune_new_styles,
             "teacher": config.teacher, "teacher_weight": config.teacher_weight,
             "teacher_features_weight": config.teacher_features_weight,
+            "shift_weight": config.shift_weight, "shift_noise": config.shift_noise,
         },
         "steps": step,
         "images_seen": step * config.batch_size * world_size,
