@@ -129,6 +129,41 @@ def test_the_secret_with_a_bad_token_is_refused(authorizer, keys, case):
     assert authorize(authorizer, tokens[case]) == {"isAuthorized": False}
 
 
+def nested(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+@pytest.mark.parametrize("case", ["nested payload, bad signature", "nested payload, signed by the pool",
+                                  "nested header", "long header", "payload not JSON, signed by the pool"])
+def test_a_hostile_token_is_a_deny_never_an_error(authorizer, keys, case):
+    """The payload is read only after its signature verifies, and whatever fails is a Deny: an exception would
+    make API Gateway answer 500."""
+    head = b64url(json.dumps({"kid": "pool", "alg": "RS256"}).encode())
+    deep = b64url(nested(4_000))  # deeper than json's recursion limit, within the token's size limit
+
+    def signed(header: str, payload: str) -> str:
+        signature = keys["pool"].sign(f"{header}.{payload}".encode(), padding.PKCS1v15(), hashes.SHA256())
+        return f"{header}.{payload}.{b64url(signature)}"
+
+    tokens = {
+        "nested payload, bad signature": f"{head}.{deep}.{b64url(b'x' * 256)}",
+        "nested payload, signed by the pool": signed(head, deep),
+        "nested header": f"{b64url(nested(3_000))}.{b64url(json.dumps(claims()).encode())}.AAAA",
+        "long header": signed(b64url(json.dumps({"kid": "pool", "alg": "RS256", "x": "y" * 2_000}).encode()),
+                              b64url(json.dumps(claims()).encode())),
+        "payload not JSON, signed by the pool": signed(head, b64url(b"\xff{not json")),
+    }
+    assert authorize(authorizer, tokens[case]) == {"isAuthorized": False}
+
+
+def test_an_unexpected_error_while_checking_is_a_deny(authorizer, keys, monkeypatch):
+    def broken(*args):
+        raise MemoryError("whatever it is")
+
+    monkeypatch.setattr(authorizer, "rsa_sha256_verifies", broken)
+    assert authorize(authorizer, token(keys)) == {"isAuthorized": False}
+
+
 def test_a_token_of_another_pool_signed_by_that_pools_key_is_refused(authorizer, keys, monkeypatch):
     """Both pools' keys are published (a shared JWKS, or a key rotation): the issuer still decides."""
     monkeypatch.setattr(authorizer, "fetch_jwks", lambda url: {"keys": [jwk(keys["pool"], "pool"),

@@ -26,10 +26,11 @@ import time
 import urllib.request
 
 MAX_TOKEN_CHARS = 16_384  # Cognito's tokens are a few kB; a longer one is refused before any work
+MAX_HEADER_CHARS = 1_024  # a Cognito header is {"kid": ..., "alg": "RS256"}: the only part read unverified
 MIN_MODULUS_BITS = 2048
 JWKS_REFRESH_S = 300  # an unknown `kid` refetches the keys (a rotation), at most this often
 SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")  # RFC 8017 9.2, note 1
-B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+B64URL = re.compile(r"[A-Za-z0-9_-]*")
 AUDIENCE_CLAIM = {"id": "aud", "access": "client_id"}  # token_use -> the claim that names the client
 
 
@@ -38,9 +39,20 @@ class Refused(Exception):
 
 
 def b64url_decode(text: str) -> bytes:
-    if not isinstance(text, str) or not B64URL.match(text) or len(text) % 4 == 1:
+    if not isinstance(text, str) or not B64URL.fullmatch(text) or len(text) % 4 == 1:
         raise Refused("malformed base64url")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def json_object(data: bytes, part: str) -> dict:
+    """A token part's JSON object, or Refused (RecursionError: a nesting deeper than the parser's stack)."""
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError):
+        raise Refused(f"the {part} is not JSON") from None
+    if not isinstance(value, dict):
+        raise Refused(f"the {part} is not a JSON object")
+    return value
 
 
 def b64url_int(text: str) -> int:
@@ -116,18 +128,18 @@ class Verifier:
         if len(token) > MAX_TOKEN_CHARS or token.count(".") != 2:
             raise Refused("not a JWS in compact form")
         header_part, payload_part, signature_part = token.split(".")
-        try:
-            header, claims = json.loads(b64url_decode(header_part)), json.loads(b64url_decode(payload_part))
-        except ValueError:
-            raise Refused("header or payload is not JSON") from None
-        if not isinstance(header, dict) or not isinstance(claims, dict):
-            raise Refused("header or payload is not a JSON object")
+        # Only the small header is read before the signature is checked (it names the key and the algorithm):
+        # the payload is anyone's text until then, and parsing it first let a deeply nested one crash us.
+        if len(header_part) > MAX_HEADER_CHARS:
+            raise Refused("header too long")
+        header = json_object(b64url_decode(header_part), "header")
         if header.get("alg") != "RS256":  # never "none", never HS256 keyed with the public key
             raise Refused(f"alg {header.get('alg')!r} is not RS256")
         modulus, exponent = self.key(header.get("kid"))
         if not rsa_sha256_verifies(modulus, exponent, f"{header_part}.{payload_part}".encode(),
                                    b64url_decode(signature_part)):
             raise Refused("bad signature")
+        claims = json_object(b64url_decode(payload_part), "payload")
         self.check_claims(claims)
         return claims
 
@@ -153,8 +165,9 @@ class Verifier:
         try:
             self.check_origin(headers)  # first: no key fetch, no parsing for a caller who skipped CloudFront
             claims = self.claims(headers.get("authorization"))
-        except Refused as refused:
-            print(json.dumps({"message": "refused", "reason": str(refused),
+        except Exception as refused:  # noqa: BLE001 - fail closed: an error of ours is a Deny (403), never a 500
+            reason = str(refused) if isinstance(refused, Refused) else f"error: {type(refused).__name__}"
+            print(json.dumps({"message": "refused", "reason": reason,
                               "route": event.get("routeKey"), "requestId": (event.get("requestContext") or {})
                               .get("requestId")}))
             return {"isAuthorized": False}
