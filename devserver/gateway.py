@@ -29,7 +29,7 @@ FUNCTION_TIMEOUT_S = 29  # the functions' Timeout in template.yaml (API Gateway'
 MAX_PAYLOAD_BYTES = LAMBDA_PAYLOAD_BYTES  # Lambda's synchronous invocation limit: bodies over it never reach a handler
 _DRAIN_LIMIT = 64 * 1024 * 1024  # read (and drop) this much of an oversize body so the client sees our 413
 MODELS_PATH = "/models/"
-MODEL_FILE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}(\.[a-z0-9_]{1,16})?\.(onnx|json)$")  # stylecore.modelfiles names
+MODEL_FILE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}(\.[a-z0-9_]{1,16})?\.(onnx|json)")  # stylecore.modelfiles names
 # Cross-origin isolation (WebAssembly threads need it). credentialless, not require-corp: the gallery's
 # thumbnails come from S3 presigned URLs on another origin, which send no Cross-Origin-Resource-Policy.
 ISOLATION_HEADERS = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "credentialless"}
@@ -269,7 +269,7 @@ class RequestHandler(BaseHTTPRequestHandler):
     def _model_file(self, name: str):
         """A model file or card of the models folder, by its exact name (nothing else in the folder)."""
         folder = self.server.models_dir
-        target = folder / name if folder and MODEL_FILE.match(name) else None
+        target = folder / name if folder and MODEL_FILE.fullmatch(name) else None
         if self.command not in ("GET", "HEAD"):
             return self._send(405, {"Content-Type": "text/plain", "Allow": "GET, HEAD"}, b"Method not allowed\n")
         if target is None or not target.is_file():

@@ -58,7 +58,7 @@ def caller_of(request: Request) -> str | None:
     if AUTH == "none":
         return LOCAL_OWNER
     sub = request.authorizer.get("sub")
-    return sub if isinstance(sub, str) and OWNER.match(sub) else None
+    return sub if isinstance(sub, str) and OWNER.fullmatch(sub) else None
 
 
 def owner(request: Request) -> str:

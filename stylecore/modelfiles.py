@@ -14,20 +14,20 @@ from pathlib import Path
 
 # ------------------------------------------------------------------------------------- style ids and files
 
-STYLE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # safe in URLs and in file names
+STYLE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # safe in URLs and in file names
 STYLE_ID_RULE = "1-64 lower-case letters, digits, '_' or '-', starting with a letter or a digit"
-VARIANT = re.compile(r"^[a-z0-9_]{1,16}$")
+VARIANT = re.compile(r"[a-z0-9_]{1,16}")  # both matched whole (fullmatch)
 MAIN_VARIANT = "fp32"  # the main model's precision: `<id>.onnx`, never `<id>.fp32.onnx`
 MODEL_SUFFIX = ".onnx"
 CARD_SUFFIX = ".json"
 
 
 def is_style_id(text) -> bool:
-    return isinstance(text, str) and STYLE_ID.match(text) is not None
+    return isinstance(text, str) and STYLE_ID.fullmatch(text) is not None
 
 
 def is_variant(text) -> bool:
-    return isinstance(text, str) and VARIANT.match(text) is not None
+    return isinstance(text, str) and VARIANT.fullmatch(text) is not None
 
 
 def model_filename(style_id: str, variant: str | None = None) -> str:

@@ -19,8 +19,9 @@ import re
 import secrets
 
 USER_STYLE_PREFIX = "user-"
-JOB_ID = re.compile(r"^[a-z2-7]{26}$")
-OWNER = re.compile(r"^[A-Za-z0-9_-]{1,128}$")  # a Cognito `sub` (a UUID), or "local"
+# Matched whole (fullmatch): `$` also matches before a trailing newline, so "^...$" with match() took "id\n".
+JOB_ID = re.compile(r"[a-z2-7]{26}")
+OWNER = re.compile(r"[A-Za-z0-9_-]{1,128}")  # a Cognito `sub` (a UUID), or "local"
 
 
 def new_job_id() -> str:
@@ -28,7 +29,7 @@ def new_job_id() -> str:
 
 
 def is_job_id(text) -> bool:
-    return isinstance(text, str) and bool(JOB_ID.match(text))
+    return isinstance(text, str) and bool(JOB_ID.fullmatch(text))
 
 
 def style_id_of(job_id: str) -> str:
