@@ -10,6 +10,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 PORT   ?= 8000
+# make dev's own styles (POST /styles) live here; the tests and benchmarks pass temporary folders instead
+JOBS_DIR ?= runs/jobs
 
 # ----------------------------------------------------------------------------------------- setup
 # .venv with what `make dev` needs (no torch: numpy, onnxruntime, pillow, boto3 and moto, the `local`
@@ -34,10 +36,10 @@ $(VENV)/.test-installed: pyproject.toml | $(VENV)/bin/python
 .PHONY: dev dev-train
 
 dev: $(VENV)/.local-installed frontend-build
-	$(PY) -m devserver --port $(PORT)
+	$(PY) -m devserver --port $(PORT) --jobs-dir $(JOBS_DIR)
 
 dev-train: $(VENV)/.test-installed frontend-build
-	$(PY) -m devserver --port $(PORT)
+	$(PY) -m devserver --port $(PORT) --jobs-dir $(JOBS_DIR)
 
 # ------------------------------------------------------------------------------------------ test
 # The backend tests run the SAM CLI, and the build under the Lambda emulator with python3.12 (sam-tools).

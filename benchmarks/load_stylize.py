@@ -17,6 +17,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -35,8 +36,9 @@ def start_devserver(models: Path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "devserver", "--port", str(port), "--models", str(models)],
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    jobs = tempfile.mkdtemp(prefix="load-stylize-jobs-")  # never the checkout's runs/jobs (make dev's styles)
+    process = subprocess.Popen([sys.executable, "-m", "devserver", "--port", str(port), "--models", str(models),
+                                "--jobs-dir", jobs], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/api"
     for _ in range(300):
         try:

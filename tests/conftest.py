@@ -1,9 +1,34 @@
-"""Shared fixtures: small synthetic images made by the tests themselves."""
+"""Shared fixtures: small synthetic images made by the tests themselves; and a guard that the tests write nothing
+into the checkout's jobs folder."""
 
 import warnings
+from pathlib import Path
 
 import pytest
 from synthetic import styled_test_transformer, synthetic_photo
+
+# `make dev` keeps a developer's own styles here (devserver's default --jobs-dir). Only this folder is compared:
+# the rest of runs/ holds training runs, which may be written by a run going on beside the tests.
+CHECKOUT_JOBS = Path(__file__).resolve().parent.parent / "runs" / "jobs"
+
+
+def checkout_jobs() -> set:
+    """Every path under the checkout's runs/jobs (the folder itself included), as they are now."""
+    if not CHECKOUT_JOBS.exists():
+        return set()
+    return {CHECKOUT_JOBS, *CHECKOUT_JOBS.rglob("*")}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tests_leave_no_jobs_in_the_checkout():
+    """Every test writes only to its own temporary folders: a test stack started without --jobs-dir wrote its jobs
+    where the developer's `make dev` then listed them as their own."""
+    before = checkout_jobs()
+    yield
+    added = sorted(str(path.relative_to(CHECKOUT_JOBS.parent.parent)) for path in checkout_jobs() - before)
+    if added:
+        pytest.fail(f"the tests wrote into the checkout's runs/jobs (pass a temporary --jobs-dir): {added[:10]}",
+                    pytrace=False)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 import base64
 import http.client
 import json
+import os
 import re
 import signal
 import socket
@@ -14,6 +15,7 @@ import urllib.request
 
 import pytest
 from api_helpers import ROOT, assert_contract, image_bytes
+from conftest import checkout_jobs
 
 
 def free_port() -> int:
@@ -22,11 +24,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(models, static, tmp_path):
+def start(models, static, tmp_path, env=None):
+    """python -m devserver on a free port; its jobs (POST /styles) live in tmp_path/jobs-<port>, never in the
+    checkout's runs/jobs (the default of `make dev`, whose jobs a developer sees)."""
     port = free_port()
     log = open(tmp_path / f"devserver-{port}.log", "w+")
     process = subprocess.Popen([sys.executable, "-m", "devserver", "--port", str(port), "--models", str(models),
-                                "--static", str(static)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                                "--static", str(static), "--jobs-dir", str(tmp_path / f"jobs-{port}")],
+                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert process.poll() is None, log.seek(0) or log.read()
@@ -142,6 +147,23 @@ def test_an_empty_models_folder_is_reported_and_served_as_no_styles(tmp_path):
         assert stop(process) == 0
     log.seek(0)
     assert "has no models" in log.read()
+
+
+def test_a_test_stacks_jobs_live_in_its_own_temporary_folder(onnx_models_dir, tmp_path):
+    """A job posted to a test's stack is recorded in that test's folder, and nothing of it in the checkout's
+    runs/jobs. The trainer is a stand-in that fails at once (no training on the test machine's CPU)."""
+    before = checkout_jobs()
+    process, url, log = start(onnx_models_dir, tmp_path / "no-app", tmp_path, env={"TRAINER_PYTHON": "/bin/false"})
+    try:
+        painting = base64.b64encode(image_bytes(96, 80, "PNG", seed=3)).decode()
+        status, _, job = api(url, "POST", "/styles", {"name": "Mine", "image": painting})
+        assert status == 202
+        records = list(tmp_path.glob(f"jobs-*/users/local/{job['id']}.json"))
+        assert len(records) == 1
+    finally:
+        assert stop(process) == 0
+    assert checkout_jobs() == before
+    assert not any(job["id"] in str(path) for path in checkout_jobs())
 
 
 def raw_exchange(stack, request_bytes: bytes, timeout: float = 30) -> bytes:
