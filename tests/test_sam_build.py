@@ -9,6 +9,7 @@ what the Lambda runtime provides). PYTHON312, SAM_CLI and LAMBDA_PYTHON override
 import glob
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -21,11 +22,15 @@ import pytest
 from api_helpers import ROOT, assert_contract, image_bytes
 from stylecore import StyleRegistry
 from stylecore.modelfiles import card_filename, model_filename
+from templates import TEMPLATE
 
 SAM = Path(os.environ.get("SAM_CLI", ROOT / ".venv-sam" / "bin" / "sam"))
 LAMBDA_PYTHON = Path(os.environ.get("LAMBDA_PYTHON", ROOT / ".venv-lambda" / "bin" / "python"))
 RIE = "aws-lambda-rie-x86_64"
 LAMBDA_LIMIT_UNZIPPED = 250 * 1024 * 1024  # function and all its layers together
+# The nested stacks' templates (stacks/, waf.yaml), as the main template names them.
+NESTED_TEMPLATES = sorted(resource["Properties"]["Location"] for resource in TEMPLATE["Resources"].values()
+                          if resource["Type"] == "AWS::Serverless::Application")
 
 
 def python312() -> str:
@@ -62,6 +67,107 @@ def folder_size(path: Path) -> int:
 def test_template_validates_and_lints():
     assert "is a valid SAM Template" in sam("validate").stdout
     assert "is a valid SAM Template" in sam("validate", "--lint").stdout
+
+
+@pytest.mark.parametrize("nested", NESTED_TEMPLATES)
+def test_each_nested_template_validates_and_lints(nested):
+    assert "is a valid SAM Template" in sam("validate", "--lint", "--template", nested).stdout
+
+
+# CloudFormation refuses a template whose resources depend on each other in a loop ("Circular dependency
+# between resources"), and neither `sam validate` nor its lint says so. The graph is the one CloudFormation
+# builds from the transformed template: Ref, Fn::GetAtt, the names in Fn::Sub, and DependsOn, whatever the
+# conditions (both branches of an Fn::If count). A nested stack is one resource of its parent's graph.
+TRANSLATE = """
+import json, sys
+from samcli.lib.translate.sam_template_validator import SamTemplateValidator
+from samcli.yamlhelper import yaml_parse
+
+class NoManagedPolicies:  # offline: the templates name managed policies by their ARNs
+    def load(self):
+        return {}
+
+print(json.dumps({path: yaml_parse(SamTemplateValidator(yaml_parse(open(path).read()), NoManagedPolicies(),
+                                                        region="us-east-1").get_translated_template_if_valid())
+                  for path in sys.argv[1:]}))
+"""
+
+
+def translated(*paths: str) -> dict[str, dict]:
+    """Each template as CloudFormation gets it: through the SAM translator, in the SAM CLI's environment."""
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "us-east-1"}
+    result = subprocess.run([str(SAM.parent / "python"), "-c", TRANSLATE, *paths], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def names_used(node) -> set[str]:
+    """The logical ids and parameters an expression names (Ref, Fn::GetAtt, ${...} in Fn::Sub)."""
+    if isinstance(node, list):
+        return set().union(*map(names_used, node))
+    if not isinstance(node, dict):
+        return set()
+    found = set()
+    for key, value in node.items():
+        if key == "Ref" and isinstance(value, str):
+            found.add(value)
+        elif key == "Fn::GetAtt":
+            found.add(value[0] if isinstance(value, list) else value.split(".")[0])
+        elif key == "Fn::Sub":
+            text, variables = (value, {}) if isinstance(value, str) else value
+            found |= {name.split(".")[0] for name in re.findall(r"\$\{([^!}][^}]*)\}", text)} - set(variables)
+            found |= names_used(variables)
+        else:
+            found |= names_used(value)
+    return found
+
+
+def dependency_cycles(template: dict) -> list[list[str]]:
+    """The resources that depend on each other in a loop, each loop as its resources (Tarjan's algorithm)."""
+    resources = template.get("Resources", {})
+    graph = {}
+    for name, resource in resources.items():
+        depends = resource.get("DependsOn", [])
+        named = names_used({key: value for key, value in resource.items() if key != "DependsOn"})
+        graph[name] = sorted((named | set([depends] if isinstance(depends, str) else depends)) & set(resources))
+    index, low, stack, cycles = {}, {}, [], []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in graph[node]:
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = stack[stack.index(node):]
+            del stack[stack.index(node):]
+            if len(component) > 1 or node in graph[node]:
+                cycles.append(sorted(component))
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+def test_dependency_cycles_are_found():
+    loop = {"Resources": {"Api": {"Properties": {"Cors": {"Fn::Sub": "https://${Site.DomainName}"}}},
+                          "Site": {"Properties": {"Origin": {"Ref": "Api"}}},
+                          "Alone": {"DependsOn": "Api", "Properties": {"X": {"Fn::GetAtt": ["Api", "Arn"]}}}}}
+    assert dependency_cycles(loop) == [["Api", "Site"]]
+    loop["Resources"]["Site"]["Properties"]["Origin"] = {"Ref": "AWS::Region"}
+    assert dependency_cycles(loop) == []
+
+
+def test_no_template_has_a_dependency_cycle():
+    templates = translated("template.yaml", *NESTED_TEMPLATES)
+    assert set(templates) == {"template.yaml", *NESTED_TEMPLATES}
+    assert {name: dependency_cycles(template) for name, template in templates.items()} == \
+        {name: [] for name in templates}
 
 
 def test_build_has_every_part_within_lambdas_size_limit(build_dir):

@@ -125,6 +125,23 @@ def test_the_apis_cors_is_the_one_apicommon_defines():
     assert cors["AllowOrigins"] == [TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["ALLOWED_ORIGIN"]]
 
 
+def test_the_site_calls_the_api_on_its_own_origin_and_no_other_origin_is_allowed_unless_named():
+    """The web app's apiBaseUrl is the ApiUrl output, /api on the site's own distribution: same-origin requests,
+    which need no CORS. So with AllowedOrigin empty the API allows no origin at all (naming the distribution
+    there would also be a dependency cycle, as it names the API); an origin given is the only one allowed, in the
+    main stack's and the training stack's functions alike."""
+    site = TEMPLATE["Outputs"]["SiteUrl"]["Value"]["Fn::Sub"]
+    assert TEMPLATE["Outputs"]["ApiUrl"]["Value"]["Fn::Sub"] == site + "/api"
+    assert TEMPLATE["Conditions"]["OriginIsSite"] == {"Fn::Equals": [{"Ref": "AllowedOrigin"}, ""]}
+    only_if_named = {"Fn::If": ["OriginIsSite", {"Ref": "AWS::NoValue"}, {"Ref": "AllowedOrigin"}]}
+    assert RESOURCES["StyleApi"]["Properties"]["CorsConfiguration"]["AllowOrigins"] == [only_if_named]
+    assert TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["ALLOWED_ORIGIN"] == only_if_named
+    assert TRAINING_STACK["Properties"]["Parameters"]["CorsOrigin"] == {"Ref": "AllowedOrigin"}
+    assert TRAINING["Conditions"]["HasCorsOrigin"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "CorsOrigin"}, ""]}]}
+    assert TRAINING["Globals"]["Function"]["Environment"]["Variables"]["ALLOWED_ORIGIN"] == \
+        {"Fn::If": ["HasCorsOrigin", {"Ref": "CorsOrigin"}, {"Ref": "AWS::NoValue"}]}
+
+
 # ----------------------------------------------------------------------------------- users' own styles
 def role_statements(role: str) -> list[dict]:
     return [statement for policy in RESOURCES[role]["Properties"]["Policies"]
