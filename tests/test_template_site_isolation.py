@@ -1,9 +1,8 @@
 """template.yaml's site: cross-origin isolated (COOP/COEP, for WebAssembly threads) on every path, and the
 model files for on-device stylizing served from the gallery bucket's models/ keys, readable by CloudFront only."""
 
-from templates import TEMPLATE
+from templates import RESOURCES
 
-RESOURCES = TEMPLATE["Resources"]
 DISTRIBUTION = RESOURCES["SiteDistribution"]["Properties"]["DistributionConfig"]
 
 
