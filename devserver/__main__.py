@@ -28,6 +28,9 @@ def parse_args(argv=None):
     parser.add_argument("--models", type=Path, default=ROOT / "models", help="folder of <style>.json + <style>.onnx")
     parser.add_argument("--static", type=Path, default=ROOT / "frontend" / "dist", help="the built web app")
     parser.add_argument("--gallery", type=Path, default=ROOT / "sample_gallery", help="photos for the local gallery")
+    parser.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                        help="another page that may call the API, e.g. http://localhost:5174 (default: only the "
+                             "stack's own pages and the dev web app's, http://localhost:5173)")
     jobs = parser.add_argument_group("training users' styles (POST /styles)")
     jobs.add_argument("--jobs-dir", type=Path, default=ROOT / "runs" / "jobs", help="the jobs' records and runs")
     jobs.add_argument("--training-photos", type=Path, default=SHARED_PHOTOS if SHARED_PHOTOS.is_dir() else None,
@@ -70,7 +73,7 @@ def main(argv=None) -> int:
     # AWS account.
     sys.path[:0] = [str(ROOT / "lambda_inference"), str(ROOT), str(ROOT / "layers" / "common" / "python"),
                     str(ROOT / "lambda_jobs")]
-    from devserver.gateway import Gateway
+    from devserver.gateway import DEV_APP_ORIGINS, Gateway, content_security_policy
     from devserver.local_s3 import LocalS3
 
     s3 = LocalS3(args.host).start()
@@ -80,7 +83,7 @@ def main(argv=None) -> int:
             "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
             "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_S3": s3.endpoint,
             "MODELS_DIR": str(args.models.resolve()), "GALLERY_BUCKET": GALLERY_BUCKET,
-            "GALLERY_PREFIX": GALLERY_PREFIX, "ALLOWED_ORIGIN": "*",
+            "GALLERY_PREFIX": GALLERY_PREFIX,
             "MODELS_VARIANT": os.environ.get("MODELS_VARIANT", "halfres"),  # as the template's default
             # users' own styles: the local engine, no sign-in, the finished styles served from the jobs folder
             "JOBS_ENGINE": "local", "JOBS_AUTH": "none", "JOBS_DIR": str(args.jobs_dir.resolve()),
@@ -99,12 +102,15 @@ def main(argv=None) -> int:
                      "/styles/{id}": ("JobsFunction", jobs), "/jobs": ("JobsFunction", jobs),
                      "/jobs/{id}": ("JobsFunction", jobs), "/jobs/{id}/model": ("JobsFunction", jobs)}
         try:
-            server = Gateway((args.host, args.port), functions, args.static, args.models)
+            server = Gateway((args.host, args.port), functions, args.static, args.models,
+                             allowed_origins=[*DEV_APP_ORIGINS, *args.allow_origin],
+                             csp=content_security_policy(gallery=s3.endpoint))
         except OSError as error:
             print(f"devserver: cannot listen on {args.host}:{args.port} ({error.strerror}); "
                   "pick another port: PORT=8001 make dev, or --port 8001", file=sys.stderr)
             return 1
         url = f"http://{args.host}:{server.server_address[1]}"
+        os.environ["ALLOWED_ORIGIN"] = server.own_origin  # the handlers' CORS origin: never `*`
         app = "the web app" if (args.static / "index.html").is_file() else f"no web app ({args.static} not built)"
         print(f"Fast neural style, local stack: {url}/  ({app})\n"
               f"  API {url}/api  (models: {args.models}; gallery: {photos} photos in local S3 {s3.endpoint})\n"

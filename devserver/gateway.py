@@ -6,10 +6,16 @@ Like API Gateway and Lambda, it refuses bodies over Lambda's payload limit befor
 `/models/<file>` serves the models folder's model files and cards, for the web app to stylize on the device
 (on AWS, CloudFront serves them from the models' S3 prefix). Everything else is the built web app, with
 `/config.json` pointing it at `/api` and `/models`. Every response carries COOP/COEP, so the page is
-cross-origin isolated and WebAssembly can use threads, as CloudFront's response-headers policy does.
+cross-origin isolated and WebAssembly can use threads, as CloudFront's response-headers policy does, and the
+web app's Content-Security-Policy (frontend/content-security-policy.txt), whose violations it logs.
+
+Only this machine's pages may use it: a request whose Host is not a loopback name or an IP address (DNS
+rebinding: another site's name pointed at 127.0.0.1) or whose Origin is another site's is refused (403), and
+CORS allows only the stack's own origin and the dev web app's (`npm run dev`).
 """
 
 import base64
+import ipaddress
 import json
 import mimetypes
 import os
@@ -33,9 +39,40 @@ MODEL_FILE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}(\.[a-z0-9_]{1,16})?\.(onnx|js
 # Cross-origin isolation (WebAssembly threads need it). credentialless, not require-corp: the gallery's
 # thumbnails come from S3 presigned URLs on another origin, which send no Cross-Origin-Resource-Policy.
 ISOLATION_HEADERS = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "credentialless"}
+# The web app's policy, one file for the local stack and the CDN: {gallery} is where the gallery's thumbnails
+# come from (S3 presigned URLs), {auth} the sign-in domain the app exchanges tokens with (none locally).
+CSP_FILE = Path(__file__).resolve().parent.parent / "frontend" / "content-security-policy.txt"
+CSP_REPORT_PATH = "/csp-report"  # the browser posts each violation here; the console shows it (e2e tests fail)
+MAX_CSP_REPORT_BYTES = 16_384
+# Vite's dev server (`npm run dev`, frontend/vite.config.ts) proxies /api here from these pages.
+DEV_APP_ORIGINS = ("http://localhost:5173", "http://127.0.0.1:5173")
+
+
+def content_security_policy(gallery: str = "", auth: str = "", report: bool = True) -> str:
+    policy = " ".join(CSP_FILE.read_text().split())  # one line, single spaces
+    policy = policy.replace("{gallery}", gallery).replace("{auth}", auth).replace(" ;", ";")
+    return f"{policy}; report-uri {CSP_REPORT_PATH}" if report else policy
+
+
+def local_host(host: str, bound: str) -> bool:
+    """Whether a Host header names this machine as a browser on it would: a loopback name, the address the stack
+    listens on, or any IP address (a rebinding attack needs a DNS name of its own; an address is not one)."""
+    if host.startswith("["):  # [::1]:8000
+        name = host[1:].partition("]")[0]
+    else:
+        name = host.partition(":")[0] if host.count(":") == 1 else host  # name:port, or a bare name
+    name = name.lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost") or name == bound.lower():
+        return True
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        return False
+
 
 NO_APP_PAGE = """<!doctype html><meta charset="utf-8"><title>Fast neural style (local stack)</title>
-<body style="font-family: system-ui; max-width: 40em; margin: 3em auto; line-height: 1.5">
+<body>
 <h1>Fast neural style: the local stack is running</h1>
 <p>The web app is not built yet (no <code>{static}</code>): run <code>npm ci && npm run build</code> in
 <code>frontend/</code>, or use the API directly:</p>
@@ -108,12 +145,18 @@ class Gateway(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # http.server's 5 reset connections under a burst of uploads
 
-    def __init__(self, address, functions: dict, static_dir: Path, models_dir: Path | None = None):
-        """functions: route ("/styles", "POST /styles", "/jobs/{id}") -> (function name, handler callable)."""
+    def __init__(self, address, functions: dict, static_dir: Path, models_dir: Path | None = None,
+                 allowed_origins=DEV_APP_ORIGINS, csp: str | None = None):
+        """functions: route ("/styles", "POST /styles", "/jobs/{id}") -> (function name, handler callable);
+        allowed_origins: other pages than the stack's own that may call it (CORS); csp: the pages' policy."""
         self.functions = functions
         self.static_dir = Path(static_dir).resolve()
         self.models_dir = Path(models_dir).resolve() if models_dir else None
+        self.allowed_origins = set(allowed_origins)
+        self.csp = csp if csp is not None else content_security_policy()
         super().__init__(address, RequestHandler)
+        self.bound_host = address[0]
+        self.own_origin = f"http://{address[0]}:{self.server_address[1]}"
 
 
 class RequestHandler(BaseHTTPRequestHandler):
@@ -142,8 +185,13 @@ class RequestHandler(BaseHTTPRequestHandler):
 
     def _dispatch(self):
         self._chunked_body = None  # one handler serves every request of a keep-alive connection
+        self._origin = None
         url = urlsplit(self.path)
-        if url.path == f"/{STAGE}" or url.path.startswith(f"/{STAGE}/"):
+        if not self._from_this_machine():
+            return
+        if url.path == CSP_REPORT_PATH:
+            self._csp_report()
+        elif url.path == f"/{STAGE}" or url.path.startswith(f"/{STAGE}/"):
             self._api(url.path, url.query)
         elif url.path == "/config.json":
             config = {"apiBaseUrl": f"/{STAGE}", "modelsBaseUrl": MODELS_PATH.rstrip("/"),
@@ -156,6 +204,35 @@ class RequestHandler(BaseHTTPRequestHandler):
         else:
             self._drain(self._body_length() or 0)
             self._static(unquote(url.path))
+
+    def _from_this_machine(self) -> bool:
+        """Refuse (403) a request for another host name (DNS rebinding) or from another site's page (its Origin):
+        the local stack has no sign-in, so any page able to call it could list, start or delete the jobs."""
+        host = self.headers.get("Host")
+        if host is not None and not local_host(host, self.server.bound_host):
+            self.close_connection = True
+            self._error(403, "forbidden_host", "The local stack answers only to this machine's names (localhost, "
+                        "127.0.0.1): this request's Host header names another.")
+            return False
+        origin = self.headers.get("Origin")
+        if origin is not None:
+            same_site = host is not None and origin == f"http://{host}"
+            if not same_site and origin not in self.server.allowed_origins:
+                self.close_connection = True
+                self._error(403, "forbidden_origin", "The local stack takes requests only from its own pages and "
+                            "the dev web app (npm run dev): this request comes from another site's page.")
+                return False
+            self._origin = origin
+        return True
+
+    def _csp_report(self):
+        length = self._body_length() or 0
+        if self.command != "POST" or length > MAX_CSP_REPORT_BYTES:
+            self._drain(length)
+            return self._send(400, {"Content-Type": "text/plain"}, b"A CSP report is a POST of at most 16 kB\n")
+        report = self._read_body(length).decode("utf-8", "replace")
+        print(f"devserver: CSP violation: {' '.join(report.split())[:2000]}", flush=True)
+        self._send(204, {}, b"")
 
     # ------------------------------------------------------------------------------------------ API
     def _api(self, path: str, query: str):
@@ -301,12 +378,23 @@ class RequestHandler(BaseHTTPRequestHandler):
         self._send(200, {"Content-Type": content_type, "Cache-Control": "no-cache"}, target.read_bytes())
 
     def _send(self, status: int, headers: dict, body: bytes):
+        if any(name.lower() == "access-control-allow-origin" for name in headers):
+            # The handlers' ALLOWED_ORIGIN is the stack's own origin; a dev web app's page, admitted above, gets its
+            # own. Never `*`: any site's page could then read the answers.
+            vary = [value for name, value in headers.items() if name.lower() == "vary" and value != "Origin"]
+            headers = {name: value for name, value in headers.items()
+                       if name.lower() not in ("access-control-allow-origin", "timing-allow-origin", "vary")}
+            allowed = self._origin or self.server.own_origin
+            headers.update({"Access-Control-Allow-Origin": allowed, "Timing-Allow-Origin": allowed,
+                            "Vary": ", ".join([*vary, "Origin"])})
         self.send_response(status)
         for name, value in headers.items():
             if name.lower() not in ("content-length", "connection", "transfer-encoding"):
                 self.send_header(name, value)
         for name, value in ISOLATION_HEADERS.items():
             self.send_header(name, value)
+        if self.server.csp:
+            self.send_header("Content-Security-Policy", self.server.csp)
         self.send_header("Content-Length", str(len(body)))
         if self.close_connection:
             self.send_header("Connection", "close")

@@ -109,7 +109,7 @@ def test_styles_and_stylize_over_http(stack):
     status, headers, body = api(stack, "POST", "/stylize", {"image": photo, "style": "test_a", "format": "png"})
     assert status == 200 and (body["width"], body["height"]) == (50, 40)
     assert re.search(r"inference;dur=[\d.]+", headers["Server-Timing"])
-    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert headers["Access-Control-Allow-Origin"] == stack  # its own origin, never `*`
 
 
 def test_gallery_is_seeded_with_the_sample_photos_and_served_from_local_s3(stack):
@@ -149,6 +149,57 @@ def test_an_empty_models_folder_is_reported_and_served_as_no_styles(tmp_path):
     assert "has no models" in log.read()
 
 
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8000", "127.0.0.1.nip.io", "localhost.evil.example"])
+def test_another_host_name_is_refused_dns_rebinding(stack, host):
+    """A page of evil.example whose name is re-pointed at 127.0.0.1 reaches the stack as its own origin: its Host
+    header still names evil.example."""
+    for path in ("/api/jobs", "/api/styles", "/config.json", "/"):
+        status, _, raw = request(f"{stack}{path}", headers={"Host": host})
+        assert status == 403 and json.loads(raw)["error"]["code"] == "forbidden_host"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "LOCALHOST.", "app.localhost", "[::1]"])
+def test_this_machines_names_are_served(stack, host):
+    port = stack.rsplit(":", 1)[1]
+    assert request(f"{stack}/api/styles", headers={"Host": f"{host}:{port}"})[0] == 200
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "DELETE", "OPTIONS"])
+@pytest.mark.parametrize("origin", ["https://evil.example", "null", "http://127.0.0.1:1", "http://localhost:5174"])
+def test_another_sites_page_is_refused(stack, method, origin):
+    status, headers, raw = request(f"{stack}/api/jobs", method, headers={"Origin": origin})
+    assert status == 403 and json.loads(raw)["error"]["code"] == "forbidden_origin"
+    assert headers["Access-Control-Allow-Origin"] == stack
+
+
+@pytest.mark.parametrize("origin", ["own", "http://localhost:5173", "http://127.0.0.1:5173"])
+def test_its_own_pages_and_the_dev_web_apps_are_allowed_their_origin(stack, origin):
+    origin = stack if origin == "own" else origin
+    status, headers, _ = request(f"{stack}/api/styles", headers={"Origin": origin})
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == origin and "Origin" in headers["Vary"]
+    status, headers, _ = request(f"{stack}/api/jobs", "OPTIONS", headers={"Origin": origin})
+    assert status == 204 and headers["Access-Control-Allow-Origin"] == origin
+
+
+def test_pages_carry_the_web_apps_content_security_policy_and_violations_are_logged(stack):
+    from devserver.gateway import content_security_policy
+
+    for path in ("/", "/assets/app.js", "/config.json"):
+        policy = request(f"{stack}{path}")[1]["Content-Security-Policy"]
+        directives = dict((d.split(" ", 1) + [""])[:2] for d in policy.split("; "))
+        assert directives["default-src"] == "'self'" and directives["object-src"] == "'none'"
+        assert directives["frame-ancestors"] == "'none'" and directives["base-uri"] == "'none'"
+        assert directives["script-src"] == "'self' 'wasm-unsafe-eval'"  # onnxruntime-web compiles WebAssembly
+        assert "unsafe-inline" not in policy and "*" not in policy and "unsafe-eval'" not in policy.replace(
+            "wasm-unsafe-eval'", "")
+        assert re.fullmatch(r"'self' data: blob: http://127\.0\.0\.1:\d+", directives["img-src"])  # local S3
+        assert directives["report-uri"] == "/csp-report"
+    assert policy == content_security_policy(gallery=directives["img-src"].split()[-1])  # the one file's policy
+    report = {"csp-report": {"document-uri": f"{stack}/", "violated-directive": "script-src-elem"}}
+    status, _, _ = request(f"{stack}/csp-report", "POST", report, headers={"Content-Type": "application/csp-report"})
+    assert status == 204
+
+
 def test_a_test_stacks_jobs_live_in_its_own_temporary_folder(onnx_models_dir, tmp_path):
     """A job posted to a test's stack is recorded in that test's folder, and nothing of it in the checkout's
     runs/jobs. The trainer is a stand-in that fails at once (no training on the test machine's CPU)."""
@@ -186,7 +237,7 @@ def raw_exchange(stack, request_bytes: bytes, timeout: float = 30) -> bytes:
 def test_every_method_reaches_the_handler_and_gets_its_405(stack, method):
     status, headers, raw = request(f"{stack}/api/styles", method)
     assert status == 405 and json.loads(raw)["error"]["code"] == "method_not_allowed"
-    assert headers["Access-Control-Allow-Origin"] == "*" and headers["Content-Type"] == "application/json"
+    assert headers["Access-Control-Allow-Origin"] == stack and headers["Content-Type"] == "application/json"
 
 
 def test_the_server_header_names_no_python_version(stack):
@@ -199,7 +250,7 @@ def test_the_server_header_names_no_python_version(stack):
     (b"%x\r\n" % 7_000_000 + b"x" * 7_000_000 + b"\r\n0\r\n\r\n", b"413"),  # one chunk over the limit
 ])
 def test_malformed_and_oversize_chunked_bodies_get_their_4xx(stack, chunks, status):
-    head = (b"POST /api/stylize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    head = (b"POST /api/stylize HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
             b"Transfer-Encoding: chunked\r\n\r\n")
     answer = raw_exchange(stack, head + chunks)
     assert answer.startswith(b"HTTP/1.1 " + status) and b'"error"' in answer

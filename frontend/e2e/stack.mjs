@@ -1,7 +1,7 @@
 // The real local stack for the e2e tests: `python -m devserver` serving the API under /api, the
 // built app (frontend/dist) at / and /config.json, started on a free port and stopped afterwards.
 import { execFileSync, spawn } from "node:child_process";
-import { createWriteStream, mkdirSync, rmSync } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 
@@ -56,7 +56,11 @@ export async function startStack({ repo, python, modelsDir, staticDir, logFile, 
       const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
       await gone;
       clearTimeout(timer);
-      log.end();
+      await new Promise((resolve) => log.end(resolve));
+      // The pages ran under the web app's Content-Security-Policy; the browser reported each thing it blocked
+      // to the stack, which logged it: nothing may have been blocked.
+      const blocked = readFileSync(logFile, "utf8").split("\n").filter((line) => line.includes("CSP violation"));
+      if (blocked.length) throw new Error(`the Content-Security-Policy blocked ${blocked.length} things:\n${blocked.slice(0, 5).join("\n")}`);
     },
   };
 }
