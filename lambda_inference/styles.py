@@ -7,6 +7,7 @@ beside the inference handler; the shared HTTP layer knows no styles.
 """
 
 import os
+import shutil
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -18,13 +19,19 @@ from stylecore import BlendAcrossNetworks, StyleRegistry, Stylizer, UnknownStyle
 class UserStyles:
     """The finished user styles `POST /stylize` may name: each is its own small registry (its model prefix),
     made on first use and kept (the last MAX_KEPT), so a warm function loads a user's network once. Each use
-    checks that the style is still there (one S3 HEAD), so a deleted or expired style stops working at once."""
+    checks that the style is still there (one S3 HEAD), so a deleted or expired style stops working at once.
+
+    On AWS each registry downloads its model file into cache_dir/<job id>. A style no longer kept loses its
+    folder, and the folders stay within MAX_CACHE_BYTES (the least recently used go first): a warm function
+    serving many users' styles otherwise filled its 512 MB of /tmp in about 400 styles, and then failed."""
 
     MAX_KEPT = 16
+    MAX_CACHE_BYTES = 128 * 1024 * 1024  # of /tmp's 512 MB; the bundled models' own cache needs the rest
 
-    def __init__(self, make_registry, still_there):
+    def __init__(self, make_registry, still_there, cache_dir=None):
         self._make_registry = make_registry  # job id -> a StyleRegistry of its model prefix, or None
         self._still_there = still_there  # job id -> whether its style's card is still there
+        self._cache_dir = Path(cache_dir) if cache_dir else None  # None: the files are not ours to remove
         self._kept = OrderedDict()
         self._lock = threading.Lock()
 
@@ -52,7 +59,7 @@ class UserStyles:
                     return False
 
             return cls(lambda job_id: StyleRegistry.from_s3(bucket, model_prefix(job_id), f"{cache}/{job_id}", s3)
-                       if still_there(job_id) else None, still_there)
+                       if still_there(job_id) else None, still_there, cache_dir=cache)
         return None
 
     def registry(self, style_id):
@@ -77,7 +84,28 @@ class UserStyles:
             self._kept[job_id] = registry
             while len(self._kept) > self.MAX_KEPT:
                 self._kept.popitem(last=False)
+            self._trim_cache(keep=job_id)
         return registry
+
+    def _trim_cache(self, keep: str) -> None:
+        """Remove the cache folders of styles no longer kept, then the least recently used ones until the rest fit
+        in MAX_CACHE_BYTES (never `keep`'s: the style about to be used). Under the lock."""
+        if self._cache_dir is None or not self._cache_dir.is_dir():
+            return
+        sizes = {}
+        for folder in self._cache_dir.iterdir():
+            if folder.name not in self._kept:
+                remove(folder)
+            else:
+                sizes[folder.name] = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+        total = sum(sizes.values())
+        for job_id in list(self._kept):  # oldest first
+            if total <= self.MAX_CACHE_BYTES:
+                break
+            if job_id != keep and job_id in sizes:
+                del self._kept[job_id]
+                remove(self._cache_dir / job_id)
+                total -= sizes[job_id]
 
     def blend_registry(self, style_ids: list):
         """The registry a blend naming a user style runs on: that style's own file, which holds the bundled styles
@@ -99,8 +127,18 @@ class UserStyles:
         return registry
 
     def forget(self, style_id) -> None:
+        job_id = job_id_of(style_id)
         with self._lock:
-            self._kept.pop(job_id_of(style_id), None)
+            self._kept.pop(job_id, None)
+            if self._cache_dir is not None and job_id:
+                remove(self._cache_dir / job_id)
+
+
+def remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 class Styles:
