@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     meta.add_argument("--style-license", default=d["style_license"],
                       help="the painting's licence, e.g. 'public domain' (default: unknown, with a warning)")
     meta.add_argument("--dataset-license", help="the training photos' licence note for the model card")
+    meta.add_argument("--without-paths", action=argparse.BooleanOptionalAction, help="cut every path and URL in "
+                      "the file's metadata and card to its last part (default: for a user's style, user-...)")
     var = p.add_argument_group("variants (each saved only when asked for, as STYLE_ID.fp16.onnx / .int8.onnx)")
     var.add_argument("--fp16", action="store_true", help="weights stored in float16 (half the file)")
     var.add_argument("--halfres", action="store_true", help="the full-resolution layers computed at half resolution "
@@ -79,7 +81,7 @@ def main(argv=None) -> int:
         year=args.year, style_image=args.style_image, style_license=args.style_license,
         dataset_license=args.dataset_license, fp16=args.fp16, int8=args.int8, halfres=args.halfres,
         calibration_photos=args.calibration_photos, eval_photos=args.eval_photos, eval_size=args.eval_size,
-        vgg_weights=args.vgg_weights, catalog=args.catalog, join=args.join,
+        vgg_weights=args.vgg_weights, catalog=args.catalog, join=args.join, without_paths=args.without_paths,
         int8_options={"calibration_count": args.calibration_count, "method": args.calibration_method,
                       "reduce_range": args.reduce_range})
     if args.parity_sizes:

@@ -13,9 +13,11 @@ from stylecore.modelfiles import (
     PIXEL_MAX,
     PIXEL_MIN,
     STYLE_ID_RULE,
+    USER_STYLE_PREFIX,
     card_filename,
     is_style_id,
     model_filename,
+    without_paths,
     write_card,
 )
 
@@ -57,6 +59,10 @@ class ExportRequest:
     # A new style fine-tuned from a multi-style network (its fp32 ONNX file or checkpoint): the file holds that
     # network's styles too, so that the new style blends with them (export/join.py).
     join: str | None = None
+    # The server's paths (dataset, paintings, base network, loss network) cut to their last part in the file's
+    # metadata and its card (stylecore.modelfiles.without_paths). None: for a user's style (its id user-...),
+    # whose owner downloads the file; the project's own styles keep them, as their record.
+    without_paths: bool | None = None
 
 
 def validate(req: ExportRequest, config: dict) -> tuple:
@@ -93,6 +99,9 @@ def export_model(req: ExportRequest, echo=print) -> dict:
     style_id, style_image = validate(req, config)
     out = Path(req.out)
     summary = cards.training_summary(req.checkpoint, config, step, segments, ancestry)
+    public = req.without_paths if req.without_paths is not None else style_id.startswith(USER_STYLE_PREFIX)
+    if public:
+        summary = without_paths(summary)
     name = req.name or style_id.replace("_", " ").replace("-", " ").title()
     if req.style_license == "unknown":
         echo("warning: --style-license not given; the model card says the painting's licence is 'unknown'")
@@ -155,7 +164,7 @@ def export_model(req: ExportRequest, echo=print) -> dict:
         if losses:
             card["variants_losses"] = losses
     card_path = out.with_name(card_filename(style_id))
-    write_card(card, card_path)
+    write_card(without_paths(card) if public else card, card_path)
     echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) and {card_path}")
     return card
 

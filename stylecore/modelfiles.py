@@ -16,6 +16,7 @@ from pathlib import Path
 
 STYLE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # safe in URLs and in file names
 STYLE_ID_RULE = "1-64 lower-case letters, digits, '_' or '-', starting with a letter or a digit"
+USER_STYLE_PREFIX = "user-"  # a user's own style: user-<job id> (apicommon.userstyles, which the jobs share)
 VARIANT = re.compile(r"[a-z0-9_]{1,16}")  # both matched whole (fullmatch)
 MAIN_VARIANT = "fp32"  # the main model's precision: `<id>.onnx`, never `<id>.fp32.onnx`
 MODEL_SUFFIX = ".onnx"
@@ -90,6 +91,27 @@ def read_card(path) -> dict:
 
 def write_card(card: dict, path) -> None:
     Path(path).write_text(json.dumps(card, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+
+
+# ------------------------------------------------------------------------------ what a user may be shown
+
+# A path or URL standing on its own in a text: after a space, a quote, a bracket, `=`, `,` or `:` (so not the
+# `/` of "bf16/fp32" or "1/2"). Absolute, home, relative-to-here and Windows paths, and URLs such as s3://.
+_PATH_TOKEN = re.compile(r"""(?:^|(?<=[\s(\[{'"=,:]))(?:[a-z][a-z0-9+.-]*://[^\s'"()<>]+|(?:~|\.{1,2})?/[^\s'"()<>,;]+"""
+                         r"""|[A-Za-z]:\\[^\s'"()<>,;]+)""")
+
+
+def without_paths(value):
+    """The value (a text, or JSON: dicts and lists of them) with every path and URL in its texts cut to its last
+    part: "/srv/app/runs/jobs/x/painting.png" -> "painting.png". What a user style's model file and card say
+    about its training, and a job's error, reach the user; the server's folders and buckets are not theirs."""
+    if isinstance(value, dict):
+        return {key: without_paths(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_paths(item) for item in value]
+    if not isinstance(value, str) or value.startswith("data:"):  # a data URL (a thumbnail) is no path
+        return value
+    return _PATH_TOKEN.sub(lambda m: m.group(0).rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1], value)
 
 
 # ------------------------------------------------------------------------------------ the network's pixels

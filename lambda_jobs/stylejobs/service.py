@@ -18,6 +18,7 @@ from apicommon.userstyles import (
     record_key,
     style_id_of,
 )
+from stylecore.modelfiles import without_paths
 
 from .jobs import CANCELLED, DONE, MAX_NAME_CHARS, QUEUED, RUNNING, Job, JobError, Quota
 from .painting import normalise_painting
@@ -155,7 +156,7 @@ class JobService:
                 "started_at": iso(job.started_at), "finished_at": iso(job.finished_at),
                 "cancel_requested": job.cancel_requested, "thumbnail": job.thumbnail,
                 "style": style_id_of(job.id) if job.state == DONE else None,
-                "model": self.model_view(job), "error": job.error}
+                "model": self.model_view(job), "error": without_paths(job.error)}  # a trainer's or SageMaker's words
         if detail:
             status = read_progress(self.store, job.id, job.total_steps, self.engine.schedule.batch_size, elapsed)
             if job.state == QUEUED and status["step"]:
