@@ -8,6 +8,7 @@ import { createApi } from "./api/client";
 import { App } from "./App";
 import { authorizedFetch, createAuth } from "./auth/signin";
 import { loadConfig } from "./config";
+import { forgetSignedInFiles } from "./device/cache";
 import { createDeviceStylizer } from "./device/runner";
 
 const root = createRoot(document.getElementById("root")!);
@@ -15,7 +16,7 @@ const root = createRoot(document.getElementById("root")!);
 loadConfig().then(
   async (config) => {
     // Back from the hosted sign-in page: trade its one-time code for tokens before the app asks for jobs.
-    const auth = config.auth && createAuth(config.auth);
+    const auth = config.auth && createAuth(config.auth, undefined, { onSignOut: () => forgetSignedInFiles() });
     await auth?.complete().catch((error: unknown) => console.warn("sign-in did not complete:", error));
     const signedFetch = auth ? authorizedFetch(auth.authorization) : undefined;
     const api = createApi(config.apiBaseUrl, undefined, signedFetch);

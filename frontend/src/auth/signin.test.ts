@@ -14,6 +14,7 @@ function browser(href = SITE) {
   const items = new Map<string, string>();
   const went: string[] = [];
   const tokenCalls: URLSearchParams[] = [];
+  const revokeCalls: URLSearchParams[] = [];
   const answers: Response[] = [];
   let now = 1_000_000;
   const env: AuthEnv = {
@@ -23,6 +24,10 @@ function browser(href = SITE) {
       removeItem: (k) => void items.delete(k),
     },
     fetch: vi.fn(async (url: RequestInfo | URL, init?: RequestInit) => {
+      if (String(url) === `${CONFIG.domain}/oauth2/revoke`) {
+        revokeCalls.push(new URLSearchParams(String(init?.body)));
+        return new Response(null, { status: 200 });
+      }
       expect(String(url)).toBe(`${CONFIG.domain}/oauth2/token`);
       tokenCalls.push(new URLSearchParams(String(init?.body)));
       return answers.shift() ?? Response.json({ error: "invalid_grant" }, { status: 400 });
@@ -33,7 +38,7 @@ function browser(href = SITE) {
     now: () => now,
   };
   return {
-    env, went, tokenCalls, answers, items,
+    env, went, tokenCalls, revokeCalls, answers, items,
     visit: (url: string) => void (href = url),
     later: (ms: number) => void (now += ms),
   };
@@ -98,12 +103,51 @@ describe("signing in (authorization code with PKCE)", () => {
     expect(auth.user()).toBeNull();
   });
 
-  it("signs out of the hosted pages too", () => {
+  it("signs out of the hosted pages too", async () => {
     const b = browser(`${SITE}?x=1`);
-    createAuth(CONFIG, b.env).signOut();
+    await createAuth(CONFIG, b.env).signOut();
     const logout = new URL(b.went[0]!);
     expect(logout.pathname).toBe("/logout");
     expect(Object.fromEntries(logout.searchParams)).toEqual({ client_id: "client123", logout_uri: SITE });
+    expect(b.revokeCalls).toEqual([]); // signed out already: nothing to revoke
+  });
+
+  it("revokes the refresh token and forgets the user's files before it leaves the page", async () => {
+    const b = browser();
+    const forgotten = vi.fn(async () => {});
+    const auth = createAuth(CONFIG, b.env, { onSignOut: forgotten });
+    await auth.signIn();
+    b.visit(`${SITE}?code=abc&state=${new URL(b.went[0]!).searchParams.get("state")}`);
+    b.answers.push(tokens("access-1", { refresh_token: "refresh-1" }));
+    await auth.complete();
+
+    await auth.signOut();
+    expect(b.revokeCalls.map((body) => Object.fromEntries(body))).toEqual([{ token: "refresh-1", client_id: "client123" }]);
+    expect(forgotten).toHaveBeenCalledOnce();
+    expect(b.items.size).toBe(0); // no token, no pending sign-in left behind
+    expect(auth.user()).toBeNull();
+    expect(new URL(b.went.at(-1)!).pathname).toBe("/logout");
+  });
+
+  it("leaves the page even when the pool or the cache fail", async () => {
+    const b = browser();
+    b.items.set("fast-neural-style.auth.tokens", JSON.stringify({ access: "a", id: jwt({}), refresh: "r", expiresAt: 0 }));
+    b.env.fetch = vi.fn(async () => {
+      throw new TypeError("offline");
+    }) as unknown as typeof fetch;
+    await createAuth(CONFIG, b.env, { onSignOut: async () => Promise.reject(new Error("no storage")) }).signOut();
+    expect(new URL(b.went[0]!).pathname).toBe("/logout");
+    expect(b.items.size).toBe(0);
+  });
+
+  it("keeps the tokens in this tab's sessionStorage, and clears what an older version left in localStorage", () => {
+    const kept = JSON.stringify({ access: "a", id: jwt({ email: "ada@example.com" }), refresh: "r", expiresAt: 0 });
+    localStorage.setItem("fast-neural-style.auth.tokens", kept);
+    expect(createAuth(CONFIG).user()).toBeNull(); // never read from localStorage
+    expect(localStorage.getItem("fast-neural-style.auth.tokens")).toBeNull();
+    sessionStorage.setItem("fast-neural-style.auth.tokens", kept);
+    expect(createAuth(CONFIG).user()).toEqual({ email: "ada@example.com" });
+    sessionStorage.clear();
   });
 });
 

@@ -2,8 +2,10 @@
 // (the jobs authorizer wants `Authorization: Bearer <token>` of that pool and the web app's client). It is
 // the OAuth 2.0 authorization code flow with PKCE (RFC 7636), the flow for a browser app, which can keep no
 // secret: the page goes to the pool's /oauth2/authorize, comes back with a one-time code, and trades the
-// code and the verifier only this page knew for tokens at /oauth2/token. Tokens stay in this browser's
-// localStorage; the access token is refreshed before it expires, and a failed refresh signs out.
+// code and the verifier only this page knew for tokens at /oauth2/token. Tokens stay in this tab's
+// sessionStorage (gone when the tab closes; never localStorage, which every tab and every later visit share);
+// the access token is refreshed before it expires, and a failed refresh signs out. Signing out revokes the
+// refresh token at /oauth2/revoke (and with it the tokens it gave) and forgets the user's own model files.
 
 export interface AuthConfig {
   /** The user pool's sign-in domain, e.g. https://fns-1234.auth.eu-west-1.amazoncognito.com */
@@ -21,13 +23,21 @@ export interface Auth {
   complete(): Promise<boolean>;
   /** The Authorization header value for the training routes, refreshed when due; null when signed out. */
   authorization(): Promise<string | null>;
-  /** Forgets the tokens and signs out of the hosted pages too. */
-  signOut(): void;
+  /** Revokes the refresh token, forgets the tokens (and what `onSignOut` forgets: the user's files), then signs
+   * out of the hosted pages too. */
+  signOut(): Promise<void>;
+}
+
+export interface AuthOptions {
+  /** What else sign-out forgets before the page leaves: the user's own model files on this device. */
+  onSignOut?(): Promise<void>;
 }
 
 /** What the flow touches in the browser; tests pass their own. */
 export interface AuthEnv {
   storage: Pick<Storage, "getItem" | "setItem" | "removeItem">;
+  /** Where an older version of the app kept the tokens (localStorage): emptied at start. */
+  legacyStorage?: Pick<Storage, "removeItem">;
   fetch: typeof fetch;
   /** The page's address now. */
   href(): string;
@@ -49,9 +59,17 @@ interface Tokens {
 const TOKENS_KEY = "fast-neural-style.auth.tokens";
 const PENDING_KEY = "fast-neural-style.auth.pending";
 const REFRESH_MARGIN_MS = 60_000; // refresh a minute early: a request in flight should not meet an expired token
+const REVOKE_TIMEOUT_MS = 5_000; // sign-out goes on without the answer: the tokens are forgotten here anyway
 
-export function createAuth(config: AuthConfig, env: AuthEnv = browserEnv()): Auth {
+export function createAuth(config: AuthConfig, env: AuthEnv = browserEnv(), options: AuthOptions = {}): Auth {
   const domain = config.domain.replace(/\/+$/, "");
+  for (const key of [TOKENS_KEY, PENDING_KEY]) {
+    try {
+      env.legacyStorage?.removeItem(key);
+    } catch {
+      // storage refused (a privacy mode): nothing was kept there either
+    }
+  }
   const read = <T>(key: string): T | null => {
     try {
       return JSON.parse(env.storage.getItem(key) ?? "null") as T | null;
@@ -135,8 +153,21 @@ export function createAuth(config: AuthConfig, env: AuthEnv = browserEnv()): Aut
       return `Bearer ${tokens.access}`;
     },
 
-    signOut() {
+    async signOut() {
+      const tokens = read<Tokens>(TOKENS_KEY);
       save(null);
+      env.storage.removeItem(PENDING_KEY);
+      // RFC 7009: the refresh token (and the access and ID tokens it gave) stop working at the pool, so a copy
+      // taken from this browser is worth nothing. Best effort, bounded: the page leaves whatever the answer.
+      const revoke = tokens?.refresh
+        ? env.fetch(`${domain}/oauth2/revoke`, {
+            method: "POST",
+            headers: { "Content-Type": "application/x-www-form-urlencoded" },
+            body: new URLSearchParams({ token: tokens.refresh, client_id: config.clientId }).toString(),
+            signal: AbortSignal.timeout(REVOKE_TIMEOUT_MS),
+          })
+        : Promise.resolve();
+      await Promise.allSettled([revoke, options.onSignOut?.()]);
       const query = new URLSearchParams({ client_id: config.clientId, logout_uri: pageAddress(env.href()) });
       env.go(`${domain}/logout?${query}`);
     },
@@ -187,7 +218,8 @@ export async function challengeOf(verifier: string): Promise<string> {
 
 function browserEnv(): AuthEnv {
   return {
-    storage: localStorage,
+    storage: sessionStorage,
+    legacyStorage: localStorage,
     fetch: (...args) => fetch(...args),
     href: () => location.href,
     go: (url) => location.assign(url),

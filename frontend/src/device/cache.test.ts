@@ -1,4 +1,4 @@
-import { CACHE_NAME, fetchCached, IntegrityError, sha256Hex, type Progress } from "./cache";
+import { CACHE_NAME, fetchCached, forgetSignedInFiles, IntegrityError, sha256Hex, type Progress } from "./cache";
 
 // Cache Storage as the browser keeps it, in memory: responses by URL.
 function memoryCaches() {
@@ -65,5 +65,26 @@ describe("fetchCached", () => {
   test("an HTTP error is a download error, and works without Cache Storage", async () => {
     const fetchImpl = vi.fn(async () => new Response("nope", { status: 404 }));
     await expect(fetchCached({ url: "http://site/models/x.onnx" }, { fetchImpl, cacheStorage: undefined })).rejects.toThrow(/HTTP 404/);
+  });
+});
+
+describe("forgetSignedInFiles", () => {
+  test("forgets the signed-in user's own model files at sign-out, and keeps the public ones", async () => {
+    const sha256 = await sha256Hex(MODEL.slice().buffer);
+    const { caches, stores } = memoryCaches();
+    const fetchImpl = await serving(MODEL);
+    await fetchCached({ url: "http://site/models/bundled.onnx", sha256 }, { fetchImpl, cacheStorage: caches });
+    await fetchCached({ url: "http://site/api/jobs/abc/model", sha256, signedIn: true }, { fetchImpl, signedFetch: fetchImpl, cacheStorage: caches });
+    await fetchCached({ url: "http://site/other/own.onnx", sha256, signedIn: true }, { fetchImpl, signedFetch: fetchImpl, cacheStorage: caches });
+    // one kept by an older version of the app, before signed-in files were marked
+    await (await caches.open(CACHE_NAME)).put(`http://site/api/jobs/old/model?sha256=${sha256}`, new Response("old"));
+    expect(stores.get(CACHE_NAME)!.size).toBe(4);
+
+    await forgetSignedInFiles(caches);
+    expect([...stores.get(CACHE_NAME)!.keys()]).toEqual([`http://site/models/bundled.onnx?sha256=${sha256}`]);
+  });
+
+  test("does nothing where there is no Cache Storage", async () => {
+    await expect(forgetSignedInFiles(undefined)).resolves.toBeUndefined();
   });
 });

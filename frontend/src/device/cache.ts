@@ -3,6 +3,9 @@
 // a second visit, or an offline one, downloads nothing.
 
 export const CACHE_NAME = "fast-neural-style-files-v1";
+const SIGNED_IN_HEADER = "X-Signed-In-File";
+// A user's own model file as the jobs API serves it (GET /jobs/{id}/model): kept before files were marked.
+const OWN_MODEL_PATH = /\/jobs\/[^/]+\/model$/;
 
 export interface FileRef {
   url: string;
@@ -91,8 +94,10 @@ export async function fetchCached(ref: FileRef, options: FetchOptions = {}): Pro
     }
   }
   if (cache) {
+    const headers: Record<string, string> = { "Content-Type": "application/octet-stream" };
+    if (ref.signedIn) headers[SIGNED_IN_HEADER] = "1"; // a user's own file: forgotten at sign-out
     await cache
-      .put(key, new Response(bytes, { headers: { "Content-Type": "application/octet-stream" } }))
+      .put(key, new Response(bytes, { headers }))
       .catch(() => undefined); // storage full or refused: the file still works this time
     await forgetOtherVersions(cache, key);
   }
@@ -135,4 +140,17 @@ async function forgetOtherVersions(cache: Cache, key: string) {
 
 function fileName(url: string): string {
   return url.split("?")[0]!.split("/").pop() || url;
+}
+
+/** Forgets every signed-in user's file kept on this device (their own styles' model files): at sign-out, so
+ * that the next person at this browser finds none of them. The public files (bundled models) stay. */
+export async function forgetSignedInFiles(cacheStorage: CacheStorage | undefined = defaultCaches()): Promise<void> {
+  const cache = cacheStorage ? await cacheStorage.open(CACHE_NAME).catch(() => undefined) : undefined;
+  if (!cache) return;
+  for (const request of await cache.keys()) {
+    const kept = await cache.match(request.url);
+    if (kept?.headers.get(SIGNED_IN_HEADER) === "1" || OWN_MODEL_PATH.test(new URL(request.url).pathname)) {
+      await cache.delete(request);
+    }
+  }
 }

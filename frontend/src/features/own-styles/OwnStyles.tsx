@@ -57,7 +57,7 @@ export function OwnStylesStep({ own, selectedId, onUse, auth }: Props) {
       {user && (
         <p className="muted own__user" data-testid="signed-in">
           Signed in as {user.email ?? "you"} ·{" "}
-          <button type="button" className="link-button" onClick={() => auth!.signOut()}>
+          <button type="button" className="link-button" onClick={() => void auth!.signOut()}>
             Sign out
           </button>
         </p>
