@@ -12,12 +12,12 @@ from PIL import Image, ImageOps
 from stylecore.modelfiles import (
     MAIN_VARIANT,
     PIXEL_RANGE,
-    TRAINING_SUMMARY_FILENAME,
     write_card,  # noqa: F401 - scripts/ship_styles.py writes cards through here
 )
 
 from training.model import load_transformer
-from training.train import compute_totals, lineage_summary
+from training.record import summary_from_checkpoint
+from training.runfolder import FINAL, summary_near
 from training.vgg import file_sha256
 
 THUMBNAIL_SIDE = 160
@@ -29,7 +29,7 @@ class ExportError(ValueError):
 
 def load_checkpoint(path) -> tuple:
     """(TransformerNet, training config dict, step, segments, lineage) from final.pth, checkpoints/step_*.pth or
-    a bare state dict; segments are the run's compute records (training/train.py), empty for older checkpoints;
+    a bare state dict; segments are the run's compute records (training/record.py), empty for older checkpoints;
     lineage the runs it was initialised from (training/checkpoint.py)."""
     path = Path(path)
     if not path.is_file():
@@ -50,31 +50,15 @@ def load_checkpoint(path) -> tuple:
 
 
 def training_summary(checkpoint_path, config: dict, step, segments: list, ancestry=()) -> dict:
-    """The run's training summary (final.pth's folder, or the run folder above checkpoints/); else what the
-    checkpoint says: the config, and the steps, images and compute of its segments.
-
-    Runs made before the summary got its own name wrote it as model_card.json: read that too."""
-    checkpoint_path = Path(checkpoint_path)
-    for folder in (checkpoint_path.parent, checkpoint_path.parent.parent):
-        found = [folder / name for name in (TRAINING_SUMMARY_FILENAME, "model_card.json") if (folder / name).is_file()]
-        if found:
-            summary = json.loads(found[0].read_text())
-            if checkpoint_path.name != "final.pth":
-                summary["note"] = f"exported from {checkpoint_path.name} (step {step}), not the run's final model"
-                summary["steps"] = step
-            return summary
-    keys = ("iterations", "batch_size", "image_size", "style_size", "lr", "content_layer", "vgg_weights",
-            "precision", "seed")
-    summary = {"steps": step, "hyperparameters": {k: config[k] for k in keys if k in config}}
-    if config.get("style_image"):
-        summary["style_image"] = {"file": Path(config["style_image"]).name}
-    if config.get("dataset"):
-        summary["dataset"] = {"path": config["dataset"]}
-    if segments:
-        summary["images_seen"] = sum(s["images"] for s in segments)
-        summary["segments"] = segments
-        summary["compute"] = compute_totals(segments)
-    summary.update(lineage_summary(ancestry, segments))
+    """The run's training summary (training/runfolder.py finds it); else what the checkpoint says: its
+    hyperparameters, and the steps, images and compute of its segments (training/record.py)."""
+    found = summary_near(checkpoint_path)
+    if found is None:
+        return summary_from_checkpoint(config, step, segments, ancestry)
+    summary = json.loads(found.read_text())
+    if Path(checkpoint_path).name != FINAL:
+        summary["note"] = f"exported from {Path(checkpoint_path).name} (step {step}), not the run's final model"
+        summary["steps"] = step
     return summary
 
 

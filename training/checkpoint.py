@@ -16,6 +16,7 @@ import torch
 
 from .model import TransformerNet, architecture, clean_state_dict, is_style_row, load_transformer
 from .narrow import narrow_state
+from .runfolder import RunFolder
 
 log = logging.getLogger("training")
 
@@ -45,14 +46,10 @@ def atomic_save(obj, path: Path):
     os.replace(tmp, path)
 
 
-def latest_checkpoint(out: Path):
-    found = sorted((out / "checkpoints").glob("step_*.pth"))
-    return found[-1] if found else None
-
-
 def save_checkpoint(state: dict, out: Path, keep: int):
-    atomic_save(state, out / "checkpoints" / f"step_{state['step']:06d}.pth")
-    for old in sorted((out / "checkpoints").glob("step_*.pth"))[:-keep]:
+    run = RunFolder(out)
+    atomic_save(state, run.checkpoint(state["step"]))
+    for old in run.saved_checkpoints()[:-keep]:
         old.unlink()
 
 
@@ -60,9 +57,9 @@ def resume_path(resume: str | None, out: Path):
     """The checkpoint --resume names: a path, or "latest" in the run folder."""
     if resume != "latest":
         return resume
-    found = latest_checkpoint(out)
+    found = RunFolder(out).latest_checkpoint()
     if found is None:
-        raise FileNotFoundError(f"--resume: no checkpoint under {out / 'checkpoints'}")
+        raise FileNotFoundError(f"--resume: no checkpoint under {RunFolder(out).checkpoints}")
     return found
 
 

@@ -1,7 +1,7 @@
 """Perceptual losses (Johnson et al. 2016, section 3): content (feature reconstruction),
 style (Gram-matrix reconstruction) and total variation."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -76,6 +76,8 @@ class Losses:
     teacher: torch.Tensor | None = None  # with a teacher: the mean squared difference to its output (0..255)
     teacher_features: torch.Tensor | None = None  # and of the loss network's features, summed over the style layers
     shift: torch.Tensor | None = None  # with --shift-weight: the moved frame's difference (stability.py)
+    # the output's loss-network features, for a criterion that compares them too (distillation.py): computed once
+    features: dict | None = field(default=None, repr=False)
 
     def as_floats(self) -> dict:
         names = ("total", "content", "style", "tv", "teacher", "teacher_features", "shift")
@@ -83,24 +85,20 @@ class Losses:
 
 
 class PerceptualLoss(torch.nn.Module):
-    """The weighted sum of eq. (1), with the style targets computed once.
+    """Eq. (1): the weighted sum of the content loss, the style loss and total variation, with the style targets
+    computed once.
 
     One style image, or several (a multi-style network): then forward() takes each image's style
     index, each image's style loss is taken against its own painting's Gram matrices, and
     `style_weight` and `tv_weight` may be one weight per painting (paintings differ in how hard they pull,
     and in how much fine texture their strokes leave). `tv_abs_weight` (off by default) adds the quality kit's
-    absolute TV (tv_abs_loss), likewise one weight or one per painting.
-
-    Distillation (forward's teacher_output: a wider trained network's output for the same photos and styles):
-    `teacher_weight` pulls the output towards it pixel by pixel, which a narrow network matches as a blur;
-    `teacher_features_weight` pulls the loss network's features at the style layers towards the teacher's, the
-    quantities the style and content losses are made of, so the strokes and their placement are what it copies.
+    absolute TV (tv_abs_loss), likewise one weight or one per painting. Other criteria (distillation.py,
+    stability.py) add their terms to the Losses this returns.
     """
 
     def __init__(self, loss_network: LossNetwork, style_images, content_layer: str = "relu2_2",
                  content_weight: float = 1.0, style_weight=5.0, tv_weight: float = 0.2,
-                 style_layers=STYLE_LAYERS, tv_abs_weight=0.0, teacher_weight: float = 0.0,
-                 teacher_features_weight: float = 0.0):
+                 style_layers=STYLE_LAYERS, tv_abs_weight=0.0):
         super().__init__()
         self.loss_network = loss_network
         self.content_layer = content_layer
@@ -113,8 +111,7 @@ class PerceptualLoss(torch.nn.Module):
         for name, weights in (("style", style_weights), ("TV", tv_weights), ("absolute TV", tv_abs_weights)):
             if len(weights) != self.num_styles:
                 raise ValueError(f"{len(weights)} {name} weights for {self.num_styles} style images")
-        self.weights = {"content": content_weight, "style": style_weights, "tv": tv_weight,
-                        "teacher": teacher_weight, "teacher_features": teacher_features_weight}
+        self.weights = {"content": content_weight, "style": style_weights, "tv": tv_weight}
         self.register_buffer("style_weights", torch.tensor(style_weights, dtype=torch.float32))
         self.register_buffer("tv_weights", torch.tensor(tv_weights, dtype=torch.float32))
         self.register_buffer("tv_abs_weights", torch.tensor(tv_abs_weights, dtype=torch.float32))
@@ -140,27 +137,20 @@ class PerceptualLoss(torch.nn.Module):
         with torch.no_grad():
             return self.loss_network(content, (self.content_layer,))[self.content_layer]
 
-    def forward(self, output: torch.Tensor, content: torch.Tensor, styles: torch.Tensor | None = None,
-                teacher_output: torch.Tensor | None = None) -> Losses:
-        """styles: each image's style index (N,); None for a one-style loss. teacher_output: a teacher network's
-        output for the same photos and styles (distillation). Reported losses are unweighted."""
+    def per_style(self, weights: torch.Tensor, styles: torch.Tensor | None) -> torch.Tensor:
+        """Each image's weight: a one-style loss's one weight, else its own painting's."""
+        return weights[0] if styles is None else weights[styles]
+
+    def forward(self, output: torch.Tensor, content: torch.Tensor, styles: torch.Tensor | None = None) -> Losses:
+        """styles: each image's style index (N,); None for a one-style loss. Reported losses are unweighted."""
         target = self.content_targets(content)
         features = self.loss_network(output, set(self.style_layers) | {self.content_layer})
         c = content_loss(features[self.content_layer], target)
         per_image = per_image_style_loss({n: gram_matrix(features[n]) for n in self.style_layers},
                                          self.style_targets(styles))
-        weights = self.style_weights[0] if styles is None else self.style_weights[styles]
         t = tv_loss(output, per_image=True)
-        tv_weights = self.tv_weights[0] if styles is None else self.tv_weights[styles]
-        total = self.weights["content"] * c + (weights * per_image).mean() + (tv_weights * t).mean()
+        total = (self.weights["content"] * c + (self.per_style(self.style_weights, styles) * per_image).mean()
+                 + (self.per_style(self.tv_weights, styles) * t).mean())
         if self.uses_tv_abs:
-            tv_abs_weights = self.tv_abs_weights[0] if styles is None else self.tv_abs_weights[styles]
-            total = total + (tv_abs_weights * tv_abs_loss(output)).mean()
-        if teacher_output is None:
-            return Losses(c, per_image.mean(), t.mean(), total)
-        pixels = (output.float() - teacher_output.float()).square().mean()
-        with torch.no_grad():
-            taught = self.loss_network(teacher_output, self.style_layers)
-        gap = sum(content_loss(features[n], taught[n]) for n in self.style_layers)
-        total = total + self.weights["teacher"] * pixels + self.weights["teacher_features"] * gap
-        return Losses(c, per_image.mean(), t.mean(), total, pixels, gap)
+            total = total + (self.per_style(self.tv_abs_weights, styles) * tv_abs_loss(output)).mean()
+        return Losses(c, per_image.mean(), t.mean(), total, features=features)

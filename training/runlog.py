@@ -5,6 +5,7 @@ loop ends (a finished run, Ctrl-C, a non-finite loss). Only the main process wri
 """
 
 import json
+import logging
 import math
 import time
 from pathlib import Path
@@ -13,6 +14,9 @@ import numpy as np
 import torch
 
 from .data import find_images, load_rgb, resize_short_side, to_tensor
+from .runfolder import METRICS, step_name
+
+log = logging.getLogger("training")
 
 
 class RunLog:
@@ -27,7 +31,7 @@ class RunLog:
         if self.enabled:
             from tqdm import tqdm
 
-            self._file = open(self.out / "metrics.jsonl", "a")
+            self._file = open(self.out / METRICS, "a")
             self._progress = tqdm(total=self.total_steps, initial=self.start_step, unit="step", dynamic_ncols=True)
         return self
 
@@ -51,8 +55,11 @@ class RunLog:
             self._interval_start, self._interval_steps = time.perf_counter(), 0
             self.recent = (self.recent + [values])[-20:]
             if self.enabled:
-                self._file.write(json.dumps(record) + "\n")
+                line = json.dumps(record)
+                self._file.write(line + "\n")
                 self._file.flush()
+                # the same line in the log: what a SageMaker metric definition reads ("total": ...)
+                log.info("metrics %s", line)
                 self._progress.set_postfix(loss=f"{values['total']:.4g}", content=f"{values['content']:.4g}",
                                            style=f"{values['style']:.4g}", img_s=f"{record['images_per_s']:.2f}")
         if self.enabled:
@@ -106,4 +113,4 @@ def save_samples(net, samples: list, num_styles: int, device, out_dir: Path, ste
         sheet[y:y + r.shape[0], :r.shape[1]] = r
         y += r.shape[0]
     out_dir.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(sheet).save(out_dir / f"step_{step:06d}.jpg", quality=90)
+    Image.fromarray(sheet).save(out_dir / step_name(step, ".jpg"), quality=90)

@@ -43,10 +43,11 @@ def with_noise(photos: torch.Tensor, std: float, generator: torch.Generator) -> 
 class ShiftConsistency:
     """Mean squared difference (0..255 scale) between the network's output for a moved, noisy frame and its
     output for the unmoved photo moved the same way, over the interior (the margin left out). The caller
-    weighs it, and stylizes the frames in the same forward pass as the photos (one batch, one graph)."""
+    stylizes the frames in the same forward pass as the photos (one batch, one graph); add_to weighs the term
+    into a step's losses (the loop adds this criterion when --shift-weight is over 0)."""
 
-    def __init__(self, noise_std: float = 2.0, margin: int = MARGIN):
-        self.noise_std, self.margin = noise_std, margin
+    def __init__(self, noise_std: float = 2.0, margin: int = MARGIN, weight: float = 1.0):
+        self.noise_std, self.margin, self.weight = noise_std, margin, weight
 
     def frames(self, photos: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, tuple[int, int]]:
         """The photos as the next frame of a camera moving by a random (dy, dx), and that shift."""
@@ -61,3 +62,8 @@ class ShiftConsistency:
         # the reflected strip (the last dy rows, dx columns) is not the scene: the margin leaves it out too
         inner = (..., slice(m, h - max(m, dy)), slice(m, w - max(m, dx)))
         return (painted[inner].float() - target[inner].float()).square().mean()
+
+    def add_to(self, losses, batch) -> None:
+        """Add the weighted term for this batch (its output, and the moved frames' output and shift)."""
+        losses.shift = self(batch.moved_output, batch.output, batch.shift)
+        losses.total = losses.total + self.weight * losses.shift
