@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from training.model import TransformerNet
+from training.model import PLAN, TransformerNet
 
 from .network import ExportableTransformer
 
@@ -105,28 +105,38 @@ class HalfResTransformer(nn.Module):
         self.exposed = ExportableTransformer(net)  # the norms, with their statistics exposed
         self.norm_channels = self.exposed.norm_channels
         body = self.exposed.net
-        self.conv1 = conv_from(nine_to_five(body.conv1[0].conv.weight), body.conv1[0].conv.bias, PHASES)
-        self.conv2 = conv_from(stride_two_to_phases(body.conv2[0].conv.weight), body.conv2[0].conv.bias, 1)
-        self.up1 = conv_from(upsample_to_phases(body.up1.conv[0].conv.weight), body.up1.conv[0].conv.bias, PHASES)
-        self.up2 = conv_from(upsample_to_phases(body.up2.conv[0].conv.weight), body.up2.conv[0].conv.bias, PHASES)
-        self.conv_out = conv_from(nine_to_five(body.conv_out.conv.weight), body.conv_out.conv.bias, PHASES)
+        # The network's layer plan, by role: the full-resolution input layer, the stride-2 layer after it, the
+        # layers at a quarter of the resolution (the next downsampling and the residual blocks), the two
+        # upsampling layers, the full-resolution output layer.
+        first, down, *middle = [layer for layer in PLAN if layer.kind in ("conv", "residual")]
+        up1, up2 = [layer for layer in PLAN if layer.kind == "up"]
+        last = PLAN[-1]
+        conv = lambda layer: body.get_submodule(layer.convs[0])  # noqa: E731
+        self.norms = {layer.name: body.get_submodule(layer.norms[0]) for layer in (first, down, up1, up2)}
+        self.roles = (first.name, down.name, up1.name, up2.name)
+        self.middle = [body.get_submodule(layer.name) for layer in middle]
+        self.conv1 = conv_from(nine_to_five(conv(first).weight), conv(first).bias, PHASES)
+        self.conv2 = conv_from(stride_two_to_phases(conv(down).weight), conv(down).bias, 1)
+        self.up1 = conv_from(upsample_to_phases(conv(up1).weight), conv(up1).bias, PHASES)
+        self.up2 = conv_from(upsample_to_phases(conv(up2).weight), conv(up2).bias, PHASES)
+        self.conv_out = conv_from(nine_to_five(conv(last).weight), conv(last).bias, PHASES)
 
     def forward(self, image, norm_stats_override, norm_stats_mix, style_weights=None):
-        body, ctx = self.exposed.net, self.exposed.context
+        ctx = self.exposed.context
         ctx.override, ctx.mix, ctx.collected = norm_stats_override, norm_stats_mix, []
         styles = None if style_weights is None else style_weights.view(1, -1)
         height, width = image.shape[-2:]
+        norm_first, norm_down, norm_up1, norm_up2 = (self.norms[name] for name in self.roles)
         try:
             x = F.pad(image, (0, (-width) % 4, 0, (-height) % 4), mode="replicate")
             x = F.pixel_unshuffle(F.pad(x, (4, 4, 4, 4), mode="reflect"), 2)
-            h = F.relu(body.conv1[1](self.conv1(x), styles, PHASES))
-            h = F.relu(body.conv2[1](self.conv2(F.pad(h, (1, 0, 1, 0), mode="replicate")), styles))
-            h = body.conv3(h, styles)
-            for block in body.residuals:
-                h = block(h, styles)
+            h = F.relu(norm_first(self.conv1(x), styles, PHASES))
+            h = F.relu(norm_down(self.conv2(F.pad(h, (1, 0, 1, 0), mode="replicate")), styles))
+            for layer in self.middle:
+                h = layer(h, styles)
             h = F.pixel_shuffle(self.up1(F.pad(h, (1, 1, 1, 1), mode="replicate")), 2)
-            h = F.relu(body.up1.conv[1](h, styles))
-            h = F.relu(body.up2.conv[1](self.up2(F.pad(h, (1, 1, 1, 1), mode="replicate")), styles, PHASES))
+            h = F.relu(norm_up1(h, styles))
+            h = F.relu(norm_up2(self.up2(F.pad(h, (1, 1, 1, 1), mode="replicate")), styles, PHASES))
             h = reflect_pad_four(h)
             out = F.pixel_shuffle(self.conv_out(h), 2)[:, :, :height, :width]
             stats = torch.cat(ctx.collected, dim=2)

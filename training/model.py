@@ -17,6 +17,8 @@ A network with one style is exactly the single-style network of the paper, and l
 checkpoints written before styles were conditional.
 """
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -120,23 +122,76 @@ class UpsampleConvLayer(nn.Module):
 RESIDUAL_BLOCKS = 5  # Table 1
 
 
+@dataclass(frozen=True)
+class Layer:
+    """One layer of the plan: its module's name in TransformerNet (and so in a state dict), what it is, and its
+    channels in multiples of the width (0: the RGB image's 3)."""
+
+    name: str
+    kind: str  # "conv": conv, norm, ReLU; "residual": two of them and a skip; "up": nearest 2x, then "conv"; "out"
+    channels_in: int
+    channels_out: int
+    kernel: int
+    stride: int = 1
+
+    @property
+    def convs(self) -> list:
+        """The state-dict prefixes of its convolutions, in order."""
+        return {"conv": [f"{self.name}.0.conv"], "residual": [f"{self.name}.block.0.conv", f"{self.name}.block.3.conv"],
+                "up": [f"{self.name}.conv.0.conv"], "out": [f"{self.name}.conv"]}[self.kind]
+
+    @property
+    def norms(self) -> list:
+        """The state-dict prefixes of its instance norms, each after the convolution of the same place."""
+        return {"conv": [f"{self.name}.1"], "residual": [f"{self.name}.block.1", f"{self.name}.block.4"],
+                "up": [f"{self.name}.conv.1"], "out": []}[self.kind]
+
+    def channels(self, width: int) -> tuple[int, int]:
+        return self.channels_in * width or 3, self.channels_out * width or 3
+
+
+# Table 1 (with w the width, 32 there): c9s1-w, d2w, d4w, R4w x5, u2w, uw, c9s1-3. The one place the network's
+# layers are written: TransformerNet builds them, architecture() reads a state dict by them, narrow.py narrows
+# by them, and export/halfres.py finds the full-resolution ones.
+PLAN = (
+    Layer("conv1", "conv", 0, 1, 9),
+    Layer("conv2", "conv", 1, 2, 3, stride=2),
+    Layer("conv3", "conv", 2, 4, 3, stride=2),
+    *(Layer(f"residuals.{i}", "residual", 4, 4, 3) for i in range(RESIDUAL_BLOCKS)),
+    Layer("up1", "up", 4, 2, 3),
+    Layer("up2", "up", 2, 1, 3),
+    Layer("conv_out", "out", 1, 0, 9),
+)
+
+
+def build_layer(layer: Layer, width: int, num_styles: int) -> nn.Module:
+    channels_in, channels_out = layer.channels(width)
+    if layer.kind == "conv":
+        return ConvNormReLU(channels_in, channels_out, layer.kernel, layer.stride, num_styles)
+    if layer.kind == "residual":
+        return ResidualBlock(channels_out, num_styles)
+    if layer.kind == "up":
+        return UpsampleConvLayer(channels_in, channels_out, layer.kernel, num_styles)
+    return ConvLayer(channels_in, channels_out, layer.kernel)
+
+
 class TransformerNet(nn.Module):
     """9x9 conv w, 3x3/2 conv 2w, 3x3/2 conv 4w, 5 residual blocks of 4w, two upsampling convs to
-    2w and w, 9x9 conv to 3; w = 32 in Table 1. Every instance norm has one row per style."""
+    2w and w, 9x9 conv to 3; w = 32 in Table 1 (PLAN). Every instance norm has one row per style."""
 
     def __init__(self, num_styles: int = 1, width: int = TABLE_1_WIDTH):
         super().__init__()
         if num_styles < 1 or width < 1:
             raise ValueError("a transformer network needs at least one style and a width of at least 1")
         self.num_styles, self.width = num_styles, width
-        w, s = width, num_styles
-        self.conv1 = ConvNormReLU(3, w, 9, num_styles=s)
-        self.conv2 = ConvNormReLU(w, 2 * w, 3, stride=2, num_styles=s)
-        self.conv3 = ConvNormReLU(2 * w, 4 * w, 3, stride=2, num_styles=s)
-        self.residuals = nn.ModuleList([ResidualBlock(4 * w, s) for _ in range(RESIDUAL_BLOCKS)])
-        self.up1 = UpsampleConvLayer(4 * w, 2 * w, 3, s)
-        self.up2 = UpsampleConvLayer(2 * w, w, 3, s)
-        self.conv_out = ConvLayer(w, 3, 9)
+        for layer in PLAN:  # in the plan's order: the order of the initial weights' random draws
+            module = build_layer(layer, width, num_styles)
+            if layer.kind == "residual":
+                if "residuals" not in self._modules:
+                    self.residuals = nn.ModuleList()
+                self.residuals.append(module)
+            else:
+                setattr(self, layer.name, module)
 
     def forward(self, x, styles=None):
         """styles: None for a one-style network, else style indices (N,) or blend weights (N, S)."""
@@ -180,8 +235,10 @@ def clean_state_dict(state_dict: dict) -> dict:
 
 
 def architecture(state_dict: dict) -> dict:
-    """num_styles and width, read off a (cleaned) state dict."""
-    return {"num_styles": state_dict["conv1.1.weight"].shape[0], "width": state_dict["conv1.0.conv.weight"].shape[0]}
+    """num_styles and width, read off a (cleaned) state dict: its first layer's norm rows and output channels."""
+    first = PLAN[0]
+    return {"num_styles": state_dict[f"{first.norms[0]}.weight"].shape[0],
+            "width": state_dict[f"{first.convs[0]}.weight"].shape[0] // first.channels_out}
 
 
 def load_transformer(state_dict: dict) -> TransformerNet:

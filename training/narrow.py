@@ -10,22 +10,30 @@ its producing convolutions lose those output channels, its consuming convolution
 
 import torch
 
-from .model import RESIDUAL_BLOCKS, architecture
+from .model import PLAN, architecture
 
 
 def channel_sets() -> list:
-    """(norms, producers, consumers, width multiple) of each set of channels that must be narrowed together."""
-    blocks = [f"residuals.{i}.block" for i in range(RESIDUAL_BLOCKS)]
-    return [
-        (["conv1.1"], ["conv1.0.conv"], ["conv2.0.conv"], 1),
-        (["conv2.1"], ["conv2.0.conv"], ["conv3.0.conv"], 2),
-        # The trunk: conv3's output, which every residual block adds to, and up1 reads.
-        (["conv3.1", *(f"{b}.4" for b in blocks)], ["conv3.0.conv", *(f"{b}.3.conv" for b in blocks)],
-         [*(f"{b}.0.conv" for b in blocks), "up1.conv.0.conv"], 4),
-        *(([f"{b}.1"], [f"{b}.0.conv"], [f"{b}.3.conv"], 4) for b in blocks),
-        (["up1.conv.1"], ["up1.conv.0.conv"], ["up2.conv.0.conv"], 2),
-        (["up2.conv.1"], ["up2.conv.0.conv"], ["conv_out.conv"], 1),
-    ]
+    """(norms, producers, consumers, width multiple) of each set of channels that must be narrowed together, from
+    the network's layer plan: each layer's output, read by the next layer; the residual trunk (the output of the
+    layer before the blocks, which every block adds to, and the layer after them reads) is one set, and each
+    block's inner channels another."""
+    sets, inner = [], []
+    current = None  # the set the layer being read consumes: [norms, producers, consumers, multiple]
+    for layer in PLAN:
+        if current is not None:
+            current[2].append(layer.convs[0])
+        if layer.kind == "residual":
+            inner.append(([layer.norms[0]], [layer.convs[0]], [layer.convs[1]], layer.channels_out))
+            current[0].append(layer.norms[1])
+            current[1].append(layer.convs[1])
+            continue
+        if current is not None:
+            sets.append(tuple(current))
+            if inner:
+                sets, inner = sets + inner, []
+        current = [list(layer.norms), [layer.convs[0]], [], layer.channels_out] if layer.norms else None
+    return sets
 
 
 def narrow_state(state: dict, width: int) -> dict:
