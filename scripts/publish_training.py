@@ -1,6 +1,6 @@
 """Upload what the SageMaker training jobs of users' styles read, to the stack's styles bucket:
 
-    training/source.tar.gz   training/, export/, stylecore, stylejobs, train_style.py and requirements.txt: the
+    training/source.tar.gz   training/, export/, stylecore, train_style.py and requirements.txt: the
                              prebuilt PyTorch container runs train_style.py from it (pip installs requirements.txt)
     training/assets/         bundled.onnx (the fp32 multi-style network a new style starts from), vgg16-caffe.pth
                              (make vgg-weights) and sample.jpg (the photo the previews show)
@@ -16,9 +16,8 @@ import tarfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = {"training": ROOT / "training", "export": ROOT / "export",
-           "stylecore": ROOT / "stylecore", "stylejobs": ROOT / "lambda_jobs" / "stylejobs"}
-ENTRY = b"import sys\n\nfrom stylejobs.entry import main\n\nsys.exit(main())\n"
+SOURCES = {"training": ROOT / "training", "export": ROOT / "export", "stylecore": ROOT / "stylecore"}
+ENTRY = b"import sys\n\nfrom training.job import main\n\nsys.exit(main())\n"  # the job: training/job.py
 # What the container lacks (it has torch, torchvision, numpy, pillow): the exporter's and the core's packages.
 REQUIREMENTS = b"onnx>=1.16\nonnxruntime>=1.18\ntqdm>=4.66\n"
 

@@ -239,7 +239,7 @@ def test_unknown_methods_are_405_and_preflights_204(aws):
 
 
 def test_the_published_source_runs_the_job_entry_point(aws, tmp_path):
-    """What scripts/publish_training.py uploads: the container's entry script imports stylejobs.entry, and the
+    """What scripts/publish_training.py uploads: the container's entry script imports training.job, and the
     archive holds the trainer, the exporter and the core they import."""
     import importlib.util
     import io
@@ -265,7 +265,7 @@ def test_the_published_source_runs_the_job_entry_point(aws, tmp_path):
         names = set(tar.getnames())
         tar.extractall(tmp_path / "code", filter="data")
     assert {"train_style.py", "requirements.txt", "training/train.py", "export/exporter.py",
-            "stylecore/modelfiles.py", "stylejobs/entry.py"} <= names
+            "stylecore/modelfiles.py", "training/job.py"} <= names
     import subprocess
     import sys
 

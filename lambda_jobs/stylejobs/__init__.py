@@ -1,15 +1,14 @@
-"""Training jobs for users' own styles: the job records, the quota, the painting check, progress,
-and the two engines that run the project's trainer and exporter (stylejobs.entry): a local worker on this
-machine's CPU (`make dev`) and SageMaker training jobs on AWS.
+"""Training jobs for users' own styles, the jobs function's own package: the job records, the quota, the
+painting check, progress, and the two engines that start the training job (training/job.py: the project's
+trainer, then its exporter): a local worker on this machine's CPU (`make dev`) and SageMaker training jobs on AWS.
 
-    jobs.py       the Job record, its states, the schedule it trains on, the quota
+    jobs.py       the Job record, its states, the schedule it trains on, the job's arguments, the quota
     store.py      where records and files live: a folder (local) or the styles bucket (S3), one layout
     painting.py   a painting as uploaded -> a checked RGB PNG (or a JobError)
     progress.py   metrics.jsonl and samples/ -> step, losses, time left, the latest preview
     service.py    what the routes do: submit, get, list, cancel, delete a style
     local.py      the local engine: one job at a time, queued, resumed after a restart
     sagemaker.py  the AWS engine: CreateTrainingJob (managed spot, max runtime, max steps), describe, stop
-    entry.py      the job itself: train in phases, then export (no HTTP; runs here and in the container)
 
-Nothing here imports torch except entry.py, which runs in the training process.
+Nothing here imports torch; the job itself runs in the training process, from training/.
 """

@@ -1,7 +1,7 @@
 """A training job's record, its states and schedule, and the per-user quota."""
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 ACTIVE = (QUEUED, RUNNING)
@@ -21,7 +21,10 @@ class JobError(Exception):
 class Schedule:
     """What a user style trains on: phases of (steps, crop size), small crops first, so that a recognisable
     preview comes early and the later, larger crops refine it. Only the new style's instance-norm scales and
-    shifts train when a base network is given (--finetune-new-styles)."""
+    shifts train when a base network is given (--finetune-new-styles).
+
+    Its other fields are trainer settings, by their names in training/recipe.py (the jobs function runs without
+    the training package, so this is the one place outside training/ that names them)."""
 
     phases: tuple = ((200, 128), (1800, 256))
     batch_size: int = 4
@@ -40,8 +43,25 @@ class Schedule:
         return sum(steps for steps, _ in self.phases)
 
     def phases_text(self) -> str:
-        """200@128,1800@256: how stylejobs.entry takes them."""
+        """200@128,1800@256: how the training job (training/job.py) takes them."""
         return ",".join(f"{steps}@{size}" for steps, size in self.phases)
+
+    def trainer_settings(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "phases"}
+
+
+def job_arguments(schedule: Schedule, **job) -> dict:
+    """The training job's arguments (training/job.py), name -> text: the job's own (painting, run, style id, name,
+    phases, ...) and the schedule's trainer settings. The one place both engines get them from: the local
+    engine's command line, and the SageMaker job's hyperparameters (which its toolkit passes as --name value).
+    Whatever a user typed (the style's name) reaches the job through here."""
+    values = {**job, "phases": schedule.phases_text(), **schedule.trainer_settings()}
+    return {name.replace("_", "-"): str(value) for name, value in values.items() if value is not None}
+
+
+def command_line(arguments: dict) -> list:
+    """job_arguments as command-line words."""
+    return [word for name, value in arguments.items() for word in (f"--{name}", value)]
 
 
 def parse_phases(text: str) -> tuple:

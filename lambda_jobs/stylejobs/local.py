@@ -1,5 +1,5 @@
 """The local engine of `make dev`: a worker thread that runs one job at a time as a subprocess
-(`python -m stylejobs.entry`, the project's trainer then its exporter) on this machine's CPU.
+(`python -m training.job`, the project's trainer then its exporter) on this machine's CPU.
 
 Jobs wait in their records (state queued, oldest first). The records are files, so jobs and their state
 survive a restart of the local stack: a job found `running` at start was cut off, and is queued again;
@@ -19,8 +19,9 @@ from pathlib import Path
 
 from apicommon.userstyles import model_prefix, painting_key, record_key, run_prefix, style_id_of
 
-from .entry import die_with_parent
-from .jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobError, Schedule
+from training.job import die_with_parent  # the local stack runs from the checkout (training/ on sys.path)
+
+from .jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobError, Schedule, command_line, job_arguments
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: training/, export/, lambda_inference/
 PYTHONPATH = [ROOT, ROOT / "lambda_inference", ROOT / "layers" / "common" / "python", ROOT / "lambda_jobs"]
@@ -137,18 +138,12 @@ class LocalEngine:
         return lines[-1][-300:] if lines else "no output"
 
     def command(self, job: Job) -> list:
-        s = self.schedule
-        return [self.python, "-m", "stylejobs.entry", "--painting", str(self.store.path(painting_key(job.id))),
-                "--dataset", str(self.photos), "--run", str(self.store.path(run_prefix(job.id))),
-                "--style-id", style_id_of(job.id), "--name", job.name, "--phases", s.phases_text(),
-                "--batch-size", str(s.batch_size), "--width", str(s.width), "--lr", str(s.lr),
-                "--style-weight", str(s.style_weight), "--content-weight", str(s.content_weight),
-                "--tv-weight", str(s.tv_weight), "--sample-every", str(s.sample_every),
-                "--sample-size", str(s.sample_size), "--style-size", str(s.style_size),
-                "--checkpoint-every", str(s.checkpoint_every),
-                "--base-network", str(self.base_network or "none"), "--vgg-weights", str(self.vgg_weights),
-                "--device", self.device, "--workers", "0",
-                *(["--sample-image", str(self.sample_photo)] if self.sample_photo else [])]
+        arguments = job_arguments(
+            self.schedule, painting=self.store.path(painting_key(job.id)), dataset=self.photos,
+            run=self.store.path(run_prefix(job.id)), style_id=style_id_of(job.id), name=job.name,
+            base_network=self.base_network or "none", vgg_weights=self.vgg_weights, sample_image=self.sample_photo,
+            device=self.device, workers=0)
+        return [self.python, "-m", "training.job", *command_line(arguments)]
 
     def _run(self, job: Job) -> int:
         run = self.store.path(run_prefix(job.id))

@@ -1,5 +1,8 @@
 """How far a job has come, from what the trainer writes to its run folder: metrics.jsonl (one line per
-logged step) and samples/step_NNNNNN.jpg (the sample photo next to its stylization)."""
+logged step) and samples/step_NNNNNN.jpg (the sample photo next to its stylization).
+
+The run folder's layout is training/runfolder.py's; the jobs function runs without the training package, so
+the two names it reads are repeated here (METRICS, SAMPLES), and a test holds them to runfolder's."""
 
 import base64
 import json
@@ -7,8 +10,9 @@ import re
 
 from apicommon.userstyles import run_prefix
 
+METRICS, SAMPLES = "metrics.jsonl", "samples"  # training/runfolder.py's METRICS and SAMPLES
 METRICS_TAIL_BYTES = 8192  # enough for the last few lines of metrics.jsonl
-SAMPLE = re.compile(r"samples/step_(\d{6,})\.jpg$")
+SAMPLE = re.compile(SAMPLES + r"/step_(\d{6,})\.jpg$")
 LOSSES = ("total", "content", "style", "tv")
 
 
@@ -48,13 +52,13 @@ def latest_sample(keys: list) -> tuple[int, str] | None:
 
 
 def read_progress(store, job_id: str, total_steps: int, batch_size: int, elapsed_s: float | None) -> dict:
-    return progress(last_metrics(store.tail(run_prefix(job_id) + "metrics.jsonl", METRICS_TAIL_BYTES)),
+    return progress(last_metrics(store.tail(run_prefix(job_id) + METRICS, METRICS_TAIL_BYTES)),
                     total_steps, batch_size, elapsed_s)
 
 
 def read_preview(store, job_id: str) -> dict | None:
     """The newest preview as {"step", "image": a JPEG data URL}, or None before the first."""
-    latest = latest_sample(store.list(run_prefix(job_id) + "samples/"))
+    latest = latest_sample(store.list(run_prefix(job_id) + SAMPLES + "/"))
     if latest is None:
         return None
     data = store.get(latest[1])

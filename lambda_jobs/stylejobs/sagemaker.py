@@ -1,7 +1,7 @@
 """The AWS engine: each job is a SageMaker training job in a prebuilt PyTorch training container, with the
 project's own trainer and exporter as its source (no image to build).
 
-    source     s3://BUCKET/training/source.tar.gz: training/, export/, stylecore, stylejobs and train_style.py
+    source     s3://BUCKET/training/source.tar.gz: training/, export/, stylecore and train_style.py
                (scripts/publish_training.py makes and uploads it, with the assets below)
     inputs     channel `photos` (training/photos/), `assets` (training/assets/: the base network, the VGG16
                weights, the preview photo), `painting` (jobs/<id>/input/)
@@ -17,11 +17,14 @@ from dataclasses import dataclass
 
 from apicommon.userstyles import painting_key, run_prefix, style_id_of
 
-from .jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobError, Schedule, parse_phases
+from .jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobError, Schedule, job_arguments, parse_phases
 
 CONTAINER_INPUT = "/opt/ml/input/data"
 CONTAINER_RUN = "/opt/ml/checkpoints"
-ENTRY_SCRIPT = "train_style.py"  # in the source archive: runs stylejobs.entry
+ENTRY_SCRIPT = "train_style.py"  # in the source archive: runs training/job.py
+# What the trainer logs at each logged step ("metrics {...}", the line it appends to metrics.jsonl):
+# SageMaker reads the total loss out of the job's log with this.
+METRIC_DEFINITIONS = [{"Name": "loss", "Regex": r'"total": ([0-9.e+-]+)'}]
 ASSETS = {"base_network": "bundled.onnx", "vgg_weights": "vgg16-caffe.pth", "sample_image": "sample.jpg"}
 # SecondaryStatus values of an InProgress job that is training (the others wait: starting, downloading, a spot
 # interruption waiting for capacity)
@@ -89,17 +92,11 @@ class SageMakerEngine:
         hyperparameters = {
             # the SageMaker training toolkit runs ENTRY_SCRIPT from the archive with these as --name value
             "sagemaker_program": ENTRY_SCRIPT, "sagemaker_submit_directory": s3 + s.source_key,
-            "painting": f"{CONTAINER_INPUT}/painting/painting.png", "dataset": f"{CONTAINER_INPUT}/photos",
-            "run": CONTAINER_RUN, "style-id": style_id_of(job.id), "name": job.name,
-            "phases": schedule.phases_text(), "max-steps": str(self.total_steps),
-            "base-network": assets + ASSETS["base_network"], "vgg-weights": assets + ASSETS["vgg_weights"],
-            "sample-image": assets + ASSETS["sample_image"], "gpus": "auto", "device": "cuda", "precision": "fp16",
-            "batch-size": str(schedule.batch_size), "width": str(schedule.width), "lr": str(schedule.lr),
-            "style-weight": str(schedule.style_weight), "content-weight": str(schedule.content_weight),
-            "tv-weight": str(schedule.tv_weight), "sample-every": str(schedule.sample_every),
-            "sample-size": str(schedule.sample_size), "style-size": str(schedule.style_size),
-            "checkpoint-every": str(schedule.checkpoint_every),
-            "workers": "4",
+            **job_arguments(schedule, painting=f"{CONTAINER_INPUT}/painting/painting.png",
+                            dataset=f"{CONTAINER_INPUT}/photos", run=CONTAINER_RUN, style_id=style_id_of(job.id),
+                            name=job.name, max_steps=self.total_steps, base_network=assets + ASSETS["base_network"],
+                            vgg_weights=assets + ASSETS["vgg_weights"], sample_image=assets + ASSETS["sample_image"],
+                            gpus="auto", device="cuda", precision="fp16", workers=4),
         }
 
         def channel(name, key_prefix, distribution="FullyReplicated"):
@@ -111,7 +108,7 @@ class SageMakerEngine:
             "RoleArn": s.role_arn,
             "AlgorithmSpecification": {"TrainingImage": s.image, "TrainingInputMode": "File",
                                        "EnableSageMakerMetricsTimeSeries": True,
-                                       "MetricDefinitions": [{"Name": "loss", "Regex": r'"total": ([0-9.e+-]+)'}]},
+                                       "MetricDefinitions": METRIC_DEFINITIONS},
             "HyperParameters": hyperparameters,
             "InputDataConfig": [channel("photos", s.photos_prefix), channel("assets", s.assets_prefix),
                                 channel("painting", painting_key(job.id))],

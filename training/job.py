@@ -1,0 +1,159 @@
+"""The training job of a user style: train in phases, then export. No HTTP, no AWS: it reads its inputs
+from paths and writes everything into its run folder, the same on the local stack's worker and in a SageMaker
+training container (run folder /opt/ml/checkpoints, which SageMaker copies to the job's S3 prefix as it
+changes).
+
+    python -m training.job --painting P.png --dataset PHOTOS --run RUN --style-id user-... --name NAME
+        --phases 200@128,1800@256 [--base-network bundled.onnx|none] [--gpus N|auto] [trainer options] ...
+
+Each phase is one `python -m training train` segment into RUN (its steps are counted on from the last one's,
+its crops may be larger); the first starts from the base network's shared weights and trains only the new
+style's instance-norm scales and shifts. A run cut off (SIGTERM: a cancel, a stopped local stack, a spot
+interruption) exits 130 with a checkpoint saved, and the next start resumes it. At the end the exporter
+writes RUN/model/<style id>.onnx and its card; with a base network, that file holds the base's styles too
+(`python -m export --join`), so the new style blends with them. Several GPUs: each phase runs under torchrun.
+
+The jobs function (lambda_jobs/stylejobs) writes this command line: its engines' one function for it is
+stylejobs.jobs.job_arguments. The trainer options it takes are recipe.py's, by the same names.
+"""
+
+import argparse
+import ctypes
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from . import recipe
+from .runfolder import RunFolder
+
+INTERRUPTED = 130
+# The trainer's settings a job may set (recipe.py's names); the job itself sets the paintings, the run folder,
+# the steps and crops of each phase, the starting point and the logging.
+TRAINER_SETTINGS = ("batch_size", "width", "lr", "style_weight", "content_weight", "tv_weight", "sample_every",
+                    "sample_size", "checkpoint_every", "workers", "style_size", "device", "precision", "vgg_weights")
+JOB_DEFAULTS = {"precision": "auto"}  # bf16 where the hardware has it; the others: the trainer's defaults
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m training.job", description=__doc__.splitlines()[0])
+    p.add_argument("--painting", required=True)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--run", required=True)
+    p.add_argument("--style-id", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--phases", required=True, help="STEPS@CROP,...: e.g. 200@128,1800@256")
+    p.add_argument("--max-steps", type=int, help="a ceiling on the total steps, whatever --phases says")
+    p.add_argument("--base-network", default="none", help="an fp32 multi-style ONNX file or checkpoint, or none")
+    p.add_argument("--sample-image", help="the photo the previews show (default: one of the dataset's)")
+    p.add_argument("--gpus", default="0", help="N, or auto (SageMaker's SM_NUM_GPUS): over 1 runs torchrun")
+    trainer = p.add_argument_group("the trainer's settings (python -m training train --help)")
+    for name in TRAINER_SETTINGS:
+        recipe.add_option(trainer, name, JOB_DEFAULTS.get(name))
+    return p.parse_args(argv)
+
+
+def parse_phases(text: str) -> tuple:
+    """200@128,1800@256 -> ((200, 128), (1800, 256)): each phase's steps and crop size."""
+    phases = []
+    for part in text.split(","):
+        steps, _, size = part.partition("@")
+        phases.append((int(steps), int(size)))
+    if not phases or any(steps < 1 or size < 16 for steps, size in phases):
+        raise ValueError(f"phases {text!r}: STEPS@SIZE,... with steps >= 1 and sizes >= 16")
+    return tuple(phases)
+
+
+def phase_config(args, steps: int, crop: int, resume) -> recipe.TrainConfig:
+    """The trainer's recipe for a phase that ends at step `steps`, on crops of `crop` pixels."""
+    base = args.base_network != "none"
+    return recipe.TrainConfig(
+        dataset=args.dataset, style_images=[args.painting], style_ids=[args.style_id], out=args.run,
+        iterations=steps, image_size=crop, log_every=1 if steps < 100 else 5,
+        sample_images=[args.sample_image] if args.sample_image else [],
+        init_from=args.base_network if base else None, finetune_new_styles=base,
+        resume=None if resume is None else str(resume), **recipe.settings_of(args, TRAINER_SETTINGS))
+
+
+def train_command(args, steps: int, crop: int, resume, gpus: int) -> list:
+    launcher = [sys.executable] if gpus <= 1 else [sys.executable, "-m", "torch.distributed.run",
+                                                     f"--nproc_per_node={gpus}"]
+    return launcher + ["-m", "training", "train", *recipe.arguments(phase_config(args, steps, crop, resume))]
+
+
+def export_command(args) -> list:
+    """The exporter's command: a style fine-tuned from a base network is joined to it (its file holds the base's
+    styles too, so that it blends with them)."""
+    model = Path(args.run) / "model"
+    model.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "export", str(RunFolder(args.run).final), "--out",
+               str(model / f"{args.style_id}.onnx"), "--name", args.name, "--style-image", args.painting,
+               "--style-license", "uploaded by its owner, who holds the rights to use it",
+               "--dataset-license", "see the deployment's training photos"]
+    return command + (["--join", args.base_network] if args.base_network != "none" else [])
+
+
+def own_copy_of_base(args, run_dir: Path) -> None:
+    """The job keeps its own copy of the base network in its run folder, taken at its first start: the new style
+    is joined to exactly the network it was trained from, even if a newer one ships while the job runs."""
+    if args.base_network == "none":
+        return
+    kept = run_dir / f"base_network{Path(args.base_network).suffix}"
+    if not kept.is_file():
+        partial = kept.with_name(kept.name + ".partial")
+        shutil.copyfile(args.base_network, partial)
+        os.replace(partial, kept)
+    args.base_network = str(kept)
+
+
+def gpu_count(text: str) -> int:
+    if text == "auto":
+        return int(os.environ.get("SM_NUM_GPUS", "0") or 0)
+    return int(text)
+
+
+def die_with_parent():
+    """In a child, before exec: SIGTERM when the process that started it dies (Linux), so that no trainer is
+    left running when whatever drove it is gone."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_DEATHSIG
+    except OSError:
+        pass
+
+
+def run(command: list) -> int:
+    """A child process that stops when we are told to (SIGTERM is passed on, so it can save a checkpoint)."""
+    process = subprocess.Popen(command, preexec_fn=die_with_parent)
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: process.send_signal(signal.SIGTERM))
+    try:
+        return process.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    run_dir = Path(args.run)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    own_copy_of_base(args, run_dir)
+    gpus = gpu_count(args.gpus)
+    target = 0
+    for steps, crop in parse_phases(args.phases):
+        target += steps
+        if args.max_steps:
+            target = min(target, args.max_steps)
+        reached, resume = RunFolder(run_dir).furthest()
+        if reached >= target:
+            continue
+        print(f"training.job: phase to step {target} at {crop} px (from step {reached})", flush=True)
+        code = run(train_command(args, target, crop, resume, gpus))
+        if code != 0:
+            return INTERRUPTED if code in (INTERRUPTED, -15) else code
+    print("training.job: exporting", flush=True)
+    return run(export_command(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
