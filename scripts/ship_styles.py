@@ -31,7 +31,8 @@ from pathlib import Path
 import torch
 
 from training.model import architecture, clean_state_dict
-from training.train import PRECISIONS, TrainConfig
+from training.recipe import PRECISIONS, TrainConfig, arguments, read_catalog
+from training.runfolder import RunFolder
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "assets"
@@ -42,46 +43,9 @@ CAMPAIGN_CHECKPOINT = ROOT / "models" / "campaign" / f"{NETWORK_ID}.pth"  # comm
 DATASET_LICENSE = ("trained on ../shared/assets/photos/train (ImageNet samples, BSDS500, Urban100, SUN; "
                    "research-use licences): for research and demonstration")
 # The recipe measured to beat a fully trained reference network on this CPU (docs/model-quality.md): the
-# half-width network at 128-px crops, caffe-scale weights content 1, style 3 (per style below), TV 0.2.
-# Re-balanced by the kit's verdict on 12 val photos (docs/model-quality.md): after 1,957 steps more style where
-# style fell short and content had room (great_wave, udnie, shipwreck), less where content fell short
-# (starry_night); after 9,708 steps less where TV or content went over with style to spare (great_wave,
-# starry_night, composition_vii), more for udnie, still short of its reference's style.
-# Segment 8: less again for great_wave and starry_night, whose TV the (squared) TV loss did not bring down
-# (weight 4: 12.35 -> 12.22 and 16.29 -> 16.43 on 12 val photos) while their style ratio kept ~50% slack: less
-# style texture is what lowers the kit's mean absolute neighbour difference. After 4,000 steps great_wave's
-# style ratio had risen to the bar (0.140 against 0.142, TV 11.73 against 11.95): segment 9 takes 1.8.
-# Segment 11, from the 48-photo verdict at 30,662 steps (each short by 1-1.5 % on one axis, with style to
-# spare): great_wave 1.6 (TV 12.05 against 11.95, style 0.117 against 0.142), starry_night 0.55 (TV 15.89
-# against 15.65, style 0.085 against 0.11), udnie 27 (content 1.36e5 against 1.34e5, style 0.046 against 0.049).
-# At step 34,800 (48 photos): starry_night passed (TV 15.58, style 0.101), udnie's style fell to 0.037 with
-# content at its bar (1.34e5), great_wave's style rose to 0.126 but its TV held (12.03): segment 12 takes udnie
-# to 22 and gives great_wave (and starry_night, for margin) the kit's absolute TV as a loss (below).
-# At step 37,900 the absolute TV had done it (great_wave TV 12.03 -> 11.43, starry_night 15.58 -> 15.00; udnie
-# passed: content 1.28e5, style 0.046), with both styles now at their style bar (0.143 against 0.142, 0.109 against
-# 0.11): segment 13 gives them back some style weight (great_wave 1.8 with absolute TV 1200, starry_night 0.65).
-# udnie 24 from segment 14: at 22 its style was 4 % short of its bar (0.051 against 0.049) with content to spare
-# (1.27e5 against 1.34e5). Segment 14 was a width-12 network narrowed from step 57,700 (the 6x speed goal): udnie
-# fell further short there on both axes (docs/model-quality.md), so the next segment resumes width 16 with it.
-# The width-12 network (segments 16-23): udnie 30 at 128 px only moved it along its style-content front; at 256 px
-# its style ratio fell to 0.039 with content at its bar (1.34e5), so segment 23 took udnie 22 (content margin)
-# and starry_night 0.75 (its style ratio was at its bar, 0.109 against 0.11, with TV to spare).
-STYLE_WEIGHTS = {"great_wave": 1.8, "udnie": 22.0, "shipwreck_of_the_minotaur": 4.5, "starry_night": 0.75,
-                 "composition_vii": 2.5}
-# the others: --style-weight
-# Per-style TV weights (the others: --tv-weight): more for great_wave and starry_night, which failed on TV
-# alone with style to spare after 13,713 steps (docs/model-quality.md). 0.8 (segment 6, 4,100 steps) moved
-# their TV by under 1% on 12 val photos, so segment 7 takes 4.
-TV_WEIGHTS = {"great_wave": 4.0, "starry_night": 4.0}
-# Per-style weights of the kit's own TV, the mean absolute neighbour difference (training/losses.py:
-# tv_abs_loss), added to the squared TV (the others: --tv-abs-weight). Sized from gradient norms on 8 crops at
-# step 34,800 (great_wave, with respect to the output image): content 16.7, style x 1.6 22.6, squared TV x 4
-# 0.48 (too weak to move anything), absolute TV 0.0016 per unit weight: 1500 gives 2.4, a tenth of the style's.
-TV_ABS_WEIGHTS = {"great_wave": 1200.0, "starry_night": 500.0}
-# How often each style is drawn, relative (the others 1): at width 12 the shared layers gave udnie, the style
-# least like the others, less and less as training went on (segment 14); from segment 17 it is drawn twice as
-# often, from segment 20 three times.
-STYLE_SHARES = {"udnie": 3.0}
+# half-width network at 128-px crops, caffe-scale weights content 1, style 3, TV 0.2. Each style's own weights
+# (style, TV, absolute TV, how often it is drawn) are in the catalog, under "training"; why each has the value it
+# has, segment by segment, is in models/campaign/README.md.
 
 
 def run_folder(width: int) -> Path:
@@ -106,9 +70,8 @@ def teacher_for(width: int) -> Path | None:
 def latest_state(width: int) -> tuple[int, Path | None]:
     """The furthest-trained state at this width: the run's final.pth or a later checkpoint (an extension cut
     short), or a committed campaign checkpoint (a new machine, or a run folder behind it)."""
-    run = run_folder(width)
-    candidates = [run / "final.pth", *sorted((run / "checkpoints").glob("step_*.pth"))[-1:], CAMPAIGN_CHECKPOINT,
-                  progress_checkpoint(width)]
+    run = RunFolder(run_folder(width))
+    candidates = [run.final, *run.saved_checkpoints()[-1:], CAMPAIGN_CHECKPOINT, progress_checkpoint(width)]
     found = [(step, path) for path in filter(Path.exists, candidates)
              for step, its_width in [step_and_width(path)] if its_width == width]
     return max(found, key=lambda pair: pair[0]) if found else (0, None)
@@ -119,42 +82,45 @@ def step_and_width(checkpoint_path: Path) -> tuple[int, int]:
     return checkpoint["step"], architecture(clean_state_dict(checkpoint["model"]))["width"]
 
 
-def train(args) -> Path:
+def recipe(args, state: Path | None) -> TrainConfig:
+    """This segment's recipe: the catalog's paintings with their own weights (the others: the command line's), and
+    where it starts from."""
     run = run_folder(args.width)
-    done, state = latest_state(args.width)
-    if done >= args.iterations and state == run / "final.pth":
-        print(f"{NETWORK_ID}: already trained ({done} steps)")
-        return state
-    ids = [s["id"] for s in json.loads(CATALOG.read_text())["styles"]]
-    weights = [str(STYLE_WEIGHTS.get(i, args.style_weight)) for i in ids]
-    tv_weights = [str(TV_WEIGHTS.get(i, args.tv_weight)) for i in ids]
-    tv_abs_weights = [str(TV_ABS_WEIGHTS.get(i, args.tv_abs_weight)) for i in ids]
-    shares = [str(STYLE_SHARES.get(i, 1.0)) for i in ids]
-    command = [sys.executable, "-m", "training", "train", "--dataset", str(args.dataset), "--catalog", str(CATALOG),
-               "--styles-dir", str(SHARED / "styles"), "--out", str(run), "--iterations", str(args.iterations),
-               "--batch-size", str(args.batch_size), "--lr", str(args.lr), "--image-size", str(args.image_size),
-               "--width", str(args.width),
-               "--style-size", str(args.style_size), "--vgg-weights", str(args.vgg_weights),
-               "--content-weight", str(args.content_weight), "--style-weight", *weights,
-               "--tv-weight", *tv_weights, "--tv-abs-weight", *tv_abs_weights, "--style-share", *shares,
-               "--shift-weight", str(args.shift_weight), "--shift-noise", str(args.shift_noise),
-               "--precision", args.precision, "--workers", str(args.workers),
-               "--sample-every", "250", "--checkpoint-every", "100", "--sample-images", *args.sample_images]
+    images, ids = read_catalog(CATALOG, SHARED / "styles")
+    tuned = {s["id"]: s.get("training", {}) for s in json.loads(CATALOG.read_text())["styles"]}
+    per_style = lambda name, default: [float(tuned[i].get(name, default)) for i in ids]
     init_from, teacher = args.init_from, teacher_for(args.width)
     if not init_from and teacher:
         init_from = teacher  # a network narrower than a committed one starts from the widest, narrowed
-    if init_from and (not state or run in state.parents):
-        # the weights (narrowed when wider) and their lineage a run at a new width started from; given again
-        # on a resume so that a checkpoint from before lineage was recorded still gets it
-        command += ["--init-from", str(init_from)]
-    if teacher:  # and learns from its outputs too (distillation: segments 18 and 21, docs/model-quality.md)
-        command += ["--teacher", str(teacher), "--teacher-weight", str(args.teacher_weight),
-                    "--teacher-features-weight", str(args.teacher_features_weight)]
-    if state:  # resume from where the run got furthest: its last checkpoint, or a finished run's final state
-        command += ["--resume", str(state)]
+    # the weights (narrowed when wider) and their lineage a run at a new width started from; given again on a
+    # resume so that a checkpoint from before lineage was recorded still gets it
+    start = init_from if init_from and (not state or run in state.parents) else None
+    return TrainConfig(
+        dataset=str(args.dataset), style_images=images, style_ids=ids, out=str(run), iterations=args.iterations,
+        batch_size=args.batch_size, lr=args.lr, image_size=args.image_size, width=args.width,
+        style_size=args.style_size, vgg_weights=str(args.vgg_weights), content_weight=args.content_weight,
+        style_weight=per_style("style_weight", args.style_weight), tv_weight=per_style("tv_weight", args.tv_weight),
+        tv_abs_weight=per_style("tv_abs_weight", args.tv_abs_weight), style_share=per_style("style_share", 1.0),
+        shift_weight=args.shift_weight, shift_noise=args.shift_noise, precision=args.precision,
+        workers=args.workers, sample_every=250, checkpoint_every=100, sample_images=args.sample_images,
+        init_from=str(start) if start else None,
+        # and learns from its outputs too (distillation: segments 18 and 21, docs/model-quality.md)
+        teacher=str(teacher) if teacher else None, teacher_weight=args.teacher_weight if teacher else 0.0,
+        teacher_features_weight=args.teacher_features_weight if teacher else 0.0,
+        # resume from where the run got furthest: its last checkpoint, or a finished run's final state
+        resume=str(state) if state else None)
+
+
+def train(args) -> Path:
+    run = RunFolder(run_folder(args.width))
+    done, state = latest_state(args.width)
+    if done >= args.iterations and state == run.final:
+        print(f"{NETWORK_ID}: already trained ({done} steps)")
+        return state
+    command = [sys.executable, "-m", "training", "train", *arguments(recipe(args, state))]
     print(" ".join(command), flush=True)
     subprocess.run(command, check=True, cwd=ROOT)
-    return run / "final.pth"
+    return run.final
 
 
 def export(checkpoint: Path, args):
@@ -181,7 +147,7 @@ def keep_replaced_width(width: int):
     progress_checkpoint(width).unlink(missing_ok=True)
 
 
-def main():
+def command_line() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--iterations", type=int, default=40000)
     parser.add_argument("--batch-size", type=int, default=4)
@@ -196,9 +162,9 @@ def main():
     # ran 2e-4.
     parser.add_argument("--lr", type=float, default=TrainConfig.lr, help="Adam's learning rate for this segment")
     parser.add_argument("--content-weight", type=float, default=1.0)
-    parser.add_argument("--style-weight", type=float, default=3.0, help="for the styles not in STYLE_WEIGHTS")
-    parser.add_argument("--tv-weight", type=float, default=0.2)
-    parser.add_argument("--tv-abs-weight", type=float, default=0.0, help="for the styles not in TV_ABS_WEIGHTS")
+    parser.add_argument("--style-weight", type=float, default=3.0, help="for the styles the catalog gives none")
+    parser.add_argument("--tv-weight", type=float, default=0.2, help="for the styles the catalog gives none")
+    parser.add_argument("--tv-abs-weight", type=float, default=0.0, help="for the styles the catalog gives none")
     parser.add_argument("--teacher-weight", type=float, default=100.0,
                         help="a run narrower than the shipped network matches the shipped one's outputs this much")
     parser.add_argument("--teacher-features-weight", type=float, default=1.0,
@@ -224,6 +190,11 @@ def main():
                         help="where the network goes: models/ (served) or models/campaign/ (still training)")
     parser.add_argument("--export-args", nargs=argparse.REMAINDER, default=[],
                         help="passed to python -m export (put last): e.g. --int8 --calibration-photos DIR")
+    return parser
+
+
+def main():
+    parser = command_line()
     args = parser.parse_args()
     if args.width is None:
         args.width = step_and_width(CAMPAIGN_CHECKPOINT)[1] if CAMPAIGN_CHECKPOINT.exists() else 16
