@@ -114,21 +114,7 @@ def export_model(req: ExportRequest, echo=print) -> dict:
                             "year": cards.parse_year(req.year), "image": style_image}]
     proto = to_onnx(net, metadata, [s["id"] for s in styles] if styles else None)
 
-    # Write under a temporary name, check it the way it will be served, then move it into place.
-    partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
-    try:
-        save(proto, partial)
-        parity = []  # every size for the first style, three for each other style and for a blend
-        for i, mix in enumerate(parity_mixes(net.num_styles, focus=net.num_styles - 1 if req.join else None)):
-            parity += check_parity(net, partial, req.parity_sizes[:None if i == 0 else 3], style_weights=mix)
-        os.replace(partial, out)
-    finally:
-        partial.unlink(missing_ok=True)
-    echo(f"parity with PyTorch ({out.name}):")
-    for row in parity:
-        echo(f"  {row['size']:>9}  max abs error {row['max_abs_error']:.2e}  PSNR {row['psnr_db'] or 'inf'} dB"
-             + (f"  (style weights {row['style_weights']})" if "style_weights" in row else ""))
-
+    parity = write_checked(proto, net, out, req, echo)
     card = cards.model_card(style_id, name, req.artist, req.year, req.style_license, style_image, out, summary,
                             parity, exporter_version(), req.dataset_license)
     card["evaluation_defaults"] = cards.evaluation_defaults(config, style_image)
@@ -146,27 +132,51 @@ def export_model(req: ExportRequest, echo=print) -> dict:
         variants["int8"] = to_int8(proto, req.calibration_photos, **options)
         set_metadata(variants["int8"], {"quantization": options})
     if variants:
-        card["variants"] = {}
-        photos_dir = req.eval_photos or req.calibration_photos
-        photos = [t.numpy().transpose(1, 2, 0) for _, t in load_photos(photos_dir, req.eval_size)]
-        reference = Stylizer.from_file(out)
-        for variant, model in variants.items():
-            path = out.with_name(model_filename(style_id, variant))
-            set_metadata(model, {"variant": variant})
-            size = save(model, path)
-            quality = variant_quality(reference, Stylizer.from_file(path), photos)
-            card["variants"][variant] = {"file": path.name, "bytes": size, "sha256": cards.file_sha256(path),
-                                         **quality}
-            echo(f"{variant}: {path} ({size / 1e6:.1f} MB), PSNR vs fp32 {quality['psnr_vs_fp32_db']} dB "
-                 f"(min {quality['psnr_vs_fp32_min_db']}) on {len(photos)} photos")
-        losses = perceptual_losses(out, [out.with_name(model_filename(style_id, v)) for v in variants], photos_dir,
-                                   style_image, req, config, echo)
-        if losses:
-            card["variants_losses"] = losses
+        judge_variants(card, variants, style_id, style_image, out, req, config, echo)
     card_path = out.with_name(card_filename(style_id))
     write_card(without_paths(card) if public else card, card_path)
     echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) and {card_path}")
     return card
+
+
+def write_checked(proto, net, out: Path, req: ExportRequest, echo) -> list:
+    """Write under a temporary name, check it the way it will be served, then move it into place; returns the
+    parity table: every size for the first style, three for each other style and for a blend."""
+    partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
+    try:
+        save(proto, partial)
+        parity = []
+        for i, mix in enumerate(parity_mixes(net.num_styles, focus=net.num_styles - 1 if req.join else None)):
+            parity += check_parity(net, partial, req.parity_sizes[:None if i == 0 else 3], style_weights=mix)
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
+    echo(f"parity with PyTorch ({out.name}):")
+    for row in parity:
+        echo(f"  {row['size']:>9}  max abs error {row['max_abs_error']:.2e}  PSNR {row['psnr_db'] or 'inf'} dB"
+             + (f"  (style weights {row['style_weights']})" if "style_weights" in row else ""))
+    return parity
+
+
+def judge_variants(card: dict, variants: dict, style_id, style_image, out: Path, req: ExportRequest, config, echo):
+    """Write each variant beside the main file and record in the card how near it stays to it on the photos."""
+    card["variants"] = {}
+    photos_dir = req.eval_photos or req.calibration_photos
+    photos = [t.numpy().transpose(1, 2, 0) for _, t in load_photos(photos_dir, req.eval_size)]
+    reference = Stylizer.from_file(out)
+    for variant, model in variants.items():
+        path = out.with_name(model_filename(style_id, variant))
+        set_metadata(model, {"variant": variant})
+        size = save(model, path)
+        quality = variant_quality(reference, Stylizer.from_file(path), photos)
+        card["variants"][variant] = {"file": path.name, "bytes": size, "sha256": cards.file_sha256(path),
+                                     **quality}
+        echo(f"{variant}: {path} ({size / 1e6:.1f} MB), PSNR vs fp32 {quality['psnr_vs_fp32_db']} dB "
+             f"(min {quality['psnr_vs_fp32_min_db']}) on {len(photos)} photos")
+    losses = perceptual_losses(out, [out.with_name(model_filename(style_id, v)) for v in variants], photos_dir,
+                               style_image, req, config, echo)
+    if losses:
+        card["variants_losses"] = losses
 
 
 def parity_mixes(num_styles: int, focus: int | None = None) -> list:
