@@ -29,13 +29,16 @@ from stylejobs.service import JobService
 LOCAL_OWNER = "local"
 # The HTTP status of each JobError code; a refusal not named here is the request's fault (400).
 JOB_ERROR_STATUS = {"invalid_request": 400, "invalid_image": 400, "image_too_large": 413, "unknown_job": 404,
-                    "job_not_running": 409, "job_running": 409, "style_not_ready": 409, "too_many_jobs": 429,
-                    "training_unavailable": 503}
+                    "job_not_running": 409, "job_running": 409, "job_stopping": 409, "style_not_ready": 409,
+                    "too_many_jobs": 429, "training_not_started": 502, "training_unavailable": 503,
+                    "training_busy": 503}
 
 
 def service_from_env() -> JobService:
-    quota = Quota(int(os.environ.get("JOBS_MAX_ACTIVE", Quota.active)), int(os.environ.get("JOBS_MAX_STORED",
-                                                                                            Quota.stored)))
+    """JOBS_MAX_ACTIVE and JOBS_MAX_STORED per user, JOBS_MAX_TRAINING for the whole stack (the template's)."""
+    env = os.environ
+    quota = Quota(int(env.get("JOBS_MAX_ACTIVE", Quota.active)), int(env.get("JOBS_MAX_STORED", Quota.stored)),
+                  int(env.get("JOBS_MAX_TRAINING", Quota.stack_active)))
     if os.environ.get("JOBS_ENGINE", "sagemaker") == "local":
         from stylejobs.local import local_engine_from_env
 

@@ -272,3 +272,182 @@ def test_the_published_source_runs_the_job_entry_point(aws, tmp_path):
     result = subprocess.run([sys.executable, "train_style.py", "--help"], cwd=tmp_path / "code", capture_output=True,
                             text=True, env={"PATH": "/usr/bin:/bin"})
     assert result.returncode == 0 and "--phases" in result.stdout
+
+
+# ------------------------------------------------------------------ quotas that hold, failures that clean up
+@pytest.fixture
+def atomic_s3_writes(monkeypatch):
+    """S3 decides a conditional write (If-None-Match, If-Match) and the write as one step; moto checks, then
+    writes, and threads can interleave between the two. One lock around moto's PutObject makes it S3's. And the
+    training jobs run until a test says otherwise."""
+    import threading
+
+    from moto.s3.responses import S3Response
+
+    lock, put_object = threading.Lock(), S3Response.put_object
+
+    def atomic_put_object(self, *args, **kwargs):
+        with lock:
+            return put_object(self, *args, **kwargs)
+
+    monkeypatch.setattr(S3Response, "put_object", atomic_put_object)
+    # moto's training jobs are Completed as soon as they are made, which would free their slots at once
+    from moto.sagemaker.models import FakeTrainingJob
+
+    made = FakeTrainingJob.__init__
+
+    def in_progress(self, *args, **kwargs):
+        made(self, *args, **kwargs)
+        self.training_job_status, self.secondary_status = "InProgress", "Starting"
+
+    monkeypatch.setattr(FakeTrainingJob, "__init__", in_progress)
+
+
+def post_together(handlers, users, names=None):
+    """One POST /styles per handler (each its own Lambda instance), all at once: their statuses and bodies."""
+    import threading
+
+    barrier, results = threading.Barrier(len(handlers)), [None] * len(handlers)
+    image = painting()
+
+    def post(i):
+        barrier.wait()
+        results[i] = call(handlers[i], "POST", "/styles", {"name": f"Race {i}", "image": image}, user=users[i])
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(handlers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return results
+
+
+def records(prefix="users/"):
+    listed = boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])
+    return [item["Key"] for item in listed if item["Key"].endswith(".json")]
+
+
+def test_simultaneous_posts_of_one_user_get_exactly_the_quota(aws, atomic_s3_writes):
+    handlers = [aws] + [load_handler("lambda_jobs") for _ in range(7)]  # JOBS_MAX_ACTIVE=1
+    results = post_together(handlers, ["alice"] * 8)
+    accepted = [body for status, body in results if status == 202]
+    refused = [body for status, body in results if status != 202]
+    assert len(accepted) == 1 and len(records("users/alice/")) == 1
+    assert {(body["error"]["code"], "1 jobs queued or running" in body["error"]["message"]) for body in refused} \
+        == {("too_many_jobs", True)}
+    assert [status for status, _ in results].count(429) == 7
+    # Once that job has ended its slot is free again.
+    set_status(aws, accepted[0]["id"], "Completed", "Completed")
+    assert call(aws, "POST", "/styles", {"name": "Next", "image": painting()})[0] == 202
+
+
+def test_the_stack_trains_at_most_its_cap_whoever_asks(aws, atomic_s3_writes, monkeypatch):
+    monkeypatch.setenv("JOBS_MAX_TRAINING", "3")
+    handlers = [load_handler("lambda_jobs") for _ in range(6)]
+    results = post_together(handlers, [f"user{i}" for i in range(6)])
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [202, 202, 202, 503, 503, 503]
+    assert {body["error"]["code"] for status, body in results if status == 503} == {"training_busy"}
+    assert len(records()) == 3
+
+
+def test_a_job_whose_request_was_cut_off_frees_its_slots(aws):
+    """A request that saved its record and died before CreateTrainingJob (the function's timeout): its record
+    fails after a while, and its slot is free."""
+    import time as clock
+
+    _, job = call(aws, "POST", "/styles", {"name": "Cut off", "image": painting()})
+    record = json.loads(aws.SERVICE.store.get(f"users/alice/{job['id']}.json"))
+    record.update(engine={}, created_at=clock.time() - 3600)  # as saved before the training job was made
+    aws.SERVICE.store.put(f"users/alice/{job['id']}.json", json.dumps(record).encode())
+    assert call(aws, "POST", "/styles", {"name": "Again", "image": painting()})[0] == 202
+    _, listed = call(aws, "GET", "/jobs")
+    assert [(j["name"], j["state"]) for j in listed["jobs"]][0] == ("Cut off", "failed")
+    assert [j["name"] for j in listed["jobs"]] == ["Cut off", "Again"]
+
+
+@pytest.mark.parametrize(("error", "status", "code"), [
+    ("ValidationException", 502, "training_not_started"),
+    ("AccessDeniedException", 502, "training_not_started"),
+    ("ThrottlingException", 503, "training_unavailable"),
+    ("ResourceLimitExceeded", 503, "training_unavailable"),
+    ("unreachable", 503, "training_unavailable"),
+])
+def test_a_job_sagemaker_will_not_start_is_a_clear_error_and_leaves_nothing(aws, monkeypatch, error, status, code):
+    from botocore.exceptions import ClientError, EndpointConnectionError
+    from stylejobs.slots import holder_of
+
+    sagemaker = aws.SERVICE.engine.sagemaker
+
+    def refuse(**request):
+        if error == "unreachable":
+            raise EndpointConnectionError(endpoint_url="https://api.sagemaker.us-east-1.amazonaws.com")
+        exception = getattr(sagemaker.exceptions, error, ClientError)
+        raise exception({"Error": {"Code": error, "Message": f"arn:aws:iam::123456789012:role/x {error}"}},
+                        "CreateTrainingJob")
+
+    monkeypatch.setattr(sagemaker, "create_training_job", refuse)
+    got, body = call(aws, "POST", "/styles", {"name": "Refused", "image": painting()})
+    assert (got, body["error"]["code"]) == (status, code) and "arn:" not in body["error"]["message"]
+    s3 = boto3.client("s3")
+    left = [item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+    assert records() == [] and all("/_active/" in key for key in left)  # no record, painting or run
+    assert all(holder_of(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()) is None for key in left)  # released
+    monkeypatch.undo()  # SageMaker works again: the slot the failed request took is free
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.setenv(name, "testing")
+    assert call(aws, "POST", "/styles", {"name": "Again", "image": painting()})[0] == 202
+
+
+def test_a_job_deleted_while_the_jobs_are_listed_is_left_out(aws, monkeypatch):
+    _, job = call(aws, "POST", "/styles", {"name": "Gone", "image": painting()})
+    set_status(aws, job["id"], "Completed", "Completed")
+    store, listing = aws.SERVICE.store, aws.SERVICE.store.list
+
+    def list_then_delete(prefix):  # another request deletes the style between the listing and the read
+        keys = listing(prefix)
+        store.delete(f"users/alice/{job['id']}.json")
+        return keys
+
+    monkeypatch.setattr(store, "list", list_then_delete)
+    assert call(aws, "GET", "/jobs") == (200, {"jobs": []})
+
+
+def test_a_cancelled_job_is_deleted_only_once_its_instance_has_stopped(aws, monkeypatch):
+    _, job = call(aws, "POST", "/styles", {"name": "Stop me", "image": painting()})
+    job_id = job["id"]
+    set_status(aws, job_id, "InProgress", "Training")
+    monkeypatch.setattr(aws.SERVICE.engine.sagemaker, "stop_training_job",
+                        lambda TrainingJobName: set_status(aws, job_id, "Stopping", "Stopping"))
+    assert call(aws, "DELETE", f"/jobs/{job_id}", template="/jobs/{id}")[0] == 200
+    _, stopping = call(aws, "GET", f"/jobs/{job_id}", template="/jobs/{id}")
+    assert stopping["state"] == "running" and stopping["cancel_requested"]
+    status, body = call(aws, "DELETE", f"/styles/user-{job_id}", template="/styles/{id}")
+    assert status == 409 and body["error"]["code"] == "job_stopping" and "still stopping" in body["error"]["message"]
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=f"jobs/{job_id}/run/metrics.jsonl", Body=b"{}\n")  # last words
+    set_status(aws, job_id, "Stopped", "Stopped")
+    assert call(aws, "DELETE", f"/styles/user-{job_id}", template="/styles/{id}")[0] == 204
+    assert boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix=f"jobs/{job_id}/").get("KeyCount") == 0
+
+
+@pytest.mark.parametrize("name", ["-rf", "  --help", "a\x00b", "lone \ud800 surrogate", "tab\there", "two\nlines",
+                                  "\u202eright to left", "bell\x07"])
+def test_names_that_cannot_be_a_style_name_are_400(aws, name):
+    status, body = call(aws, "POST", "/styles", {"name": name, "image": painting()})
+    assert status == 400 and body["error"]["code"] == "invalid_request" and "'name'" in body["error"]["message"]
+    assert records() == []
+
+
+@pytest.mark.parametrize("name", ["My painting", "Monet's garden", 'The "blue" one', "富士山", "Ölgemälde",
+                                  "null", "[1]", "1984", "  trimmed  ", "a-b", "🎨 mine"])
+def test_ordinary_names_of_any_script_are_accepted(aws, name):
+    status, job = call(aws, "POST", "/styles", {"name": name, "image": painting()})
+    assert status == 202 and job["name"] == name.strip()
+
+
+def test_the_stacks_cap_on_training_jobs_comes_from_its_template():
+    from stylejobs.jobs import Quota
+    from templates import RESOURCES
+
+    env = RESOURCES["JobsFunction"]["Properties"]["Environment"]["Variables"]
+    assert int(env["JOBS_MAX_TRAINING"]) == Quota.stack_active  # the local stack's default is the same number

@@ -1,4 +1,4 @@
-"""A training job's record, its states and schedule, and the per-user quota."""
+"""A training job's record, its states and schedule, the quotas, and the rule for a style's name."""
 
 import time
 from dataclasses import asdict, dataclass, field, fields
@@ -76,10 +76,33 @@ def parse_phases(text: str) -> tuple:
 
 @dataclass(frozen=True)
 class Quota:
-    """How many jobs one user may have queued or running at once, and how many in all (their styles)."""
+    """How many jobs one user may have queued or running at once, how many in all (their styles), and how many
+    the whole stack may have queued or running at once (each is a GPU instance on AWS)."""
 
     active: int = 2
     stored: int = 10
+    stack_active: int = 4  # stacks/training.yaml sets JOBS_MAX_TRAINING to the same (a test holds them equal)
+
+
+def check_name(name) -> str:
+    """The style's name as kept: trimmed, 1 to MAX_NAME_CHARS printable characters of any script, not beginning
+    with '-'; or JobError invalid_request saying what is wrong.
+
+    Printable (str.isprintable) refuses control characters (NUL, tabs, newlines), unpaired surrogates and
+    invisible format characters: the name is shown in pickers and passed to the trainer as an argument, where a
+    NUL or a surrogate cannot go. A leading '-' would read as an option of the trainer's command line."""
+    if not isinstance(name, str):
+        raise JobError("invalid_request", "'name' must be a string: the style's name.")
+    name = name.strip()
+    if not name or len(name) > MAX_NAME_CHARS:
+        raise JobError("invalid_request", f"'name' is the style's name: 1 to {MAX_NAME_CHARS} characters.")
+    if not name.isprintable():
+        raise JobError("invalid_request", "'name' may hold letters, digits, spaces and punctuation of any script, "
+                       "not control characters (such as tabs, newlines or NUL), invisible characters or unpaired "
+                       "surrogates.")
+    if name.startswith("-"):
+        raise JobError("invalid_request", "'name' must not begin with '-'.")
+    return name
 
 
 @dataclass
@@ -96,6 +119,7 @@ class Job:
     thumbnail: str | None = None  # the painting, a small JPEG data URL
     engine: dict = field(default_factory=dict)  # the engine's own handle: {"kind": "sagemaker", "name": ...}
     cancel_requested: bool = False
+    slots: list = field(default_factory=list)  # the quota slots (store keys) this job claimed: stylejobs.slots
 
     @property
     def active(self) -> bool:

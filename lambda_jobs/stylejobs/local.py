@@ -9,6 +9,7 @@ queued. If the stack dies without stopping it, the child gets SIGTERM from the k
 
 import importlib.util
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]  # the checkout: training/, export/, 
 PYTHONPATH = [ROOT, ROOT / "lambda_inference", ROOT / "layers" / "common" / "python", ROOT / "lambda_jobs"]
 LOG_FILE = "job.log"
 CPU_SCHEDULE = Schedule()  # small crops first: a preview in minutes on a laptop CPU
+LOG = logging.getLogger(__name__)
 
 
 class LocalEngine:
@@ -87,8 +89,14 @@ class LocalEngine:
             self._thread.join(timeout)
 
     def _jobs(self) -> list:
-        return [Job.from_dict(json.loads(self.store.get(key))) for key in self.store.list("users/")
-                if key.endswith(".json")]
+        jobs = []
+        for key in self.store.list("users/"):
+            data = self.store.get(key) if key.endswith(".json") else None
+            try:  # None: deleted between the listing and now; an unreadable record is not a job to run
+                jobs.append(Job.from_dict(json.loads(data)))
+            except (TypeError, ValueError):
+                continue
+        return jobs
 
     def _save(self, job: Job) -> None:
         self.store.put(record_key(job.owner, job.id), json.dumps(job.to_dict()).encode())
@@ -107,12 +115,20 @@ class LocalEngine:
 
     def _work(self):
         while not self._stopping.is_set():
-            job = self._next()
+            try:
+                job = self._next()
+            except Exception:  # noqa: BLE001 - the queue could not be read now: look again, never stop working
+                LOG.exception("style jobs: reading the queue failed")
+                job = None
             if job is None:
                 self._wake.wait(self.poll_s * 4)
                 self._wake.clear()
                 continue
-            code = self._run(job)
+            try:
+                code = self._run(job)
+            except Exception:  # noqa: BLE001 - one job's failure is that job's: it fails, the worker goes on
+                LOG.exception("style job %s: the trainer could not be started", job.id)
+                code = None
             with self.store.lock:
                 data = self.store.get(record_key(job.owner, job.id))
                 if data is None:  # deleted meanwhile
@@ -121,10 +137,12 @@ class LocalEngine:
                 self._settle(job, code)
                 self._save(job)
 
-    def _settle(self, job: Job, code: int) -> None:
+    def _settle(self, job: Job, code: int | None) -> None:
         card = self.store.path(model_prefix(job.id) + f"{style_id_of(job.id)}.json")
         if job.cancel_requested:
             job.finish(CANCELLED)
+        elif code is None:
+            job.finish(FAILED, "the trainer could not be started for this job")
         elif code == 0 and card.is_file():
             job.finish(DONE)
         elif self._stopping.is_set():

@@ -12,7 +12,9 @@ project's own trainer and exporter as its source (no image to build).
 A job's state is its training job's status; its progress and preview are read from its run prefix.
 """
 
+import logging
 import os
+import time
 from dataclasses import dataclass
 
 from apicommon.userstyles import painting_key, run_prefix, style_id_of
@@ -29,6 +31,11 @@ ASSETS = {"base_network": "bundled.onnx", "vgg_weights": "vgg16-caffe.pth", "sam
 # SecondaryStatus values of an InProgress job that is training (the others wait: starting, downloading, a spot
 # interruption waiting for capacity)
 TRAINING_NOW = ("Training", "Uploading")
+LOG = logging.getLogger(__name__)
+# CreateTrainingJob errors that say "not now" rather than "not like this"
+RETRY_LATER = ("ThrottlingException", "ServiceUnavailable", "InternalFailure", "InternalServerError",
+               "RequestLimitExceeded", "ResourceInUse")
+START_GRACE_S = 300  # a queued record with no training job this long after it was made lost its request
 
 
 @dataclass(frozen=True)
@@ -124,16 +131,36 @@ class SageMakerEngine:
         return request
 
     def submit(self, job: Job) -> None:
+        from botocore.exceptions import BotoCoreError
+
         try:
             self.sagemaker.create_training_job(**self.request(job))
         except self.sagemaker.exceptions.ResourceLimitExceeded:
             raise JobError("training_unavailable", "The training service is at its limit of jobs for this "
                            "deployment; try again later.") from None
+        except self.sagemaker.exceptions.ClientError as error:
+            # Every refusal is a clear error (the service cleans up the job): busy or down is worth a retry; any
+            # other (a role, an image, a setting of this deployment) needs its operator. AWS's own message is
+            # logged, not returned: it names the deployment's resources.
+            code = error.response.get("Error", {}).get("Code", "")
+            LOG.warning("CreateTrainingJob refused job %s: %s", job.id, error)
+            if code in RETRY_LATER:
+                raise JobError("training_unavailable", "The training service is busy or unavailable; try again "
+                               "later.") from error
+            raise JobError("training_not_started", f"The training service refused to start the job ({code}); "
+                           "try again later, or tell this site's operator.") from error
+        except BotoCoreError as error:  # not reached, or no answer
+            raise JobError("training_unavailable", "The training service could not be reached; try again "
+                           "later.") from error
         job.engine = {"kind": self.kind, "name": self.job_name(job)}
 
     def refresh(self, job: Job) -> bool:
         """Bring the job's state in line with its training job's status; whether it changed."""
         if not job.engine.get("name"):
+            if job.state == QUEUED and time.time() - job.created_at > START_GRACE_S:
+                # its request saved the record and was cut off before starting a training job: it never will
+                job.finish(FAILED, "the training job was never started; start it again")
+                return True
             return False
         described = self.sagemaker.describe_training_job(TrainingJobName=job.engine["name"])
         status, secondary = described["TrainingJobStatus"], described.get("SecondaryStatus", "")
@@ -147,10 +174,10 @@ class SageMakerEngine:
             job.finish(DONE)
         elif status == "Failed":
             job.finish(FAILED, described.get("FailureReason", "the training job failed")[:300])
-        elif status in ("Stopping", "Stopped"):
+        elif status == "Stopped":  # not while Stopping: the instance still writes to the job's run prefix
             if secondary in ("MaxRuntimeExceeded", "MaxWaitTimeExceeded"):
                 job.finish(FAILED, f"the training job ran out of time ({secondary})")
-            elif status == "Stopped" or job.cancel_requested:
+            else:
                 job.finish(CANCELLED)
         return (job.state, job.error) != before
 

@@ -20,9 +20,10 @@ from apicommon.userstyles import (
 )
 from stylecore.modelfiles import without_paths
 
-from .jobs import CANCELLED, DONE, MAX_NAME_CHARS, QUEUED, RUNNING, Job, JobError, Quota
+from .jobs import CANCELLED, DONE, QUEUED, RUNNING, Job, JobError, Quota, check_name
 from .painting import normalise_painting
 from .progress import read_preview, read_progress
+from .slots import CLAIM_GRACE_S, STACK_SLOTS_PREFIX, Slots, release, user_slots_prefix
 
 DEFAULT_QUOTA = Quota()
 
@@ -49,8 +50,11 @@ class JobService:
         self.store.put(record_key(job.owner, job.id), json.dumps(job.to_dict()).encode(), "application/json")
 
     def jobs_of(self, owner: str) -> list:
-        jobs = [Job.from_dict(json.loads(self.store.get(key) or b"{}")) for key in self.store.list(owner_prefix(owner))
-                if key.endswith(".json")]
+        jobs = []
+        for key in self.store.list(owner_prefix(owner)):
+            data = self.store.get(key) if key.endswith(".json") else None
+            if data is not None:  # None: deleted between the listing and now
+                jobs.append(Job.from_dict(json.loads(data)))
         return sorted((self.refreshed(job) for job in jobs), key=lambda job: job.created_at)
 
     def refreshed(self, job: Job) -> Job:
@@ -63,32 +67,60 @@ class JobService:
 
     # ---------------------------------------------------------------------------------- operations
     def submit(self, owner: str, name, painting: bytes) -> Job:
-        if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME_CHARS:
-            raise JobError("invalid_request", f"'name' is the style's name: 1 to {MAX_NAME_CHARS} characters.")
+        name = check_name(name)
         self.engine.check_available()
-        jobs = self.jobs_of(owner)
-        active = [job for job in jobs if job.active]
-        if len(active) >= self.quota.active:
-            raise JobError("too_many_jobs", f"You have {len(active)} jobs queued or running, the most at once; "
-                           "wait for one to finish, or cancel one (DELETE /jobs/{id}).")
-        if len(jobs) >= self.quota.stored:
-            raise JobError("too_many_jobs", f"You have {len(jobs)} styles and jobs, the most kept per user; "
-                           "delete one first (DELETE /styles/{id} or DELETE /jobs/{id}).")
-        png, thumbnail = normalise_painting(painting)
-        job = Job(id=new_job_id(), owner=owner, name=name.strip(), total_steps=self.engine.total_steps,
-                  thumbnail=thumbnail)
-        self.store.put(painting_key(job.id), png, "image/png")
-        with self.store.lock:
-            self.save(job)
+        job = Job(id=new_job_id(), owner=owner, name=name, total_steps=self.engine.total_steps)
         try:
+            self.claim_slots(job)
+            jobs = self.jobs_of(owner)
+            if len(jobs) >= self.quota.stored:
+                raise JobError("too_many_jobs", f"You have {len(jobs)} styles and jobs, the most kept per user; "
+                               "delete one first (DELETE /styles/{id} or DELETE /jobs/{id}).")
+            png, job.thumbnail = normalise_painting(painting)
+            self.store.put(painting_key(job.id), png, "image/png")
+            with self.store.lock:
+                self.save(job)
             self.engine.submit(job)  # the engine may set its handle in the record
-        except JobError:
-            self.store.delete(record_key(owner, job.id))
-            self.store.delete_prefix(job_prefix(job.id))
+            with self.store.lock:
+                self.save(job)
+        except BaseException:
+            self.discard(job)  # whatever failed, nothing is left behind: no record, no files, no slot held
             raise
-        with self.store.lock:
-            self.save(job)
         return job
+
+    def claim_slots(self, job: Job) -> None:
+        """One of the owner's slots, then one of the stack's, each taken atomically (stylejobs.slots)."""
+        mine = Slots(self.store, user_slots_prefix(job.owner), self.quota.active)
+        key = mine.claim(job.owner, job.id, self.holds)
+        if key is None:
+            raise JobError("too_many_jobs", f"You have {self.quota.active} jobs queued or running, the most at "
+                           "once; wait for one to finish, or cancel one (DELETE /jobs/{id}).")
+        job.slots.append(key)
+        key = Slots(self.store, STACK_SLOTS_PREFIX, self.quota.stack_active).claim(job.owner, job.id, self.holds)
+        if key is None:
+            raise JobError("training_busy", f"This service is training as many styles as it may at once "
+                           f"({self.quota.stack_active}); try again in a while.")
+        job.slots.append(key)
+
+    def holds(self, holder: dict) -> bool:
+        """Whether the job a slot names still holds it: it is queued or running, or it is being submitted."""
+        try:
+            job = self.load(holder["owner"], holder["job"])
+        except JobError:  # no record: being saved by its request now, or gone
+            return time.time() - holder["at"] < CLAIM_GRACE_S
+        return self.refreshed(job).active
+
+    def discard(self, job: Job) -> None:
+        """A job that was not started: its record, files and slots."""
+        if job.engine.get("name"):  # started, then its record could not be saved: stop it, it has no owner
+            try:
+                self.engine.cancel(job)
+            except Exception:  # noqa: BLE001 - the error that got us here is the one to report
+                pass
+        self.store.delete(record_key(job.owner, job.id))
+        self.store.delete_prefix(job_prefix(job.id))
+        for key in job.slots:
+            release(self.store, key, job.id)
 
     def get(self, owner: str, job_id) -> Job:
         return self.refreshed(self.load(owner, job_id))
@@ -129,10 +161,16 @@ class JobService:
         job_id = job_id_of(style_id) or style_id
         with self.store.lock:
             job = self.refreshed(self.load(owner, job_id))
+            if job.active and job.cancel_requested:
+                # its instance is still stopping and writing to the job's files: they would come back
+                raise JobError("job_stopping", "The job is still stopping (cancelled, its last files are being "
+                               "written); try again in a minute.")
             if job.active:
                 raise JobError("job_running", "The job is still running: cancel it first (DELETE /jobs/{id}).")
             self.store.delete_prefix(job_prefix(job.id))
             self.store.delete(record_key(owner, job.id))
+            for key in job.slots:  # free already (the job is finished); released so that no grace applies
+                release(self.store, key, job.id)
 
     # -------------------------------------------------------------------------------------- views
     def model_view(self, job: Job) -> dict | None:

@@ -1,6 +1,8 @@
 """Where job records and files live: a local folder (`make dev`) or the styles bucket (AWS), in the one layout
 of apicommon.userstyles. Keys are relative ("jobs/<id>/run/metrics.jsonl")."""
 
+import fcntl
+import hashlib
 import os
 import shutil
 import threading
@@ -36,6 +38,23 @@ class LocalStore:
         partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
         partial.write_bytes(data)
         os.replace(partial, path)  # a reader never sees half a record
+
+    def get_tagged(self, key: str) -> tuple[bytes, str] | None:
+        """(data, a tag that changes with the data), or None: what put_if compares."""
+        data = self.get(key)
+        return None if data is None else (data, hashlib.sha256(data).hexdigest())
+
+    def put_if(self, key: str, data: bytes, tag: str | None) -> bool:
+        """Write `data` only if the key is absent (tag None) or still holds what `tag` (from get_tagged) names;
+        whether it was written. A compare-and-swap under a lock file: atomic across the threads and processes
+        that share the folder (flock locks each open file, so two threads of one process exclude each other)."""
+        with open(self.root / ".claims.lock", "a+b") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            current = self.get_tagged(key)
+            if (current[1] if current else None) != tag:
+                return False
+            self.put(key, data)
+            return True
 
     def list(self, prefix: str) -> list:
         folder = self.path(prefix)
@@ -82,6 +101,30 @@ class S3Store:
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def get_tagged(self, key: str) -> tuple[bytes, str] | None:
+        """(data, its ETag), or None: what put_if compares."""
+        try:
+            response = self.s3.get_object(Bucket=self.bucket, Key=key)
+        except self.s3.exceptions.NoSuchKey:
+            return None
+        return response["Body"].read(), response["ETag"]
+
+    def put_if(self, key: str, data: bytes, tag: str | None) -> bool:
+        """Write `data` only if the key is absent (tag None: If-None-Match *) or still has the ETag `tag`
+        (If-Match); whether it was written. S3 decides the condition and the write as one step, so of several
+        requests racing for one key exactly one wins, whichever function instances they run in."""
+        condition = {"IfNoneMatch": "*"} if tag is None else {"IfMatch": tag}
+        try:
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType="application/json", **condition)
+        except self.s3.exceptions.ClientError as error:
+            # 412: the condition failed; 409: a concurrent conditional write to the key; 404: If-Match on a key
+            # deleted meanwhile. Each means another request got there first.
+            if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict",
+                                                               "NoSuchKey", "412", "409", "404"):
+                return False
+            raise
+        return True
 
     def list(self, prefix: str) -> list:
         keys = []
