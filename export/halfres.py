@@ -102,6 +102,9 @@ class HalfResTransformer(nn.Module):
 
     def __init__(self, net: TransformerNet):
         super().__init__()
+        if net.antialias:
+            raise ValueError("the halfres variant splits nearest upsampling and plain strides into phases; an "
+                             "antialiased network's low-pass filters and bilinear upsampling are not written so")
         self.exposed = ExportableTransformer(net)  # the norms, with their statistics exposed
         self.norm_channels = self.exposed.norm_channels
         body = self.exposed.net

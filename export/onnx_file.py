@@ -10,6 +10,7 @@ import onnx
 import torch
 from onnx import numpy_helper
 from stylecore.modelfiles import (
+    ANTIALIAS_METADATA_KEY,
     INPUT,
     INPUT_NAMES,
     NORM_STATS_MIX_INPUT,
@@ -84,6 +85,8 @@ def to_onnx(net: TransformerNet, metadata: dict | None = None, style_ids: list |
     proto.producer_name = "fast-neural-style"
     proto.producer_version = EXPORTER_VERSION
     proto.doc_string = "Fast neural style transformer network (Johnson et al. 2016). " + PIXEL_RANGE_TEXT
+    if net.antialias:
+        metadata = {ANTIALIAS_METADATA_KEY: "true", **(metadata or {})}
     set_metadata(proto, {"pixel_range": PIXEL_RANGE_TEXT, "norm_stats": NORM_STATS_DOC,
                          "exporter": exporter_version(), **(metadata or {})})
     onnx.checker.check_model(proto, full_check=True)

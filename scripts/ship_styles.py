@@ -48,14 +48,18 @@ DATASET_LICENSE = ("trained on ../shared/assets/photos/train (ImageNet samples, 
 # has, segment by segment, is in models/campaign/README.md.
 
 
-def run_folder(width: int) -> Path:
-    return RUNS / f"{NETWORK_ID}-w{width}"
+def network_name(width: int, antialias: bool = False) -> str:
+    """A network's run and progress name: its width, and -aa for the antialiased network (training/model.py)."""
+    return f"{NETWORK_ID}-w{width}" + ("-aa" if antialias else "")
 
 
-def progress_checkpoint(width: int) -> Path:
-    """A narrower network still in training (not served), committed by --keep-progress so that a new machine
-    continues it."""
-    return CAMPAIGN_CHECKPOINT.with_name(f"{NETWORK_ID}-w{width}.pth")
+def run_folder(width: int, antialias: bool = False) -> Path:
+    return RUNS / network_name(width, antialias)
+
+
+def progress_checkpoint(width: int, antialias: bool = False) -> Path:
+    """A network still in training (not served), committed by --keep-progress so that a new machine continues it."""
+    return CAMPAIGN_CHECKPOINT.with_name(f"{network_name(width, antialias)}.pth")
 
 
 def teacher_for(width: int) -> Path | None:
@@ -63,33 +67,42 @@ def teacher_for(width: int) -> Path | None:
     narrower run starts from (narrowed) and distils: the width-16 network taught the width-12 one."""
     committed = [CAMPAIGN_CHECKPOINT, *CAMPAIGN_CHECKPOINT.parent.glob(f"{NETWORK_ID}-w*.pth")]
     wider = [(its_width, path) for path in committed if path.exists()
-             for its_width in [step_and_width(path)[1]] if its_width > width]
+             for its_width in [network_shape(path)[1]] if its_width > width]
     return max(wider)[1] if wider else None
 
 
-def latest_state(width: int) -> tuple[int, Path | None]:
-    """The furthest-trained state at this width: the run's final.pth or a later checkpoint (an extension cut
+def latest_state(width: int, antialias: bool = False) -> tuple[int, Path | None]:
+    """The furthest-trained state of this network: the run's final.pth or a later checkpoint (an extension cut
     short), or a committed campaign checkpoint (a new machine, or a run folder behind it)."""
-    run = RunFolder(run_folder(width))
-    candidates = [run.final, *run.saved_checkpoints()[-1:], CAMPAIGN_CHECKPOINT, progress_checkpoint(width)]
+    run = RunFolder(run_folder(width, antialias))
+    candidates = [run.final, *run.saved_checkpoints()[-1:], CAMPAIGN_CHECKPOINT, progress_checkpoint(width, antialias)]
     found = [(step, path) for path in filter(Path.exists, candidates)
-             for step, its_width in [step_and_width(path)] if its_width == width]
+             for step, its_width, its_antialias in [network_shape(path)]
+             if (its_width, its_antialias) == (width, antialias)]
     return max(found, key=lambda pair: pair[0]) if found else (0, None)
 
 
-def step_and_width(checkpoint_path: Path) -> tuple[int, int]:
+def network_shape(checkpoint_path: Path) -> tuple[int, int, bool]:
+    """(step, width, antialias) of a checkpoint."""
     checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
-    return checkpoint["step"], architecture(clean_state_dict(checkpoint["model"]))["width"]
+    shape = architecture(clean_state_dict(checkpoint["model"]))
+    return checkpoint["step"], shape["width"], shape["antialias"]
+
+
+def step_and_width(checkpoint_path: Path) -> tuple[int, int]:
+    return network_shape(checkpoint_path)[:2]
 
 
 def recipe(args, state: Path | None) -> TrainConfig:
     """This segment's recipe: the catalog's paintings with their own weights (the others: the command line's), and
     where it starts from."""
-    run = run_folder(args.width)
+    run = run_folder(args.width, args.antialias)
     images, ids = read_catalog(CATALOG, SHARED / "styles")
     tuned = {s["id"]: s.get("training", {}) for s in json.loads(CATALOG.read_text())["styles"]}
     per_style = lambda name, default: [float(tuned[i].get(name, default)) for i in ids]
     init_from, teacher = args.init_from, teacher_for(args.width)
+    if not init_from and args.antialias:  # the antialiased network starts from the same weights without its filters
+        init_from = latest_state(args.width, antialias=False)[1]
     if not init_from and teacher:
         init_from = teacher  # a network narrower than a committed one starts from the widest, narrowed
     # the weights (narrowed when wider) and their lineage a run at a new width started from; given again on a
@@ -98,6 +111,7 @@ def recipe(args, state: Path | None) -> TrainConfig:
     return TrainConfig(
         dataset=str(args.dataset), style_images=images, style_ids=ids, out=str(run), iterations=args.iterations,
         batch_size=args.batch_size, lr=args.lr, image_size=args.image_size, width=args.width,
+        antialias=args.antialias,
         style_size=args.style_size, vgg_weights=str(args.vgg_weights), content_weight=args.content_weight,
         style_weight=per_style("style_weight", args.style_weight), tv_weight=per_style("tv_weight", args.tv_weight),
         tv_abs_weight=per_style("tv_abs_weight", args.tv_abs_weight), style_share=per_style("style_share", 1.0),
@@ -112,8 +126,8 @@ def recipe(args, state: Path | None) -> TrainConfig:
 
 
 def train(args) -> Path:
-    run = RunFolder(run_folder(args.width))
-    done, state = latest_state(args.width)
+    run = RunFolder(run_folder(args.width, args.antialias))
+    done, state = latest_state(args.width, args.antialias)
     if done >= args.iterations and state == run.final:
         print(f"{NETWORK_ID}: already trained ({done} steps)")
         return state
@@ -133,18 +147,18 @@ def export(checkpoint: Path, args):
     print(" ".join(command), flush=True)
     subprocess.run(command, check=True, cwd=ROOT)
     if Path(args.out_dir).resolve() == (ROOT / "models").resolve() and checkpoint.resolve() != CAMPAIGN_CHECKPOINT:
-        keep_replaced_width(step_and_width(checkpoint)[1])
+        keep_replaced_width(*network_shape(checkpoint)[1:])
         shutil.copyfile(checkpoint, CAMPAIGN_CHECKPOINT)  # the shipped network's own state, to continue from
         print(f"{CAMPAIGN_CHECKPOINT}: the checkpoint of the shipped network (commit it with models/bundled.*)")
 
 
-def keep_replaced_width(width: int):
+def keep_replaced_width(width: int, antialias: bool):
     """Shipping a network of another width: the one it replaces stays committed as bundled-w<its width>.pth (the
-    teacher of narrower runs), and a kept state of the new width is superseded by the shipped one."""
+    teacher of narrower runs), and a kept state of the new network is superseded by the shipped one."""
     if CAMPAIGN_CHECKPOINT.exists() and (old_width := step_and_width(CAMPAIGN_CHECKPOINT)[1]) != width:
         shutil.copyfile(CAMPAIGN_CHECKPOINT, progress_checkpoint(old_width))
         print(f"{progress_checkpoint(old_width)}: the width-{old_width} network it replaces (commit it)")
-    progress_checkpoint(width).unlink(missing_ok=True)
+    progress_checkpoint(width, antialias).unlink(missing_ok=True)
 
 
 def command_line() -> argparse.ArgumentParser:
@@ -156,6 +170,9 @@ def command_line() -> argparse.ArgumentParser:
     # 0.039 in 440 steps, where 16,000 steps at 128 px had held it at 0.055-0.065 (docs/model-quality.md).
     parser.add_argument("--image-size", type=int, default=256)
     parser.add_argument("--width", type=int, help="default: the committed network's (models/campaign), else 16")
+    parser.add_argument("--antialias", action=argparse.BooleanOptionalAction,
+                        help="the network without the 4-px lattice (training --help); default: the committed "
+                             "network's. The first antialiased run starts from the plain network of its width")
     parser.add_argument("--style-size", type=int, default=512)
     # Every segment up to 14 ran Adam at 1e-3. Segment 15 resumed width 16 at 1e-4 (docs/model-quality.md):
     # udnie's style fell from 0.051 to 0.046 in 3,100 steps, with the other styles held. Segments 22-23 (256 px)
@@ -196,19 +213,21 @@ def command_line() -> argparse.ArgumentParser:
 def main():
     parser = command_line()
     args = parser.parse_args()
-    if args.width is None:
-        args.width = step_and_width(CAMPAIGN_CHECKPOINT)[1] if CAMPAIGN_CHECKPOINT.exists() else 16
+    committed = network_shape(CAMPAIGN_CHECKPOINT) if CAMPAIGN_CHECKPOINT.exists() else (0, 16, False)
+    args.width = committed[1] if args.width is None else args.width
+    args.antialias = committed[2] if args.antialias is None else args.antialias
+    name = network_name(args.width, args.antialias)
     if args.keep_progress:
-        step, state = latest_state(args.width)
+        step, state = latest_state(args.width, args.antialias)
         if state is None or state == CAMPAIGN_CHECKPOINT:
-            parser.error(f"no run in progress at width {args.width}: nothing to keep")
-        shutil.copyfile(state, progress_checkpoint(args.width))
-        print(f"{progress_checkpoint(args.width)}: step {step} of the width-{args.width} run (commit it)")
+            parser.error(f"no run of {name} in progress: nothing to keep")
+        shutil.copyfile(state, progress_checkpoint(args.width, args.antialias))
+        print(f"{progress_checkpoint(args.width, args.antialias)}: step {step} of the {name} run (commit it)")
         return
-    checkpoint = (Path(args.checkpoint) if args.checkpoint else latest_state(args.width)[1]) if args.export_only \
-        else train(args)
+    checkpoint = (Path(args.checkpoint) if args.checkpoint else latest_state(args.width, args.antialias)[1]) \
+        if args.export_only else train(args)
     if checkpoint is None:
-        parser.error(f"nothing to export: no run under {run_folder(args.width)} at width {args.width}")
+        parser.error(f"nothing to export: no run under {run_folder(args.width, args.antialias)}")
     export(checkpoint, args)
 
 

@@ -140,3 +140,6 @@ OUTPUT_NAMES = (OUTPUT, NORM_STATS_OUTPUT)
 # in that order, under the metadata key STYLES_METADATA_KEY.
 STYLE_WEIGHTS_INPUT = "style_weights"
 STYLES_METADATA_KEY = "styles"
+# "true" for a network that low-passes before its strides and upsamples bilinearly (training/model.py, antialias):
+# its filters are fixed, not weights, so a reader of the weights learns of them here.
+ANTIALIAS_METADATA_KEY = "antialias"

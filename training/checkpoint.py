@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from stylecore.modelfiles import ANTIALIAS_METADATA_KEY
 
-from .model import TransformerNet, architecture, clean_state_dict, is_style_row, load_transformer
+from .model import TransformerNet, architecture, clean_state_dict, is_blur, is_style_row, load_transformer
 from .narrow import narrow_state
 from .runfolder import RunFolder
 
@@ -121,13 +122,15 @@ def read_onnx_weights(path: Path) -> tuple[dict, list]:
     proto = onnx.load(path)
     state = clean_state_dict({i.name: torch.from_numpy(numpy_helper.to_array(i).copy())
                               for i in proto.graph.initializer if i.name.startswith("net.")})
+    meta = {p.key: p.value for p in proto.metadata_props}
     missing = ["conv1.1.weight"]
     if "conv1.1.weight" in state and "conv1.0.conv.weight" in state:
-        missing = sorted(set(TransformerNet(**architecture(state)).state_dict()) - set(state))
+        expected = TransformerNet(**{**architecture(state), "antialias": meta.get(ANTIALIAS_METADATA_KEY) == "true"})
+        state.update({k: v for k, v in expected.state_dict().items() if is_blur(k)})  # fixed filters, not weights
+        missing = sorted(set(expected.state_dict()) - set(state))
     if missing:
         raise ValueError(f"{path}: its weights cannot be read back (no {missing[0]}: a quantized file, or a "
                          "single-style export whose norms were folded); use its training checkpoint")
-    meta = {p.key: p.value for p in proto.metadata_props}
     ids = json.loads(meta["styles"]) if "styles" in meta else [meta.get("style_id", path.stem)]
     return state, [s["id"] if isinstance(s, dict) else s for s in ids]
 
@@ -148,6 +151,8 @@ def init_from(net: TransformerNet, path, style_ids: list) -> list:
     new_state = net.state_dict()
     new_styles = [i for i, sid in enumerate(style_ids) if sid not in source_ids]
     for key, value in new_state.items():
+        if is_blur(key):  # fixed, not learnt: a network without them starts an antialiased one as well
+            continue
         if key not in state:
             raise ValueError(f"--init-from {path}: no {key}")
         if value.shape == state[key].shape and list(style_ids) == list(source_ids):

@@ -27,15 +27,37 @@ TABLE_1_WIDTH = 32  # c9s1-32, d64, d128, R128 x5, u64, u32, c9s1-3
 HALF_WIDTH = 16  # jcjohnson/fast-neural-style's instance-norm models: "smaller and faster"
 
 
-class ConvLayer(nn.Module):
-    """Reflection pad, then convolution: keeps the borders free of zero-padding artefacts."""
+class Blur(nn.Module):
+    """A fixed binomial low-pass filter ([1, 2, 1] x [1, 2, 1] / 16, per channel, reflection-padded): applied before
+    a stride of 2 it leaves little above the new sampling rate to alias (Zhang, ICML 2019, "Making convolutional
+    networks shift-invariant again"). Its kernel is a buffer, so that a state dict says the network has it."""
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1):
+    def __init__(self, channels: int):
         super().__init__()
+        self.channels = channels  # a fixed count, so that an exported graph knows the kernel's shape
+        taps = torch.tensor([1.0, 2.0, 1.0])
+        self.register_buffer("kernel", torch.outer(taps, taps) / 16)
+
+    def forward(self, x):
+        kernel = self.kernel.to(x.dtype).expand(self.channels, 1, 3, 3)
+        return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), kernel, groups=self.channels)
+
+
+class ConvLayer(nn.Module):
+    """Reflection pad, then convolution: keeps the borders free of zero-padding artefacts. An antialiased strided
+    convolution low-passes its input first."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
+                 antialias: bool = False):
+        super().__init__()
+        if antialias and stride > 1:
+            self.blur = Blur(in_channels)
         self.pad = nn.ReflectionPad2d(kernel_size // 2)
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size, stride)
 
     def forward(self, x):
+        if hasattr(self, "blur"):
+            x = self.blur(x)
         return self.conv(self.pad(x))
 
 
@@ -76,9 +98,10 @@ def run_layers(layers, x, styles):
 
 
 class ConvNormReLU(nn.Sequential):
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, num_styles: int = 1):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, num_styles: int = 1,
+                 antialias: bool = False):
         super().__init__(
-            ConvLayer(in_channels, out_channels, kernel_size, stride),
+            ConvLayer(in_channels, out_channels, kernel_size, stride, antialias),
             ConditionalInstanceNorm2d(out_channels, num_styles),
             nn.ReLU(inplace=True),
         )
@@ -105,18 +128,23 @@ class ResidualBlock(nn.Module):
 
 
 class UpsampleConvLayer(nn.Module):
-    """Nearest-neighbour upsampling to a given size, then reflection-padded convolution.
+    """Nearest-neighbour upsampling to a given size, then reflection-padded convolution; an antialiased network
+    interpolates (bilinear) instead, so that its strokes are not copies of a coarser lattice's cells.
 
     Upsampling to the size of the matching encoder activation (rather than by a fixed 2x)
     is what lets odd input sizes come back at exactly their own size.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, num_styles: int = 1):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, num_styles: int = 1,
+                 antialias: bool = False):
         super().__init__()
+        self.mode = "bilinear" if antialias else "nearest"
         self.conv = ConvNormReLU(in_channels, out_channels, kernel_size, num_styles=num_styles)
 
     def forward(self, x, size, styles=None):
-        return self.conv(F.interpolate(x, size=size, mode="nearest"), styles)
+        if self.mode == "nearest":
+            return self.conv(F.interpolate(x, size=size, mode="nearest"), styles)
+        return self.conv(F.interpolate(x, size=size, mode="bilinear", align_corners=False), styles)
 
 
 RESIDUAL_BLOCKS = 5  # Table 1
@@ -164,28 +192,32 @@ PLAN = (
 )
 
 
-def build_layer(layer: Layer, width: int, num_styles: int) -> nn.Module:
+def build_layer(layer: Layer, width: int, num_styles: int, antialias: bool = False) -> nn.Module:
     channels_in, channels_out = layer.channels(width)
     if layer.kind == "conv":
-        return ConvNormReLU(channels_in, channels_out, layer.kernel, layer.stride, num_styles)
+        return ConvNormReLU(channels_in, channels_out, layer.kernel, layer.stride, num_styles, antialias)
     if layer.kind == "residual":
         return ResidualBlock(channels_out, num_styles)
     if layer.kind == "up":
-        return UpsampleConvLayer(channels_in, channels_out, layer.kernel, num_styles)
+        return UpsampleConvLayer(channels_in, channels_out, layer.kernel, num_styles, antialias)
     return ConvLayer(channels_in, channels_out, layer.kernel)
 
 
 class TransformerNet(nn.Module):
     """9x9 conv w, 3x3/2 conv 2w, 3x3/2 conv 4w, 5 residual blocks of 4w, two upsampling convs to
-    2w and w, 9x9 conv to 3; w = 32 in Table 1 (PLAN). Every instance norm has one row per style."""
+    2w and w, 9x9 conv to 3; w = 32 in Table 1 (PLAN). Every instance norm has one row per style.
 
-    def __init__(self, num_styles: int = 1, width: int = TABLE_1_WIDTH):
+    antialias: the two stride-2 layers low-pass their input (Blur) and the two upsamplings interpolate. Without
+    it the strokes sit on a 4-pixel lattice and jump when the picture moves by 1 to 3 pixels: a video boils
+    (training/stability.py). The same weights either way: a trained network can be fine-tuned into it."""
+
+    def __init__(self, num_styles: int = 1, width: int = TABLE_1_WIDTH, antialias: bool = False):
         super().__init__()
         if num_styles < 1 or width < 1:
             raise ValueError("a transformer network needs at least one style and a width of at least 1")
-        self.num_styles, self.width = num_styles, width
+        self.num_styles, self.width, self.antialias = num_styles, width, antialias
         for layer in PLAN:  # in the plan's order: the order of the initial weights' random draws
-            module = build_layer(layer, width, num_styles)
+            module = build_layer(layer, width, num_styles, antialias)
             if layer.kind == "residual":
                 if "residuals" not in self._modules:
                     self.residuals = nn.ModuleList()
@@ -234,11 +266,18 @@ def clean_state_dict(state_dict: dict) -> dict:
     return cleaned
 
 
+def is_blur(key: str) -> bool:
+    """A fixed low-pass kernel of an antialiased network: no weight, the same in every network that has one."""
+    return key.endswith(".blur.kernel")
+
+
 def architecture(state_dict: dict) -> dict:
-    """num_styles and width, read off a (cleaned) state dict: its first layer's norm rows and output channels."""
+    """num_styles, width and antialias, read off a (cleaned) state dict: its first layer's norm rows and output
+    channels, and whether it has the low-pass kernels."""
     first = PLAN[0]
     return {"num_styles": state_dict[f"{first.norms[0]}.weight"].shape[0],
-            "width": state_dict[f"{first.convs[0]}.weight"].shape[0] // first.channels_out}
+            "width": state_dict[f"{first.convs[0]}.weight"].shape[0] // first.channels_out,
+            "antialias": any(is_blur(key) for key in state_dict)}
 
 
 def load_transformer(state_dict: dict) -> TransformerNet:

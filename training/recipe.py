@@ -31,6 +31,7 @@ class TrainConfig:
     image_size: int = 256
     style_size: int | None = 512  # long side of the style image; None keeps it as it is
     width: int = 32  # model.TABLE_1_WIDTH: Table 1; 16: half width (c9s1-16, d32, d64, R64 x5, u32, u16, c9s1-3)
+    antialias: bool = False  # low-pass before each stride of 2, interpolating upsampling: no 4-px lattice (model.py)
     lr: float = 1e-3
     content_weight: float | None = None  # None: DEFAULT_WEIGHTS for the loss network's preprocessing
     style_weight: float | list | None = None  # one weight, or one per style
@@ -93,6 +94,9 @@ OPTIONS = {
     "image_size": dict(type=int, help="training crops are this square"),
     "style_size": dict(type=int, help="long side of the style image (0: as it is)"),
     "width": dict(type=int, help="channels of the first layer: 32 as in Table 1, 16 for the half-width network"),
+    "antialias": dict(action=argparse.BooleanOptionalAction,
+                      help="low-pass filter before each stride of 2 and bilinear upsampling, so that the strokes do "
+                           "not snap to a 4-pixel lattice and jump when the picture moves (video, the live camera)"),
     "lr": dict(type=float),
     "content_weight": dict(type=float, help="default: by the VGG weights' preprocessing"),
     "style_weight": dict(type=float, nargs="+",
@@ -281,7 +285,8 @@ def recipe_record(config: TrainConfig, weights: dict) -> dict:
             "shift_weight": config.shift_weight, "shift_noise": config.shift_noise}
 
 
-RUN_SETTINGS = ("style_size", "width", "channels_last", "seed", "init_from", "finetune_new_styles")  # fixed at start
+# fixed at a run's start
+RUN_SETTINGS = ("style_size", "width", "antialias", "channels_last", "seed", "init_from", "finetune_new_styles")
 
 
 def hyperparameters(settings: dict, recipe: dict, steps: int) -> dict:

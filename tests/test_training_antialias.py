@@ -1,0 +1,101 @@
+"""The antialiased transformer network: low-pass before each stride of 2, bilinear upsampling (training/model.py)."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from stylecore import Stylizer
+
+from export.halfres import HalfResTransformer
+from export.onnx_file import to_onnx
+from training.checkpoint import init_from, read_weights
+from training.model import TransformerNet, architecture, load_transformer
+from training.recipe import TrainConfig, arguments, parse
+from training.stability import ShiftConsistency, moved
+from training.train import train
+
+
+def seeded(antialias: bool, num_styles=2, width=8) -> TransformerNet:
+    torch.manual_seed(0)
+    return TransformerNet(num_styles, width, antialias=antialias).eval()
+
+
+def test_same_weights_same_sizes_and_the_state_dict_says_which_network():
+    plain, smooth = seeded(False), seeded(True)
+    assert {k for k in smooth.state_dict() if k not in plain.state_dict()} == {"conv2.0.blur.kernel",
+                                                                              "conv3.0.blur.kernel"}
+    assert architecture(plain.state_dict())["antialias"] is False
+    assert architecture(smooth.state_dict()) == {"num_styles": 2, "width": 8, "antialias": True}
+    smooth.load_state_dict(plain.state_dict() | {k: v for k, v in smooth.state_dict().items() if "blur" in k})
+    for h, w in ((37, 50), (16, 16), (9, 13)):
+        x = torch.rand(1, 3, h, w) * 255
+        with torch.no_grad():
+            a, b = plain(x, torch.tensor([1])), smooth(x, torch.tensor([1]))
+        assert a.shape == b.shape == x.shape
+        assert not torch.allclose(a, b)  # the same weights, resampled differently
+    loaded = load_transformer(smooth.state_dict())
+    assert loaded.antialias and torch.equal(loaded(x, torch.tensor([0])), smooth(x, torch.tensor([0])))
+
+
+def test_a_trained_plain_network_starts_an_antialiased_one(tmp_path):
+    path = tmp_path / "plain.pth"
+    torch.save({"model": seeded(False).state_dict(), "config": {"style_ids": ["a", "b"]}}, path)
+    smooth = TransformerNet(2, 8, antialias=True)
+    assert init_from(smooth, path, ["a", "b"]) == []
+    plain_state = seeded(False).state_dict()
+    for key, value in smooth.state_dict().items():
+        if "blur" not in key:
+            assert torch.equal(value, plain_state[key]), key
+
+
+def instability(net, scene) -> float:
+    criterion = ShiftConsistency(noise_std=0.0)
+    with torch.no_grad():
+        reference = net(scene, torch.tensor([0]))
+        return sum(float(criterion(net(moved(scene, *s), torch.tensor([0])), reference, s))
+                   for s in ((1, 0), (0, 1), (2, 3)))
+
+
+def test_the_antialiased_network_follows_a_sub_lattice_move_more_closely_with_the_same_weights():
+    scene = torch.rand(1, 3, 80, 80, generator=torch.Generator().manual_seed(1)) * 255
+    plain, smooth = seeded(False), seeded(True)
+    smooth.load_state_dict(plain.state_dict() | {k: v for k, v in smooth.state_dict().items() if "blur" in k})
+    assert instability(smooth, scene) < 0.5 * instability(plain, scene)
+
+
+def test_the_onnx_file_serves_it_and_says_so_and_its_weights_read_back(tmp_path):
+    net = seeded(True)
+    path = tmp_path / "smooth.onnx"
+    onnx.save(to_onnx(net, {"style_id": "smooth"}, ["a", "b"]), path)
+    rgb = np.random.default_rng(2).uniform(0, 255, (45, 61, 3)).astype(np.float32)
+    served = Stylizer.from_file(path).for_style("b").stylize(rgb)
+    with torch.no_grad():
+        expected = net(torch.from_numpy(rgb).permute(2, 0, 1)[None], torch.tensor([1]))[0].permute(1, 2, 0).numpy()
+    assert np.abs(served - expected).max() < 0.05
+    state, ids = read_weights(path)
+    assert architecture(state)["antialias"] and ids == ["a", "b"]
+    plain_path = tmp_path / "plain.onnx"
+    onnx.save(to_onnx(seeded(False), {"style_id": "plain"}, ["a", "b"]), plain_path)
+    assert architecture(read_weights(plain_path)[0])["antialias"] is False
+
+
+def test_the_halfres_variant_refuses_an_antialiased_network():
+    with pytest.raises(ValueError, match="antialiased"):
+        HalfResTransformer(seeded(True))
+
+
+def test_the_recipe_writes_and_reads_it_and_a_run_trains_resumes_and_records_it(photo_dir, style_image, tmp_path):
+    config = TrainConfig(dataset=str(photo_dir), style_images=[str(style_image)], out=str(tmp_path / "run"),
+                         iterations=2, batch_size=2, image_size=32, style_size=48, vgg_weights="random", workers=0,
+                         log_every=1, checkpoint_every=1, sample_every=100, device="cpu", antialias=True)
+    assert "--antialias" in arguments(config) and parse(arguments(config)).antialias
+    result = train(config)
+    assert result["summary"]["hyperparameters"]["antialias"] is True
+    final = torch.load(Path(config.out) / "final.pth", weights_only=False)
+    assert architecture(final["model"])["antialias"]
+    longer = TrainConfig(**{**config.__dict__, "iterations": 3, "resume": str(Path(config.out) / "final.pth")})
+    assert train(longer)["step"] == 3
+    assert json.loads((Path(config.out) / "training_summary.json").read_text())["steps"] == 3
