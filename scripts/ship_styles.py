@@ -101,6 +101,7 @@ def recipe(args, state: Path | None) -> TrainConfig:
     tuned = {s["id"]: s.get("training", {}) for s in json.loads(CATALOG.read_text())["styles"]}
     per_style = lambda name, default: [float(tuned[i].get(name, default)) for i in ids]
     init_from, teacher = args.init_from, teacher_for(args.width)
+    taught = teacher and (args.teacher_weight or args.teacher_features_weight)  # both 0: no distillation
     if not init_from and args.antialias:  # the antialiased network starts from the same weights without its filters
         init_from = latest_state(args.width, antialias=False)[1]
     if not init_from and teacher:
@@ -119,8 +120,8 @@ def recipe(args, state: Path | None) -> TrainConfig:
         workers=args.workers, sample_every=250, checkpoint_every=100, sample_images=args.sample_images,
         init_from=str(start) if start else None,
         # and learns from its outputs too (distillation: segments 18 and 21, docs/model-quality.md)
-        teacher=str(teacher) if teacher else None, teacher_weight=args.teacher_weight if teacher else 0.0,
-        teacher_features_weight=args.teacher_features_weight if teacher else 0.0,
+        teacher=str(teacher) if taught else None, teacher_weight=args.teacher_weight if taught else 0.0,
+        teacher_features_weight=args.teacher_features_weight if taught else 0.0,
         # resume from where the run got furthest: its last checkpoint, or a finished run's final state
         resume=str(state) if state else None)
 
