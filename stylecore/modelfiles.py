@@ -67,9 +67,6 @@ def card_path(model_path) -> Path:
 
 # ------------------------------------------------------------------------------------------ the model card
 
-# The trainer's run summary in a run folder; the exporter copies it into the card under "training".
-TRAINING_SUMMARY_FILENAME = "training_summary.json"
-
 
 def parse_card(text, where: str) -> dict:
     try:
