@@ -261,8 +261,11 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
     await page.evaluate(() => window.scrollTo(0, 0));
     await shot(page, "08-phone-result");
     await assertAccessible(page, "at phone width");
-    // A full-page capture would paint the sticky Stylize bar mid-page: pin it in place for this one.
-    await page.addStyleTag({ content: ".action-bar { position: static !important; }" });
+    // A full-page capture would paint the sticky Stylize bar mid-page: pin it in place for this one (through the
+    // CSSOM: an injected <style> is inline style, which the page's Content-Security-Policy refuses).
+    await page.evaluate(() =>
+      document.querySelectorAll(".action-bar").forEach((bar) => bar.style.setProperty("position", "static", "important")),
+    );
     await shot(page, "09-phone-result-full", { fullPage: true });
     await close();
   });

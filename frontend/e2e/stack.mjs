@@ -58,9 +58,13 @@ export async function startStack({ repo, python, modelsDir, staticDir, logFile, 
       clearTimeout(timer);
       await new Promise((resolve) => log.end(resolve));
       // The pages ran under the web app's Content-Security-Policy; the browser reported each thing it blocked
-      // to the stack, which logged it: nothing may have been blocked.
+      // to the stack, which logged it: nothing may have been blocked. The test file fails (its exit status), and
+      // its other stacks are still stopped (a throw here would leave them running).
       const blocked = readFileSync(logFile, "utf8").split("\n").filter((line) => line.includes("CSP violation"));
-      if (blocked.length) throw new Error(`the Content-Security-Policy blocked ${blocked.length} things:\n${blocked.slice(0, 5).join("\n")}`);
+      if (blocked.length) {
+        console.error(`the Content-Security-Policy blocked ${blocked.length} things:\n${blocked.slice(0, 5).join("\n")}`);
+        process.exitCode = 1;
+      }
     },
   };
 }
