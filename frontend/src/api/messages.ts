@@ -98,9 +98,21 @@ const MESSAGES: Record<ErrorCode | ClientCode, Omit<Notice, "code">> = {
     title: "You have too many styles in training",
     message: "Wait for one to finish, or cancel or delete one, then try again.",
   },
+  job_stopping: {
+    title: "That training job is still stopping",
+    message: "Its last files are being written. Try again in a minute.",
+  },
   training_unavailable: {
-    title: "Training your own style is not available here",
-    message: "This server does not run training jobs.",
+    title: "Training your own style is not available right now",
+    message: "This server does not run training jobs, or its training service is busy. Try again later.",
+  },
+  training_busy: {
+    title: "The site is training as many styles as it can",
+    message: "Nothing was kept. Try again in a while.",
+  },
+  training_not_started: {
+    title: "The training service did not start your job",
+    message: "This is the site's set-up, not your painting. Nothing was kept, and your quota is as it was.",
   },
   unauthorized: {
     title: "Please sign in",

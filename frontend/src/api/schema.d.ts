@@ -178,7 +178,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "invalid_json" | "invalid_request" | "invalid_base64" | "invalid_image" | "invalid_parameter" | "invalid_key" | "invalid_blend" | "blend_across_networks" | "unknown_style" | "not_found" | "method_not_allowed" | "payload_too_large" | "image_too_large" | "response_too_large" | "gallery_unavailable" | "rate_limited" | "unknown_job" | "job_not_running" | "job_running" | "style_not_ready" | "too_many_jobs" | "training_unavailable" | "unauthorized" | "internal_error";
+                code: "invalid_json" | "invalid_request" | "invalid_base64" | "invalid_image" | "invalid_parameter" | "invalid_key" | "invalid_blend" | "blend_across_networks" | "unknown_style" | "not_found" | "method_not_allowed" | "payload_too_large" | "image_too_large" | "response_too_large" | "gallery_unavailable" | "rate_limited" | "unknown_job" | "job_not_running" | "job_running" | "job_stopping" | "style_not_ready" | "too_many_jobs" | "training_not_started" | "training_unavailable" | "training_busy" | "unauthorized" | "internal_error";
                 message: string;
             };
         };
@@ -329,7 +329,7 @@ export interface components {
             size: number;
         };
         CreateStyleRequest: {
-            /** @description The style's name, shown in the style picker. */
+            /** @description The style's name, shown in the style picker: printable characters of any script (spaces, quotes and apostrophes too), trimmed, not beginning with `-`. */
             name: string;
             /** @description The painting's file as base64 (JPEG, PNG, WebP, GIF, BMP, TIFF; a data URL is fine). */
             image: string;
@@ -449,7 +449,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description `training_unavailable`: this stack cannot train now (locally: no PyTorch, use `make dev-train`; on AWS: the training service's limit). */
+        /** @description `training_unavailable`: this stack cannot train now (locally: no PyTorch, use `make dev-train`; on AWS: the training service is at its limit, busy or unreachable); `training_busy`: the stack is training as many styles as it may at once. Try again later; nothing is kept. */
         TrainingUnavailable: {
             headers: {
                 [name: string]: unknown;
@@ -551,8 +551,9 @@ export interface operations {
                 };
             };
             /**
-             * @description `invalid_json`, `invalid_request` (a missing or unknown field, a name that is empty or over 60
-             *     characters), `invalid_base64`, `invalid_image` (not a supported image, corrupt, or smaller than
+             * @description `invalid_json`, `invalid_request` (a missing or unknown field; a name that is empty or over 60
+             *     characters once trimmed, holds a control character (tab, newline, NUL), an invisible character
+             *     or an unpaired surrogate, or begins with `-`), `invalid_base64`, `invalid_image` (not a supported image, corrupt, or smaller than
              *     64 pixels on a side).
              */
             400: {
@@ -576,6 +577,18 @@ export interface operations {
             };
             415: components["responses"]["NotJson"];
             429: components["responses"]["TooManyJobs"];
+            /**
+             * @description `training_not_started`: the training service refused to start the job (this deployment's setup, not
+             *     the request). Nothing is kept: no job, and your quota is as it was.
+             */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             503: components["responses"]["TrainingUnavailable"];
         };
     };
@@ -820,7 +833,11 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["UnknownJob"];
             405: components["responses"]["MethodNotAllowed"];
-            /** @description `job_running`: the job is queued or running; cancel it first (`DELETE /jobs/{id}`). */
+            /**
+             * @description `job_running`: the job is queued or running; cancel it first (`DELETE /jobs/{id}`).
+             *     `job_stopping`: the job is cancelled but still stopping (its last files are being written); try
+             *     again in a minute.
+             */
             409: {
                 headers: {
                     [name: string]: unknown;
