@@ -118,6 +118,14 @@ const MESSAGES: Record<ErrorCode | ClientCode, Omit<Notice, "code">> = {
     title: "Please sign in",
     message: "Training your own style needs an account on this site.",
   },
+  forbidden_origin: {
+    title: "This page may not use the local server",
+    message: "The local stack answers only its own web app. Open it at the address `make dev` printed.",
+  },
+  forbidden_host: {
+    title: "This address may not use the local server",
+    message: "The local stack answers only on this machine's own names. Open it at the address `make dev` printed.",
+  },
   internal_error: {
     title: "Something went wrong on our side",
     message: "The server hit an unexpected problem. Try again in a moment.",

@@ -177,8 +177,11 @@ export interface components {
          */
         Error: {
             error: {
-                /** @enum {string} */
-                code: "invalid_json" | "invalid_request" | "invalid_base64" | "invalid_image" | "invalid_parameter" | "invalid_key" | "invalid_blend" | "blend_across_networks" | "unknown_style" | "not_found" | "method_not_allowed" | "payload_too_large" | "image_too_large" | "response_too_large" | "gallery_unavailable" | "rate_limited" | "unknown_job" | "job_not_running" | "job_running" | "job_stopping" | "style_not_ready" | "too_many_jobs" | "training_not_started" | "training_unavailable" | "training_busy" | "unauthorized" | "internal_error";
+                /**
+                 * @description `forbidden_origin` and `forbidden_host` (403) come only from the local stack (`make dev`), which answers pages of its own origin on this machine's host names alone.
+                 * @enum {string}
+                 */
+                code: "invalid_json" | "invalid_request" | "invalid_base64" | "invalid_image" | "invalid_parameter" | "invalid_key" | "invalid_blend" | "blend_across_networks" | "unknown_style" | "not_found" | "method_not_allowed" | "payload_too_large" | "image_too_large" | "response_too_large" | "gallery_unavailable" | "rate_limited" | "unknown_job" | "job_not_running" | "job_running" | "job_stopping" | "style_not_ready" | "too_many_jobs" | "training_not_started" | "training_unavailable" | "training_busy" | "unauthorized" | "forbidden_origin" | "forbidden_host" | "internal_error";
                 message: string;
             };
         };
