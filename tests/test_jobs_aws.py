@@ -3,6 +3,7 @@ SageMaker training job (image, hyperparameters, inputs and output paths, stoppin
 reads its progress and preview from the styles bucket, cancels it, and the inference function serves the
 finished style by its id. Every response is checked against openapi.yaml."""
 
+import base64
 import json
 import re
 
@@ -64,19 +65,25 @@ def test_post_styles_starts_a_managed_spot_training_job(aws):
     described = boto3.client("sagemaker").describe_training_job(TrainingJobName=f"stack-style-{job['id']}")
     assert described["RoleArn"] == ROLE
     assert described["AlgorithmSpecification"]["TrainingImage"] == IMAGE
-    hp = described["HyperParameters"]
+    hp = {key: json.loads(value) for key, value in described["HyperParameters"].items()}  # JSON, as the SDK's
     assert hp["sagemaker_program"] == "train_style.py"
-    assert hp["sagemaker_submit_directory"] == f"s3://{BUCKET}/training/source.tar.gz"
-    assert hp["style-id"] == f"user-{job['id']}" and hp["name"] == "My painting"
+    # the source comes in through the code channel: the job has no network to fetch it with
+    assert hp["sagemaker_submit_directory"] == "/opt/ml/input/data/code/source.tar.gz"
+    assert hp["style-id"] == f"user-{job['id']}" and "name" not in hp
+    assert hp["name-b64"] == base64.urlsafe_b64encode(b"My painting").decode().rstrip("=")
     assert hp["max-steps"] == "5000" and hp["phases"] == "500@128,9500@256" and hp["gpus"] == "auto"
     assert hp["base-network"] == "/opt/ml/input/data/assets/bundled.onnx" and hp["run"] == "/opt/ml/checkpoints"
+    assert hp["vgg-weights"] == "/opt/ml/input/data/assets/vgg16-caffe.pth"  # not torchvision's download
     channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in described["InputDataConfig"]}
-    assert channels == {"photos": f"s3://{BUCKET}/training/photos/", "assets": f"s3://{BUCKET}/training/assets/",
-                        "painting": f"s3://{BUCKET}/jobs/{job['id']}/input/painting.png"}
+    assert channels == {"code": f"s3://{BUCKET}/training/source.tar.gz",
+                        "photos": f"s3://{BUCKET}/training/photos/", "assets": f"s3://{BUCKET}/training/assets/",
+                        "wheels": f"s3://{BUCKET}/training/wheels/",
+                        "painting": f"s3://{BUCKET}/jobs/{job['id']}/input/"}  # this job's own inputs only
     assert described["OutputDataConfig"]["S3OutputPath"] == f"s3://{BUCKET}/jobs/{job['id']}/output/"
     assert described["StoppingCondition"]["MaxRuntimeInSeconds"] == 3600
     assert described["ResourceConfig"]["InstanceType"] == "ml.g4dn.xlarge"
     request = aws.SERVICE.engine.request(aws.SERVICE.load("alice", job["id"]))  # what moto does not keep
+    assert request["EnableNetworkIsolation"] is True
     assert request["EnableManagedSpotTraining"] is True
     assert request["StoppingCondition"]["MaxWaitTimeInSeconds"] >= 3600
     assert request["CheckpointConfig"] == {"S3Uri": f"s3://{BUCKET}/jobs/{job['id']}/run/",
@@ -245,6 +252,8 @@ def test_the_published_source_runs_the_job_entry_point(aws, tmp_path):
     import io
     import tarfile
 
+    from stylejobs.jobs import Job
+
     spec = importlib.util.spec_from_file_location("publish_training", ROOT / "scripts" / "publish_training.py")
     publish = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(publish)
@@ -254,18 +263,33 @@ def test_the_published_source_runs_the_job_entry_point(aws, tmp_path):
     assets = [tmp_path / name for name in ("bundled.onnx", "vgg.pth", "sample.jpg")]
     for path in assets:
         path.write_bytes(b"x")
+    wheels = tmp_path / "wheels"  # what pip downloads for the image otherwise (the tests stay offline)
+    wheels.mkdir()
+    (wheels / "onnx-1.17.0-cp311-cp311-manylinux_2_17_x86_64.whl").write_bytes(b"x")
     assert publish.main(["--bucket", BUCKET, "--photos", str(photos), "--base-network", str(assets[0]),
-                         "--vgg-weights", str(assets[1]), "--sample-photo", str(assets[2])]) == 0
+                         "--vgg-weights", str(assets[1]), "--sample-photo", str(assets[2]),
+                         "--wheels", str(wheels)]) == 0
     s3 = boto3.client("s3")
     keys = {item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="training/")["Contents"]}
     assert keys == {"training/source.tar.gz", "training/assets/bundled.onnx", "training/assets/vgg16-caffe.pth",
-                    "training/assets/sample.jpg", "training/photos/a.jpg"}
+                    "training/assets/sample.jpg", "training/photos/a.jpg",
+                    "training/wheels/onnx-1.17.0-cp311-cp311-manylinux_2_17_x86_64.whl"}
+    # the channels a job reads are where publishing puts them; its pip reads the wheels channel alone
+    request = aws.SERVICE.engine.request(Job(id="a" * 26, owner="alice", name="x", total_steps=1))
+    channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in request["InputDataConfig"]}
+    for channel in ("code", "photos", "assets", "wheels"):
+        prefix = channels[channel].removeprefix(f"s3://{BUCKET}/")
+        assert any(key.startswith(prefix) for key in keys), channel
+    assert json.loads(request["HyperParameters"]["sagemaker_submit_directory"]) == \
+        "/opt/ml/input/data/code/" + channels["code"].rpartition("/")[2]
     archive = s3.get_object(Bucket=BUCKET, Key="training/source.tar.gz")["Body"].read()
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         names = set(tar.getnames())
         tar.extractall(tmp_path / "code", filter="data")
     assert {"train_style.py", "requirements.txt", "training/train.py", "export/exporter.py",
             "stylecore/modelfiles.py", "training/job.py"} <= names
+    requirements = (tmp_path / "code" / "requirements.txt").read_text().splitlines()
+    assert requirements[:2] == ["--no-index", "--find-links /opt/ml/input/data/wheels"]  # no index: no network
     import subprocess
     import sys
 
@@ -443,6 +467,90 @@ def test_names_that_cannot_be_a_style_name_are_400(aws, name):
 def test_ordinary_names_of_any_script_are_accepted(aws, name):
     status, job = call(aws, "POST", "/styles", {"name": name, "image": painting()})
     assert status == 202 and job["name"] == name.strip()
+
+
+# ------------------------------------------------------------------------ no user text reaches a shell
+# The prebuilt containers' toolkit runs the hyperparameters as one /bin/sh line (tests/sagemaker_launcher.py).
+# Names a user may give (check_name takes them), hostile and ordinary alike; "\u05c14" encodes to 14E0, which a
+# JSON decoder reads as the number 14.0 unless the hyperparameter is JSON text.
+NAMES = ["My painting", "Monet's garden", 'The "blue" one', "a$(touch INJECTED)", "a`touch INJECTED`",
+         "x;touch INJECTED;#", "x && touch INJECTED", "$HOME", "* glob ?", "a > INJECTED", "a\\b", "null", "[1]",
+         "1984", "true", "{}", "富士山", "Ölgemälde", "🎨 mine", "\u05c14", "a" * 60]
+# ... and text the API refuses (check_name), which the launch must carry all the same
+REFUSED_NAMES = ["-rf", "--help", "tab\there", "two\nlines", "carriage\rreturn", "nul\x00in it", " padded "]
+ARGV_PROGRAM = "import json, sys\nprint(json.dumps(sys.argv[1:]))\n"
+
+
+def launched(hyperparameters, folder):
+    """The arguments the container's shell gives the entry point, which prints them: (argv, stderr)."""
+    from sagemaker_launcher import launch
+
+    (folder / "train_style.py").write_text(ARGV_PROGRAM)
+    result = launch(hyperparameters, "train_style.py", cwd=folder)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["train_style.py"]  # nothing the shell made
+    return json.loads(result.stdout)
+
+
+def check_the_launch(request, name, folder):
+    from training import job as training_job_module
+
+    hyperparameters = request["HyperParameters"]
+    argv = launched(hyperparameters, folder)
+    sent = {key: json.loads(value) for key, value in hyperparameters.items() if not key.startswith("sagemaker_")}
+    assert len(argv) == 2 * len(sent)
+    assert dict(zip(argv[::2], argv[1::2], strict=True)) == {f"--{key}": value for key, value in sent.items()}
+    args = training_job_module.parse_args(argv)  # what training/job.py makes of them
+    assert args.name == name and args.style_id.startswith("user-") and args.phases == "500@128,9500@256"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_container_starts_the_job_with_the_name_as_it_was_given(aws, name, tmp_path):
+    status, job = call(aws, "POST", "/styles", {"name": name, "image": painting()})
+    assert status == 202 and job["name"] == name
+    described = boto3.client("sagemaker").describe_training_job(TrainingJobName=f"stack-style-{job['id']}")
+    check_the_launch(described, name, tmp_path)
+
+
+@pytest.mark.parametrize("name", REFUSED_NAMES)
+def test_the_launch_carries_any_text_the_api_refuses_too(aws, name, tmp_path):
+    from stylejobs.jobs import Job
+
+    job = Job(id="a" * 26, owner="alice", name=name, total_steps=1)
+    check_the_launch(aws.SERVICE.engine.request(job), name, tmp_path)
+
+
+def test_the_request_refuses_a_setting_the_shell_would_read(aws):
+    from stylejobs.jobs import Job
+    from stylejobs.sagemaker import SageMakerSettings
+
+    engine = aws.SERVICE.engine
+    engine.settings = SageMakerSettings(**{**engine.settings.__dict__, "source_key": "training/my source.tar.gz"})
+    with pytest.raises(ValueError, match="sagemaker_submit_directory"):
+        engine.request(Job(id="a" * 26, owner="alice", name="x", total_steps=1))
+
+
+def test_each_training_job_started_is_logged_as_the_metric_its_alarm_watches(aws, capsys):
+    from stylejobs.sagemaker import METRICS_NAMESPACE, STARTED_METRIC
+    from templates import RESOURCES
+
+    capsys.readouterr()
+    assert call(aws, "POST", "/styles", {"name": "Counted", "image": painting()})[0] == 202
+    assert call(aws, "POST", "/styles", {"name": "", "image": painting()})[0] == 400
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    assert len(lines) == 1  # one job started, none for the refused request
+    (emitted,) = lines
+    (directive,) = emitted["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == METRICS_NAMESPACE and directive["Metrics"] == [{"Name": STARTED_METRIC,
+                                                                                     "Unit": "Count"}]
+    assert emitted[STARTED_METRIC] == 1 and emitted["JobNamePrefix"] == "stack-style-"
+    assert all(emitted[name] for names in directive["Dimensions"] for name in names)
+    alarm = RESOURCES["TrainingJobsStartedAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == (METRICS_NAMESPACE, STARTED_METRIC)
+    # the dimension the function logs is the prefix its template gives it
+    env = RESOURCES["JobsFunction"]["Properties"]["Environment"]["Variables"]
+    assert alarm["Dimensions"] == [{"Name": name, "Value": env["TRAINING_JOB_PREFIX"]}
+                                   for names in directive["Dimensions"] for name in names]
 
 
 def test_the_stacks_cap_on_training_jobs_comes_from_its_template():

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from api_helpers import OPENAPI, ROOT
 from apicommon.http import MAX_BODY_BYTES, MAX_RESPONSE_BYTES
-from templates import ALARMS, ALARMS_STACK, RESOURCES, TEMPLATE, CfnLoader, passes_its_own
+from templates import ALARMS, ALARMS_STACK, RESOURCES, TEMPLATE, TRAINING, TRAINING_STACK, CfnLoader, passes_its_own
 
 WAF = yaml.load((ROOT / "waf.yaml").read_text(), Loader=CfnLoader)
 WEB_ACL = WAF["Resources"]["WebAcl"]["Properties"]
@@ -254,8 +254,13 @@ def test_every_alarm_notifies_the_topic_and_the_topic_mails_the_given_address():
     alarms = {name: r["Properties"] for name, r in RESOURCES.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
     assert {"FunctionErrorsAlarm", "FunctionThrottlesAlarm", "FunctionDurationAlarm", "ApiServerErrorsAlarm"} <= \
         set(alarms)
-    for alarm in alarms.values():
-        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] and alarm["TreatMissingData"] == "notBreaching"
+    for name, alarm in alarms.items():
+        # the training stack's alarms notify the topic the main stack passes it as AlarmTopicArn
+        topic = {"Ref": "AlarmTopicArn"} if name in TRAINING["Resources"] else {"Ref": "AlarmTopic"}
+        assert alarm["AlarmActions"] == alarm["OKActions"] == [topic], name
+        assert alarm["TreatMissingData"] == "notBreaching", name
+    assert TRAINING_STACK["Properties"]["Parameters"]["AlarmTopicArn"] == \
+        {"Fn::GetAtt": "Alarms.Outputs.AlarmTopicArn"}
     assert alarms["ApiServerErrorsAlarm"]["Dimensions"] == [{"Name": "ApiId", "Value": {"Ref": "StyleApi"}}]
     subscription = RESOURCES["AlarmTopic"]["Properties"]["Subscription"]["Fn::If"]
     assert subscription[:2] == ["HasAlarmEmail", [{"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}]]
@@ -264,6 +269,27 @@ def test_every_alarm_notifies_the_topic_and_the_topic_mails_the_given_address():
     assert ALARMS["Conditions"]["HasAlarmEmail"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
     assert ALARMS["Outputs"]["AlarmTopicArn"]["Value"] == {"Ref": "AlarmTopic"}
     assert TEMPLATE["Outputs"]["AlarmTopicArn"]["Value"] == {"Fn::GetAtt": "Alarms.Outputs.AlarmTopicArn"}
+
+
+def test_any_error_of_the_jobs_function_or_its_authorizer_raises_an_alarm():
+    ids = alarm_metrics("TrainingFunctionErrorsAlarm", "Errors")
+    functions = {name for name, r in TRAINING["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+    assert set(ids) == functions == {"JobsFunction", "JobsAuthorizerFunction"}
+    summed = re.fullmatch(r"SUM\(\[(.+)\]\)", returned_expression("TrainingFunctionErrorsAlarm")).group(1).split(", ")
+    assert sorted(summed) == sorted(ids.values())
+    properties = RESOURCES["TrainingFunctionErrorsAlarm"]["Properties"]
+    assert properties["Threshold"] == 1 and properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
+def test_more_training_jobs_started_in_an_hour_than_the_stacks_cap_runs_raises_an_alarm():
+    """The metric is the one the jobs function logs (test_jobs_aws checks the two are the same)."""
+    alarm = RESOURCES["TrainingJobsStartedAlarm"]["Properties"]
+    env = RESOURCES["JobsFunction"]["Properties"]["Environment"]["Variables"]
+    assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Sum", 3600, 1)
+    # at most JOBS_MAX_TRAINING at once, each up to TrainingMaxRuntimeSeconds (an hour by default)
+    assert alarm["Threshold"] == 2 * int(env["JOBS_MAX_TRAINING"]) * 3600 // default("TrainingMaxRuntimeSeconds")
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["Dimensions"] == [{"Name": "JobNamePrefix", "Value": env["TRAINING_JOB_PREFIX"]}]
 
 
 def test_the_budget_is_a_parameter_and_alerts_through_the_topic():

@@ -1,6 +1,8 @@
 """template.yaml keeps its promises: python3.12, private encrypted buckets, least-privilege policies, every
 route of openapi.yaml wired, throttling, the outputs the scripts read. (`sam validate --lint` checks syntax.)"""
 
+import re
+
 import pytest
 from api_helpers import OPENAPI
 from templates import RESOURCES, TEMPLATE, TRAINING, TRAINING_STACK, passes_its_own
@@ -227,9 +229,51 @@ def test_the_training_jobs_role_writes_only_its_jobs_run_and_output():
     for key in ("users/someone/abc.json", "jobs/abc/input/painting.png", "training/source.tar.gz",
                 "training/assets/bundled.onnx", "models/great_wave.onnx", "gallery/a.jpg", "jobs/abc"):
         assert not allowed(statements, "s3:PutObject", key), key
-    assert allowed(statements, "s3:GetObject", "training/photos/a.jpg")
-    assert allowed(statements, "s3:GetObject", "jobs/abc/input/painting.png")
-    assert not allowed(statements, "s3:GetObject", "users/someone/abc.json")
+    # it reads what a job's channels hold (stylejobs/sagemaker.py), and nothing else
+    for key in ("training/source.tar.gz", "training/wheels/onnx.whl", "training/assets/bundled.onnx",
+                "training/photos/a.jpg", "jobs/abc/input/painting.png", "jobs/abc/run/checkpoints/last.pth"):
+        assert allowed(statements, "s3:GetObject", key), key
+    for key in ("users/someone/abc.json", "training/other.tar.gz", "models/great_wave.onnx", "gallery/a.jpg",
+                "jobs/abc/output/model.tar.gz", "jobs/abc.json"):
+        assert not allowed(statements, "s3:GetObject", key), key
+    listing = next(s for s in statements if s["Action"] == "s3:ListBucket")
+    assert resources_of(listing) == ["${StylesBucket.Arn}"]
+    assert set(listing["Condition"]["StringLike"]["s3:prefix"]) == {
+        "training/source.tar.gz", "training/wheels/*", "training/assets/*", "training/photos/*", "jobs/*/input/*",
+        "jobs/*/run/*"}
+    for statement in statements:  # no bucket-wide object access: each S3 resource names a prefix of the jobs'
+        if any(a.startswith("s3:") and a != "s3:ListBucket" for a in ([statement["Action"]] if isinstance(
+                statement["Action"], str) else statement["Action"])):
+            assert all(r.startswith(("${StylesBucket.Arn}/training/", "${StylesBucket.Arn}/jobs/*/"))
+                       for r in resources_of(statement)), statement
+    # the training image's own repository, nothing else of its registry
+    pull = next(s for s in statements if "ecr:BatchGetImage" in s["Action"])
+    arn, names = pull["Resource"]["Fn::Sub"]
+    assert arn.endswith(":${Registry}:repository/${Repository}") and set(names) == {"Registry", "Repository"}
+    image = TRAINING["Parameters"]["TrainingImage"]
+    for text, registry, repository in [
+            (image["Default"], "763104351884", "pytorch-training"),
+            ("123456789012.dkr.ecr.eu-west-1.amazonaws.com/my-trainer@sha256:" + "a" * 64, "123456789012",
+             "my-trainer")]:
+        assert re.fullmatch(image["AllowedPattern"], text), text
+        assert {name: evaluate(value, {"TrainingImage": text}) for name, value in names.items()} == \
+            {"Registry": registry, "Repository": repository}
+    for text in ("763104351884.dkr.ecr.us-east-1.amazonaws.com/a/b:1", "docker.io/pytorch:1", "x"):
+        assert not re.fullmatch(image["AllowedPattern"], text), text
+
+
+def evaluate(value, parameters: dict):
+    """Fn::Select, Fn::Split and Ref over parameters, as CloudFormation would."""
+    if isinstance(value, str):
+        return value
+    (function, argument), = value.items()
+    if function == "Ref":
+        return parameters[argument]
+    if function == "Fn::Split":
+        return evaluate(argument[1], parameters).split(argument[0])
+    if function == "Fn::Select":
+        return evaluate(argument[1], parameters)[int(argument[0])]
+    raise AssertionError(function)
     for statement in statements:  # nothing but these services, no deletes, no wildcard actions
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         assert all(a.split(":")[0] in ("s3", "logs", "cloudwatch", "ecr") and "*" not in a for a in actions)
@@ -254,6 +298,7 @@ def test_the_jobs_function_may_start_stop_and_read_only_this_stacks_training_job
                                                             {"Ref": "TrainingMaxRuntimeSeconds"}}
     assert create["Condition"]["ForAllValues:StringEquals"] == {"sagemaker:InstanceTypes":
                                                                 [{"Ref": "TrainingInstanceType"}]}
+    assert create["Condition"]["Bool"] == {"sagemaker:NetworkIsolation": "true"}  # as its request asks
     pass_role = next(s for s in granted if s["Action"] == "iam:PassRole")
     assert pass_role["Resource"] == {"Fn::GetAtt": "TrainingRole.Arn"}
     assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}

@@ -14,10 +14,14 @@ writes RUN/model/<style id>.onnx and its card; with a base network, that file ho
 (`python -m export --join`), so the new style blends with them. Several GPUs: each phase runs under torchrun.
 
 The jobs function (lambda_jobs/stylejobs) writes this command line: its engines' one function for it is
-stylejobs.jobs.job_arguments. The trainer options it takes are recipe.py's, by the same names.
+stylejobs.jobs.job_arguments. The trainer options it takes are recipe.py's, by the same names. It passes the
+style's name as --name-b64 (base64url of its UTF-8): on SageMaker the prebuilt container's toolkit runs this
+command line through /bin/sh, which must never see a user's text.
 """
 
 import argparse
+import base64
+import binascii
 import ctypes
 import os
 import shutil
@@ -43,7 +47,10 @@ def parse_args(argv=None):
     p.add_argument("--dataset", required=True)
     p.add_argument("--run", required=True)
     p.add_argument("--style-id", required=True)
-    p.add_argument("--name", required=True)
+    named = p.add_mutually_exclusive_group(required=True)
+    named.add_argument("--name", help="the style's name")
+    named.add_argument("--name-b64", type=name_of_token, dest="name",
+                       help="the style's name as base64url of its UTF-8 (what the jobs function passes)")
     p.add_argument("--phases", required=True, help="STEPS@CROP,...: e.g. 200@128,1800@256")
     p.add_argument("--max-steps", type=int, help="a ceiling on the total steps, whatever --phases says")
     p.add_argument("--base-network", default="none", help="an fp32 multi-style ONNX file or checkpoint, or none")
@@ -53,6 +60,14 @@ def parse_args(argv=None):
     for name in TRAINER_SETTINGS:
         recipe.add_option(trainer, name, JOB_DEFAULTS.get(name))
     return p.parse_args(argv)
+
+
+def name_of_token(token: str) -> str:
+    """The name stylejobs.jobs.name_token encoded (base64url of UTF-8, padding optional)."""
+    try:
+        return base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise argparse.ArgumentTypeError(f"not base64url of UTF-8 text: {token[:80]!r}") from None
 
 
 def parse_phases(text: str) -> tuple:

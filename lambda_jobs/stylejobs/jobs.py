@@ -1,5 +1,6 @@
 """A training job's record, its states and schedule, the quotas, and the rule for a style's name."""
 
+import base64
 import time
 from dataclasses import asdict, dataclass, field, fields
 
@@ -50,13 +51,22 @@ class Schedule:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "phases"}
 
 
-def job_arguments(schedule: Schedule, **job) -> dict:
-    """The training job's arguments (training/job.py), name -> text: the job's own (painting, run, style id, name,
-    phases, ...) and the schedule's trainer settings. The one place both engines get them from: the local
-    engine's command line, and the SageMaker job's hyperparameters (which its toolkit passes as --name value).
-    Whatever a user typed (the style's name) reaches the job through here."""
-    values = {**job, "phases": schedule.phases_text(), **schedule.trainer_settings()}
-    return {name.replace("_", "-"): str(value) for name, value in values.items() if value is not None}
+def job_arguments(schedule: Schedule, *, name: str, **job) -> dict:
+    """The training job's arguments (training/job.py), name -> text: the job's own (painting, run, style id,
+    phases, ...), the schedule's trainer settings, and the style's name as name-b64 (name_token). The one place
+    both engines get them from: the local engine's command line, and the SageMaker job's hyperparameters.
+
+    The name is the only text a user typed, and it never travels as itself: the SageMaker training toolkit of
+    the prebuilt containers joins the hyperparameters into one line and runs it with /bin/sh, where a quote, a
+    space or $(...) in a name would be read by the shell. Its token is letters, digits, '-' and '_' only."""
+    values = {**job, "name_b64": name_token(name), "phases": schedule.phases_text(), **schedule.trainer_settings()}
+    return {key.replace("_", "-"): str(value) for key, value in values.items() if value is not None}
+
+
+def name_token(name: str) -> str:
+    """A style's name as base64url of its UTF-8, unpadded: a word that no shell or argument parser reads as
+    anything but itself (training/job.py decodes it)."""
+    return base64.urlsafe_b64encode(name.encode("utf-8")).decode("ascii").rstrip("=")
 
 
 def command_line(arguments: dict) -> list:

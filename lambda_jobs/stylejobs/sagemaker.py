@@ -1,27 +1,39 @@
 """The AWS engine: each job is a SageMaker training job in a prebuilt PyTorch training container, with the
 project's own trainer and exporter as its source (no image to build).
 
-    source     s3://BUCKET/training/source.tar.gz: training/, export/, stylecore and train_style.py
-               (scripts/publish_training.py makes and uploads it, with the assets below)
+    source     channel `code`: s3://BUCKET/training/source.tar.gz (training/, export/, stylecore,
+               train_style.py and requirements.txt; scripts/publish_training.py makes and uploads it, with the
+               inputs below), which the toolkit unpacks from the channel as the SDK's network-isolated jobs do
     inputs     channel `photos` (training/photos/), `assets` (training/assets/: the base network, the VGG16
-               weights, the preview photo), `painting` (jobs/<id>/input/)
+               weights, the preview photo), `wheels` (training/wheels/: what requirements.txt installs, offline),
+               `painting` (the job's own input prefix, jobs/<id>/input/)
     outputs    CheckpointConfig -> jobs/<id>/run/ (SageMaker copies /opt/ml/checkpoints there as it changes:
                metrics.jsonl, samples/, checkpoints/, and at the end model/), OutputDataConfig -> jobs/<id>/output/
+    isolation  EnableNetworkIsolation: the container has no network and no AWS credentials; SageMaker itself
+               brings the channels in and takes the run folder out
     cost       managed spot (EnableManagedSpotTraining, MaxWaitTimeInSeconds), MaxRuntimeInSeconds, --max-steps
 
-A job's state is its training job's status; its progress and preview are read from its run prefix.
+The hyperparameters are JSON-encoded (as the SageMaker SDK does: the toolkit JSON-decodes each one), and each
+is a word the shell reads as itself: the prebuilt containers' toolkit (sagemaker-training 4.x) joins them into
+one line and runs it with /bin/sh. The style's name travels as base64url (stylejobs.jobs.name_token).
+
+A job's state is its training job's status; its progress and preview are read from its run prefix. Each job
+started is logged as a CloudWatch embedded metric (STARTED_METRIC), which an alarm of stacks/training.yaml
+watches.
 """
 
+import json
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass
 
-from apicommon.userstyles import painting_key, run_prefix, style_id_of
+from apicommon.userstyles import job_prefix, run_prefix, style_id_of
 
 from .jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobError, Schedule, job_arguments, parse_phases
 
-CONTAINER_INPUT = "/opt/ml/input/data"
+CONTAINER_INPUT = "/opt/ml/input/data"  # channel NAME's files are in CONTAINER_INPUT/NAME/
 CONTAINER_RUN = "/opt/ml/checkpoints"
 ENTRY_SCRIPT = "train_style.py"  # in the source archive: runs training/job.py
 # What the trainer logs at each logged step ("metrics {...}", the line it appends to metrics.jsonl):
@@ -36,6 +48,13 @@ LOG = logging.getLogger(__name__)
 RETRY_LATER = ("ThrottlingException", "ServiceUnavailable", "InternalFailure", "InternalServerError",
                "RequestLimitExceeded", "ResourceInUse")
 START_GRACE_S = 300  # a queued record with no training job this long after it was made lost its request
+# What /bin/sh reads as one word, itself: shlex.quote's safe characters. Every hyperparameter's name and value
+# is one (the request is refused before it is sent otherwise).
+SHELL_WORD = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+# The embedded metric format line the jobs function logs for each training job it starts (Lambda's log group
+# turns it into a metric; no PutMetricData call, no permission): stacks/training.yaml's TrainingJobsStartedAlarm.
+METRICS_NAMESPACE = "FastNeuralStyle/Training"
+STARTED_METRIC = "TrainingJobsStarted"
 
 
 @dataclass(frozen=True)
@@ -51,6 +70,7 @@ class SageMakerSettings:
     source_key: str = "training/source.tar.gz"
     photos_prefix: str = "training/photos/"
     assets_prefix: str = "training/assets/"
+    wheels_prefix: str = "training/wheels/"  # the packages requirements.txt names, installed offline
     job_name_prefix: str = "style-"
 
     @classmethod
@@ -96,15 +116,22 @@ class SageMakerEngine:
         s, schedule = self.settings, self.schedule
         s3 = f"s3://{s.bucket}/"
         assets = f"{CONTAINER_INPUT}/assets/"
-        hyperparameters = {
-            # the SageMaker training toolkit runs ENTRY_SCRIPT from the archive with these as --name value
-            "sagemaker_program": ENTRY_SCRIPT, "sagemaker_submit_directory": s3 + s.source_key,
+        arguments = {
+            # the SageMaker training toolkit unpacks the code channel's archive and runs ENTRY_SCRIPT from it with
+            # the others as --name value
+            "sagemaker_program": ENTRY_SCRIPT,
+            "sagemaker_submit_directory": f"{CONTAINER_INPUT}/code/{s.source_key.rpartition('/')[2]}",
             **job_arguments(schedule, painting=f"{CONTAINER_INPUT}/painting/painting.png",
                             dataset=f"{CONTAINER_INPUT}/photos", run=CONTAINER_RUN, style_id=style_id_of(job.id),
                             name=job.name, max_steps=self.total_steps, base_network=assets + ASSETS["base_network"],
                             vgg_weights=assets + ASSETS["vgg_weights"], sample_image=assets + ASSETS["sample_image"],
                             gpus="auto", device="cuda", precision="fp16", workers=4),
         }
+        unsafe = sorted(key for key, value in arguments.items() if not (SHELL_WORD.fullmatch(key)
+                                                                         and SHELL_WORD.fullmatch(value)))
+        if unsafe:  # a path or setting of this deployment, never a user's text (that is name-b64)
+            raise ValueError(f"hyperparameters the container's shell would not read as themselves: {unsafe}")
+        hyperparameters = {key: json.dumps(value) for key, value in arguments.items()}
 
         def channel(name, key_prefix, distribution="FullyReplicated"):
             return {"ChannelName": name, "InputMode": "File", "DataSource": {"S3DataSource": {
@@ -117,13 +144,17 @@ class SageMakerEngine:
                                        "EnableSageMakerMetricsTimeSeries": True,
                                        "MetricDefinitions": METRIC_DEFINITIONS},
             "HyperParameters": hyperparameters,
-            "InputDataConfig": [channel("photos", s.photos_prefix), channel("assets", s.assets_prefix),
-                                channel("painting", painting_key(job.id))],
+            "InputDataConfig": [channel("code", s.source_key), channel("photos", s.photos_prefix),
+                                channel("assets", s.assets_prefix), channel("wheels", s.wheels_prefix),
+                                channel("painting", job_prefix(job.id) + "input/")],
             "OutputDataConfig": {"S3OutputPath": f"{s3}jobs/{job.id}/output/"},
             "CheckpointConfig": {"S3Uri": s3 + run_prefix(job.id), "LocalPath": CONTAINER_RUN},
             "ResourceConfig": {"InstanceType": s.instance_type, "InstanceCount": 1, "VolumeSizeInGB": 30},
             "StoppingCondition": {"MaxRuntimeInSeconds": s.max_runtime_s},
             "EnableManagedSpotTraining": s.spot,
+            # what runs in the container cannot reach any network, nor has it AWS credentials: whatever it was
+            # made to do, it can only read its channels and write its run folder
+            "EnableNetworkIsolation": True,
             "Tags": [{"Key": "fast-neural-style:job", "Value": job.id}],
         }
         if s.spot:
@@ -153,6 +184,7 @@ class SageMakerEngine:
             raise JobError("training_unavailable", "The training service could not be reached; try again "
                            "later.") from error
         job.engine = {"kind": self.kind, "name": self.job_name(job)}
+        print(json.dumps(started_metric(self.settings.job_name_prefix)), flush=True)
 
     def refresh(self, job: Job) -> bool:
         """Bring the job's state in line with its training job's status; whether it changed."""
@@ -187,6 +219,15 @@ class SageMakerEngine:
         except self.sagemaker.exceptions.ClientError as error:  # already stopping or ended: its state says so
             if error.response.get("Error", {}).get("Code") != "ValidationException":
                 raise
+
+
+def started_metric(job_name_prefix: str) -> dict:
+    """The embedded metric format record of one training job started, by the stack's job name prefix (each
+    stack's alarm watches its own)."""
+    return {"_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [{
+        "Namespace": METRICS_NAMESPACE, "Dimensions": [["JobNamePrefix"]],
+        "Metrics": [{"Name": STARTED_METRIC, "Unit": "Count"}]}]},
+        "JobNamePrefix": job_name_prefix, STARTED_METRIC: 1}
 
 
 def check_phases(text: str) -> Schedule:
