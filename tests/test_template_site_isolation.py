@@ -1,7 +1,11 @@
-"""template.yaml's site: cross-origin isolated (COOP/COEP, for WebAssembly threads) on every path, and the
-model files for on-device stylizing served from the gallery bucket's models/ keys, readable by CloudFront only."""
+"""template.yaml's site: cross-origin isolated (COOP/COEP, for WebAssembly threads) on every path, the web app's
+Content-Security-Policy (the local stack's, from one file), and the model files for on-device stylizing served
+from the gallery bucket's models/ keys, readable by CloudFront only."""
 
-from templates import RESOURCES
+import re
+
+from api_helpers import ROOT
+from templates import EDGE, EDGE_STACK, RESOURCES
 
 DISTRIBUTION = RESOURCES["SiteDistribution"]["Properties"]["DistributionConfig"]
 
@@ -26,3 +30,31 @@ def test_model_files_come_from_the_gallery_buckets_models_prefix_through_cloudfr
     (get,) = [s for s in reads if s["Action"] == "s3:GetObject"]
     assert get["Resource"] == {"Fn::Sub": "${GalleryBucket.Arn}/models/*"}  # never the gallery's photos
     assert all("AWS:SourceArn" in s["Condition"]["StringEquals"] for s in reads)
+
+
+def test_the_site_sends_the_one_content_security_policy_the_local_stack_sends():
+    """frontend/content-security-policy.txt is the policy; the CloudFront response headers carry it with its
+    {gallery} and {auth} as the edge stack's parameters, which the main stack fills."""
+    policy = RESOURCES["SiteResponseHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]
+    csp = policy["SecurityHeadersConfig"]["ContentSecurityPolicy"]
+    assert csp["Override"] is True  # the site's own, whatever its origins send
+    text = csp["ContentSecurityPolicy"]["Fn::Sub"]
+    assert set(re.findall(r"\$\{([^}]*)\}", text)) == {"GalleryOrigins", "AuthOrigin"}
+    as_file = text.replace("${GalleryOrigins}", "{gallery}").replace("${AuthOrigin}", "{auth}")
+    one_file = (ROOT / "frontend" / "content-security-policy.txt").read_text()
+    assert " ".join(as_file.split()) == " ".join(one_file.split())
+    assert len(text) < 1500  # CloudFront takes at most 1783 characters, with the origins filled in
+    passed = EDGE_STACK["Properties"]["Parameters"]
+    assert set(EDGE["Parameters"]) >= {"GalleryOrigins", "AuthOrigin"}
+    assert passed["GalleryOrigins"] == {"Fn::Sub": "https://${GalleryBucket.RegionalDomainName} "
+                                                   "https://${GalleryBucket}.s3.amazonaws.com"}
+    assert passed["AuthOrigin"] == {"Fn::If": ["TrainingOn", {
+        "Fn::Sub": "https://*.auth.${AWS::Region}.amazoncognito.com"}, ""]}
+
+
+def test_the_local_stack_sends_the_same_file():
+    from devserver.gateway import CSP_FILE, content_security_policy
+
+    assert CSP_FILE == ROOT / "frontend" / "content-security-policy.txt"
+    assert content_security_policy(gallery="G", auth="A", report=False) == " ".join(
+        CSP_FILE.read_text().replace("{gallery}", "G").replace("{auth}", "A").split())
