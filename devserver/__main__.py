@@ -57,72 +57,91 @@ def load_function(folder: str, name: str):
     return module.handler
 
 
+def check_models(models: Path) -> bool:
+    """False (with a message) without a models folder; a warning when it holds no styles."""
+    if not models.is_dir():
+        print(f"devserver: no models folder {models}", file=sys.stderr)
+        return False
+    if not any(models.glob("*.onnx")) or not any(models.glob("*.json")):
+        print(f"devserver: WARNING: {models} has no models (STYLE.json cards with their .onnx files), "
+              "so there are no styles to apply.\n"
+              "  Train and export one (README: 'Training a style'), or pass --models DIR.", file=sys.stderr, flush=True)
+    return True
+
+
+def lambda_environment(args, s3_endpoint: str):
+    """What Lambda gives the functions: their code folder and the layers on sys.path (the checkout's root for the
+    stylecore layer), their environment. The credentials are moto's dummies, so nothing here can reach a real
+    AWS account."""
+    sys.path[:0] = [str(ROOT / "lambda_inference"), str(ROOT), str(ROOT / "layers" / "common" / "python"),
+                    str(ROOT / "lambda_jobs")]
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.update({
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_S3": s3_endpoint,
+        "MODELS_DIR": str(args.models.resolve()), "GALLERY_BUCKET": GALLERY_BUCKET,
+        "GALLERY_PREFIX": GALLERY_PREFIX,
+        "MODELS_VARIANT": os.environ.get("MODELS_VARIANT", "halfres"),  # as the template's default
+        # users' own styles: the local engine, no sign-in, the finished styles served from the jobs folder
+        "JOBS_ENGINE": "local", "JOBS_AUTH": "none", "JOBS_DIR": str(args.jobs_dir.resolve()),
+        "USER_STYLES_DIR": str(args.jobs_dir.resolve()),
+        "TRAINING_PHOTOS": str((args.training_photos or args.gallery).resolve()),
+        "TRAINING_BASE_NETWORK": args.base_network, "TRAINING_VGG_WEIGHTS": args.vgg_weights,
+        "TRAINING_SAMPLE_PHOTO": first_file(args.gallery.resolve() / "chelsea.jpg") or "",
+        "TRAINING_PHASES": args.training_phases,
+    })
+
+
+def routes() -> dict:
+    """Each route's function (its name in the template, and the handler module), as API Gateway maps them."""
+    inference = load_function("lambda_inference", "inference_app")
+    gallery = load_function("lambda_gallery", "gallery_app")
+    jobs = load_function("lambda_jobs", "jobs_app")  # starts the local training worker
+    return {"/styles": ("InferenceFunction", inference), "/stylize": ("InferenceFunction", inference),
+            "/gallery": ("GalleryFunction", gallery), "POST /styles": ("JobsFunction", jobs),
+            "/styles/{id}": ("JobsFunction", jobs), "/jobs": ("JobsFunction", jobs),
+            "/jobs/{id}": ("JobsFunction", jobs), "/jobs/{id}/model": ("JobsFunction", jobs)}
+
+
+def serve(args, s3) -> int:
+    from devserver.gateway import DEV_APP_ORIGINS, Gateway, content_security_policy
+
+    photos = s3.seed_gallery(GALLERY_BUCKET, GALLERY_PREFIX, args.gallery)
+    try:
+        server = Gateway((args.host, args.port), routes(), args.static, args.models,
+                         allowed_origins=[*DEV_APP_ORIGINS, *args.allow_origin],
+                         csp=content_security_policy(gallery=s3.endpoint))
+    except OSError as error:
+        print(f"devserver: cannot listen on {args.host}:{args.port} ({error.strerror}); "
+              "pick another port: PORT=8001 make dev, or --port 8001", file=sys.stderr)
+        return 1
+    url = f"http://{args.host}:{server.server_address[1]}"
+    os.environ["ALLOWED_ORIGIN"] = server.own_origin  # the handlers' CORS origin: never `*`
+    app = "the web app" if (args.static / "index.html").is_file() else f"no web app ({args.static} not built)"
+    print(f"Fast neural style, local stack: {url}/  ({app})\n"
+          f"  API {url}/api  (models: {args.models}; gallery: {photos} photos in local S3 {s3.endpoint})\n"
+          "  Ctrl-C to stop.", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    print("devserver: stopped", flush=True)
+    return 0
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops it as Ctrl-C does, at any moment
-    if not args.models.is_dir():
-        print(f"devserver: no models folder {args.models}", file=sys.stderr)
+    if not check_models(args.models):
         return 2
-    if not any(args.models.glob("*.onnx")) or not any(args.models.glob("*.json")):
-        print(f"devserver: WARNING: {args.models} has no models (STYLE.json cards with their .onnx files), "
-              "so there are no styles to apply.\n"
-              "  Train and export one (README: 'Training a style'), or pass --models DIR.", file=sys.stderr, flush=True)
-
-    # What Lambda gives the functions: their code folder and the layers on sys.path (the checkout's root for the
-    # stylecore layer), their environment. The credentials are moto's dummies, so nothing here can reach a real
-    # AWS account.
-    sys.path[:0] = [str(ROOT / "lambda_inference"), str(ROOT), str(ROOT / "layers" / "common" / "python"),
-                    str(ROOT / "lambda_jobs")]
-    from devserver.gateway import DEV_APP_ORIGINS, Gateway, content_security_policy
     from devserver.local_s3 import LocalS3
 
     s3 = LocalS3(args.host).start()
     try:
-        os.environ.pop("AWS_PROFILE", None)
-        os.environ.update({
-            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_S3": s3.endpoint,
-            "MODELS_DIR": str(args.models.resolve()), "GALLERY_BUCKET": GALLERY_BUCKET,
-            "GALLERY_PREFIX": GALLERY_PREFIX,
-            "MODELS_VARIANT": os.environ.get("MODELS_VARIANT", "halfres"),  # as the template's default
-            # users' own styles: the local engine, no sign-in, the finished styles served from the jobs folder
-            "JOBS_ENGINE": "local", "JOBS_AUTH": "none", "JOBS_DIR": str(args.jobs_dir.resolve()),
-            "USER_STYLES_DIR": str(args.jobs_dir.resolve()),
-            "TRAINING_PHOTOS": str((args.training_photos or args.gallery).resolve()),
-            "TRAINING_BASE_NETWORK": args.base_network, "TRAINING_VGG_WEIGHTS": args.vgg_weights,
-            "TRAINING_SAMPLE_PHOTO": first_file(args.gallery.resolve() / "chelsea.jpg") or "",
-            "TRAINING_PHASES": args.training_phases,
-        })
-        photos = s3.seed_gallery(GALLERY_BUCKET, GALLERY_PREFIX, args.gallery)
-        inference = load_function("lambda_inference", "inference_app")
-        gallery = load_function("lambda_gallery", "gallery_app")
-        jobs = load_function("lambda_jobs", "jobs_app")  # starts the local training worker
-        functions = {"/styles": ("InferenceFunction", inference), "/stylize": ("InferenceFunction", inference),
-                     "/gallery": ("GalleryFunction", gallery), "POST /styles": ("JobsFunction", jobs),
-                     "/styles/{id}": ("JobsFunction", jobs), "/jobs": ("JobsFunction", jobs),
-                     "/jobs/{id}": ("JobsFunction", jobs), "/jobs/{id}/model": ("JobsFunction", jobs)}
-        try:
-            server = Gateway((args.host, args.port), functions, args.static, args.models,
-                             allowed_origins=[*DEV_APP_ORIGINS, *args.allow_origin],
-                             csp=content_security_policy(gallery=s3.endpoint))
-        except OSError as error:
-            print(f"devserver: cannot listen on {args.host}:{args.port} ({error.strerror}); "
-                  "pick another port: PORT=8001 make dev, or --port 8001", file=sys.stderr)
-            return 1
-        url = f"http://{args.host}:{server.server_address[1]}"
-        os.environ["ALLOWED_ORIGIN"] = server.own_origin  # the handlers' CORS origin: never `*`
-        app = "the web app" if (args.static / "index.html").is_file() else f"no web app ({args.static} not built)"
-        print(f"Fast neural style, local stack: {url}/  ({app})\n"
-              f"  API {url}/api  (models: {args.models}; gallery: {photos} photos in local S3 {s3.endpoint})\n"
-              "  Ctrl-C to stop.", flush=True)
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.server_close()
-        print("devserver: stopped", flush=True)
-        return 0
+        lambda_environment(args, s3.endpoint)
+        return serve(args, s3)
     finally:
         if "jobs_app" in sys.modules:  # a running job stops with a checkpoint, and resumes at the next start
             sys.modules["jobs_app"].SERVICE.engine.stop()
