@@ -2,21 +2,10 @@
 into the checkout's jobs folder."""
 
 import warnings
-from pathlib import Path
 
 import pytest
+from checkout import CHECKOUT_JOBS, checkout_jobs
 from synthetic import styled_test_transformer, synthetic_photo
-
-# `make dev` keeps a developer's own styles here (devserver's default --jobs-dir). Only this folder is compared:
-# the rest of runs/ holds training runs, which may be written by a run going on beside the tests.
-CHECKOUT_JOBS = Path(__file__).resolve().parent.parent / "runs" / "jobs"
-
-
-def checkout_jobs() -> set:
-    """Every path under the checkout's runs/jobs (the folder itself included), as they are now."""
-    if not CHECKOUT_JOBS.exists():
-        return set()
-    return {CHECKOUT_JOBS, *CHECKOUT_JOBS.rglob("*")}
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 from api_helpers import ROOT, assert_contract, image_bytes
-from conftest import checkout_jobs
+from checkout import checkout_jobs
 
 
 def free_port() -> int:
