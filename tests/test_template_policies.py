@@ -213,6 +213,13 @@ def test_the_web_app_signs_in_by_the_code_flow_and_comes_back_to_the_site():
     assert TEMPLATE["Outputs"]["AuthDomain"]["Condition"] == "TrainingOn"
 
 
+def test_a_token_taken_before_sign_out_stops_working_within_minutes():
+    client = RESOURCES["UserPoolClient"]["Properties"]
+    assert client["EnableTokenRevocation"] is True
+    assert client["TokenValidityUnits"] == {"AccessToken": "minutes", "IdToken": "minutes"}
+    assert client["AccessTokenValidity"] <= 15 and client["IdTokenValidity"] <= 15
+
+
 def test_users_styles_expire_by_a_lifecycle_rule():
     rules = RESOURCES["StylesBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
     expiring = {rule["Prefix"] for rule in rules if rule["ExpirationInDays"] == {"Ref": "StyleRetentionDays"}}
