@@ -24,7 +24,8 @@ import statistics
 
 from inference_common import bundled_served_model, default_checkpoint, machine, prepare_models, run_child
 
-IMPLEMENTATIONS = ("pytorch", "onnx fp32", "onnx fp32 arena", "onnx fp16", "onnx int8", "bundled served")
+IMPLEMENTATIONS = ("pytorch", "onnx fp32", "onnx fp32 arena", "onnx fp16", "onnx int8", "bundled served",
+                   "candidate")
 
 TORCH_CHILD = """
 import time, torch, numpy as np
@@ -60,7 +61,7 @@ def child_code(name, paths, width, height, threads, repeats) -> str:
     if name == "pytorch":
         return TORCH_CHILD.format(checkpoint=str(paths["checkpoint"]), threads=threads, width=width, height=height,
                                   repeats=repeats)
-    path = paths["bundled"] if name == "bundled served" else paths[name.split()[1]]
+    path = {"bundled served": paths["bundled"], "candidate": paths.get("candidate")}.get(name) or paths[name.split()[1]]
     return ONNX_CHILD.format(path=str(path), threads=threads, arena="arena" in name, width=width, height=height,
                              repeats=repeats)
 
@@ -87,11 +88,15 @@ def main():
     parser.add_argument("--sizes", type=parse_size, nargs="+", default=[(512, 512), (1024, 1024), (1920, 1080)])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=1, help="measure every row this many times, in turns")
-    parser.add_argument("--only", nargs="+", choices=IMPLEMENTATIONS, default=list(IMPLEMENTATIONS))
+    parser.add_argument("--only", nargs="+", choices=IMPLEMENTATIONS, default=list(IMPLEMENTATIONS[:-1]))
+    parser.add_argument("--candidate", help="an ONNX file that might be served (e.g. a network still in training), "
+                        "measured as the row 'candidate' in the same turns")
     parser.add_argument("--json", help="also write the rows here")
     args = parser.parse_args()
+    if ("candidate" in args.only) != bool(args.candidate):
+        parser.error("--candidate FILE and --only ... candidate go together")
     checkpoint = args.checkpoint or default_checkpoint()
-    paths = {**prepare_models(checkpoint), "bundled": bundled_served_model()}
+    paths = {**prepare_models(checkpoint), "bundled": bundled_served_model(), "candidate": args.candidate}
     print(f"machine: {machine()}")
     print(f"weights: {checkpoint or 'random (seed 0)'}; models in {paths['fp32'].parent}; "
           f"bundled served: {paths['bundled']}")
