@@ -86,7 +86,7 @@ def main():
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     strip[0].save(out, save_all=True, append_images=strip[1:], duration=1000 // args.fps, loop=0, quality=85)
-    print(f"{out}: {len(strip)} frames, camera | {Path(args.old).name} | {Path(args.new).name}")
+    print(f"{out}: {len(strip)} frames, left to right: the camera, {args.old}, {args.new}")
 
 
 if __name__ == "__main__":
