@@ -21,6 +21,9 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
+sys.path.insert(0, str(ROOT.parent / "shared" / "quality-kit"))
+
+import stability as kit  # noqa: E402  (the quality kit's motion metric: its camera and warping error)
 from stylecore import Stylizer  # noqa: E402
 
 VAL = ROOT.parent / "shared" / "assets" / "photos" / "val"
@@ -28,31 +31,15 @@ NOISE = 2.0  # the kit's default sensor noise, standard deviation on 0..255
 BORDER = 16  # the kit's margin, left out of the warping error
 
 
-def camera(photo: np.ndarray, size: tuple, speeds: list, frames: int, rng) -> list:
-    """(frame, shift from the previous frame) for a pan right at each speed in turn; the first of each speed
-    has no predecessor at that speed (shift None)."""
-    h, w = size
-    out = []
-    for speed in speeds:
-        for t in range(frames):
-            crop = photo[:h, t * speed:t * speed + w].astype(np.float32)
-            noisy = np.clip(np.rint(crop + rng.normal(0.0, NOISE, crop.shape)), 0, 255).astype(np.uint8)
-            out.append((noisy, speed if t else None))
-    return out
+def camera(photo: np.ndarray, size: tuple, speeds: list, count: int) -> list:
+    """One clip per speed: the kit's own simulated camera (a pan right, each frame with its own noise)."""
+    return [kit.frames(photo, size, speed, count, 1, NOISE, np.random.default_rng(speed)) for speed in speeds]
 
 
-def instability(frames: list, painted: list) -> float:
-    """The kit's figure for this clip: warping error of the paintings over that of the camera's frames."""
-    def warping_error(images):
-        errors = []
-        for (prev, cur), (_, shift) in zip(zip(images, images[1:], strict=False), frames[1:], strict=True):
-            if shift is None:
-                continue
-            a = cur[:, :cur.shape[1] - shift].astype(np.float32) / 255
-            b = prev[:, shift:].astype(np.float32) / 255
-            errors.append(float(np.mean(((a - b)[BORDER:-BORDER, BORDER:-BORDER]) ** 2)))
-        return float(np.mean(errors))
-    return warping_error(painted) / warping_error([f for f, _ in frames])
+def instability(clips: list, painted: list, speeds: list) -> float:
+    """The kit's figure for this clip: the paintings' warping error over the camera frames', mean over speeds."""
+    return float(np.mean([kit.warping_error(out, speed, 1, BORDER) / kit.warping_error(seq, speed, 1, BORDER)
+                          for seq, out, speed in zip(clips, painted, speeds, strict=True)]))
 
 
 def main():
@@ -74,14 +61,14 @@ def main():
     scale = max(need_w / photo.width, h / photo.height)
     photo = np.asarray(photo.resize((max(need_w, round(photo.width * scale)), max(h, round(photo.height * scale))),
                                     Image.Resampling.LANCZOS))
-    frames = camera(photo, (h, w), speeds, args.frames, np.random.default_rng(0))
-    columns = [[f for f, _ in frames]]
+    clips = camera(photo, (h, w), speeds, args.frames)
+    columns = [[f for clip in clips for f in clip]]
     for model in (args.old, args.new):
         stylizer = Stylizer.from_file(model).for_style(args.style)
-        painted = [np.clip(np.rint(stylizer.stylize(f.astype(np.float32))), 0, 255).astype(np.uint8)
-                   for f, _ in frames]
-        print(f"{model}: instability {instability(frames, painted):.2f} on this clip ({args.style})")
-        columns.append(painted)
+        painted = [[np.clip(np.rint(stylizer.stylize(f.astype(np.float32))), 0, 255).astype(np.uint8) for f in clip]
+                   for clip in clips]
+        print(f"{model}: instability {instability(clips, painted, speeds):.2f} on this clip ({args.style})")
+        columns.append([f for clip in painted for f in clip])
     strip = [Image.fromarray(np.concatenate(row, axis=1)) for row in zip(*columns, strict=True)]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

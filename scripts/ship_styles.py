@@ -89,10 +89,6 @@ def network_shape(checkpoint_path: Path) -> tuple[int, int, bool]:
     return checkpoint["step"], shape["width"], shape["antialias"]
 
 
-def step_and_width(checkpoint_path: Path) -> tuple[int, int]:
-    return network_shape(checkpoint_path)[:2]
-
-
 def recipe(args, state: Path | None) -> TrainConfig:
     """This segment's recipe: the catalog's paintings with their own weights (the others: the command line's), and
     where it starts from."""
@@ -156,7 +152,7 @@ def export(checkpoint: Path, args):
 def keep_replaced_width(width: int, antialias: bool):
     """Shipping a network of another width: the one it replaces stays committed as bundled-w<its width>.pth (the
     teacher of narrower runs), and a kept state of the new network is superseded by the shipped one."""
-    if CAMPAIGN_CHECKPOINT.exists() and (old_width := step_and_width(CAMPAIGN_CHECKPOINT)[1]) != width:
+    if CAMPAIGN_CHECKPOINT.exists() and (old_width := network_shape(CAMPAIGN_CHECKPOINT)[1]) != width:
         shutil.copyfile(CAMPAIGN_CHECKPOINT, progress_checkpoint(old_width))
         print(f"{progress_checkpoint(old_width)}: the width-{old_width} network it replaces (commit it)")
     progress_checkpoint(width, antialias).unlink(missing_ok=True)
