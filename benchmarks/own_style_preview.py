@@ -27,11 +27,11 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "lambda_jobs"), str(ROOT / "layers" / "common" / "python"), str(ROOT)]
 
+from apicommon.store import LocalStore  # noqa: E402
 from apicommon.userstyles import new_job_id, painting_key, run_prefix  # noqa: E402
 from stylejobs.jobs import Job  # noqa: E402
 from stylejobs.local import PYTHONPATH, LocalEngine  # noqa: E402
 from stylejobs.painting import normalise_painting  # noqa: E402
-from stylejobs.store import LocalStore  # noqa: E402
 
 MARKS_MIN = (2, 5, 10, 20, 30)
 

@@ -44,8 +44,8 @@ def service_from_env() -> JobService:
 
         store, engine = local_engine_from_env()
         return JobService(store, engine.start(), quota)
+    from apicommon.store import S3Store
     from stylejobs.sagemaker import SageMakerEngine, SageMakerSettings, check_phases
-    from stylejobs.store import S3Store
 
     settings = SageMakerSettings.from_env()
     return JobService(S3Store(settings.bucket), SageMakerEngine(settings, check_phases(

@@ -398,8 +398,8 @@ def test_a_job_whose_request_was_cut_off_frees_its_slots(aws):
     ("unreachable", 503, "training_unavailable"),
 ])
 def test_a_job_sagemaker_will_not_start_is_a_clear_error_and_leaves_nothing(aws, monkeypatch, error, status, code):
+    from apicommon.slots import holder_of
     from botocore.exceptions import ClientError, EndpointConnectionError
-    from stylejobs.slots import holder_of
 
     sagemaker = aws.SERVICE.engine.sagemaker
 

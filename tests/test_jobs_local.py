@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 import torch
 from api_helpers import assert_contract, http_event, image_bytes, invoke, load_handler
+from apicommon.store import LocalStore
 from PIL import Image
 from stylecore import Stylizer
 from stylejobs.jobs import Quota, Schedule
 from stylejobs.local import LocalEngine
 from stylejobs.service import JobService
-from stylejobs.store import LocalStore
 from synthetic import synthetic_photo
 
 from training.model import TransformerNet

@@ -10,10 +10,10 @@ import time
 
 import pytest
 from api_helpers import assert_contract, http_event, image_bytes, invoke, load_handler
+from apicommon.store import LocalStore
 from apicommon.userstyles import model_prefix, record_key, style_id_of
 from stylejobs.jobs import Job
 from stylejobs.local import LocalEngine
-from stylejobs.store import LocalStore
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ import json
 import onnx
 import pytest
 import torch
+from apicommon.store import LocalStore
 from apicommon.userstyles import USER_STYLE_PREFIX, new_job_id
 from stylecore.modelfiles import USER_STYLE_PREFIX as STYLECORE_USER_PREFIX
 from stylecore.modelfiles import without_paths
 from stylejobs.jobs import FAILED, Job
 from stylejobs.service import JobService
-from stylejobs.store import LocalStore
 from synthetic import styled_test_transformer, synthetic_photo
 
 from export.exporter import ExportRequest, export_model

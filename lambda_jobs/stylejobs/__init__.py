@@ -3,7 +3,7 @@ painting check, progress, and the two engines that start the training job (train
 trainer, then its exporter): a local worker on this machine's CPU (`make dev`) and SageMaker training jobs on AWS.
 
     jobs.py       the Job record, its states, the schedule it trains on, the job's arguments, the quota
-    store.py      where records and files live: a folder (local) or the styles bucket (S3), one layout
+    slots.py      where its quota slots live (apicommon.slots and apicommon.store claim them atomically)
     painting.py   a painting as uploaded -> a checked RGB PNG (or a JobError)
     progress.py   metrics.jsonl and samples/ -> step, losses, time left, the latest preview
     service.py    what the routes do: submit, get, list, cancel, delete a style

@@ -129,7 +129,7 @@ class Job:
     thumbnail: str | None = None  # the painting, a small JPEG data URL
     engine: dict = field(default_factory=dict)  # the engine's own handle: {"kind": "sagemaker", "name": ...}
     cancel_requested: bool = False
-    slots: list = field(default_factory=list)  # the quota slots (store keys) this job claimed: stylejobs.slots
+    slots: list = field(default_factory=list)  # the quota slots (store keys) this job claimed: apicommon.slots
 
     @property
     def active(self) -> bool:

@@ -7,6 +7,7 @@ import json
 import time
 from datetime import UTC, datetime
 
+from apicommon.slots import CLAIM_GRACE_S, Slots, release
 from apicommon.userstyles import (
     is_job_id,
     job_id_of,
@@ -23,7 +24,7 @@ from stylecore.modelfiles import without_paths
 from .jobs import CANCELLED, DONE, QUEUED, RUNNING, Job, JobError, Quota, check_name
 from .painting import normalise_painting
 from .progress import read_preview, read_progress
-from .slots import CLAIM_GRACE_S, STACK_SLOTS_PREFIX, Slots, release, user_slots_prefix
+from .slots import STACK_SLOTS_PREFIX, user_slots_prefix
 
 DEFAULT_QUOTA = Quota()
 
@@ -89,7 +90,7 @@ class JobService:
         return job
 
     def claim_slots(self, job: Job) -> None:
-        """One of the owner's slots, then one of the stack's, each taken atomically (stylejobs.slots)."""
+        """One of the owner's slots, then one of the stack's, each taken atomically (apicommon.slots)."""
         mine = Slots(self.store, user_slots_prefix(job.owner), self.quota.active)
         key = mine.claim(job.owner, job.id, self.holds)
         if key is None:

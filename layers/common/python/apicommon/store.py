@@ -1,5 +1,6 @@
-"""Where job records and files live: a local folder (`make dev`) or the styles bucket (AWS), in the one layout
-of apicommon.userstyles. Keys are relative ("jobs/<id>/run/metrics.jsonl")."""
+"""Where jobs' records and files live: a local folder or an S3 bucket, behind one small interface (get, put,
+a conditional put for atomic claims, list, delete). Keys are relative ("jobs/<id>/run/metrics.jsonl"); each
+feature keeps its own layout (users' styles: apicommon.userstyles)."""
 
 import fcntl
 import hashlib
