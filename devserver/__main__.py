@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_PHOTOS = ROOT.parent / "shared" / "assets" / "photos" / "train"
 GALLERY_BUCKET = "fast-neural-style-gallery"
 GALLERY_PREFIX = "gallery/"
+VIDEOS_BUCKET = "fast-neural-style-videos"
 
 
 def parse_args(argv=None):
@@ -74,7 +75,7 @@ def lambda_environment(args, s3_endpoint: str):
     stylecore layer), their environment. The credentials are moto's dummies, so nothing here can reach a real
     AWS account."""
     sys.path[:0] = [str(ROOT / "lambda_inference"), str(ROOT), str(ROOT / "layers" / "common" / "python"),
-                    str(ROOT / "lambda_jobs")]
+                    str(ROOT / "lambda_jobs"), str(ROOT / "lambda_video")]
     os.environ.pop("AWS_PROFILE", None)
     os.environ.update({
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
@@ -89,6 +90,8 @@ def lambda_environment(args, s3_endpoint: str):
         "TRAINING_BASE_NETWORK": args.base_network, "TRAINING_VGG_WEIGHTS": args.vgg_weights,
         "TRAINING_SAMPLE_PHOTO": first_file(args.gallery.resolve() / "chelsea.jpg") or "",
         "TRAINING_PHASES": args.training_phases,
+        # videos: the local S3, a worker in this process, no sign-in
+        "VIDEOS_BUCKET": VIDEOS_BUCKET, "VIDEOS_ENGINE": "local", "VIDEOS_AUTH": "none",
     })
 
 
@@ -97,20 +100,24 @@ def routes() -> dict:
     inference = load_function("lambda_inference", "inference_app")
     gallery = load_function("lambda_gallery", "gallery_app")
     jobs = load_function("lambda_jobs", "jobs_app")  # starts the local training worker
+    videos = load_function("lambda_video", "video_app")  # starts the local video worker
     return {"/styles": ("InferenceFunction", inference), "/stylize": ("InferenceFunction", inference),
             "/gallery": ("GalleryFunction", gallery), "POST /styles": ("JobsFunction", jobs),
             "/styles/{id}": ("JobsFunction", jobs), "/jobs": ("JobsFunction", jobs),
-            "/jobs/{id}": ("JobsFunction", jobs), "/jobs/{id}/model": ("JobsFunction", jobs)}
+            "/jobs/{id}": ("JobsFunction", jobs), "/jobs/{id}/model": ("JobsFunction", jobs),
+            **{route: ("VideoFunction", videos) for route in ("/videos", "/videos/limits", "/videos/{id}",
+                                                              "/videos/{id}/start")}}
 
 
 def serve(args, s3) -> int:
     from devserver.gateway import DEV_APP_ORIGINS, Gateway, content_security_policy
 
     photos = s3.seed_gallery(GALLERY_BUCKET, GALLERY_PREFIX, args.gallery)
+    s3.create_bucket(VIDEOS_BUCKET)
     try:
         server = Gateway((args.host, args.port), routes(), args.static, args.models,
                          allowed_origins=[*DEV_APP_ORIGINS, *args.allow_origin],
-                         csp=content_security_policy(gallery=s3.endpoint))
+                         csp=content_security_policy(gallery=s3.endpoint, videos=s3.endpoint))
     except OSError as error:
         print(f"devserver: cannot listen on {args.host}:{args.port} ({error.strerror}); "
               "pick another port: PORT=8001 make dev, or --port 8001", file=sys.stderr)
@@ -145,6 +152,8 @@ def main(argv=None) -> int:
     finally:
         if "jobs_app" in sys.modules:  # a running job stops with a checkpoint, and resumes at the next start
             sys.modules["jobs_app"].SERVICE.engine.stop()
+        if "video_app" in sys.modules:  # a running video stops between chunks, and resumes at the next start
+            sys.modules["video_app"].SERVICE.engine.stop()
         s3.stop()
 
 

@@ -40,7 +40,8 @@ MODEL_FILE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}(\.[a-z0-9_]{1,16})?\.(onnx|js
 # thumbnails come from S3 presigned URLs on another origin, which send no Cross-Origin-Resource-Policy.
 ISOLATION_HEADERS = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "credentialless"}
 # The web app's policy, one file for the local stack and the CDN: {gallery} is where the gallery's thumbnails
-# come from (S3 presigned URLs), {auth} the sign-in domain the app exchanges tokens with (none locally).
+# come from (S3 presigned URLs), {auth} the sign-in domain the app exchanges tokens with (none locally), {videos}
+# where clips are uploaded to and played from (S3 presigned POSTs and GETs).
 CSP_FILE = Path(__file__).resolve().parent.parent / "frontend" / "content-security-policy.txt"
 CSP_REPORT_PATH = "/csp-report"  # the browser posts each violation here; the console shows it (e2e tests fail)
 MAX_CSP_REPORT_BYTES = 16_384
@@ -48,9 +49,11 @@ MAX_CSP_REPORT_BYTES = 16_384
 DEV_APP_ORIGINS = ("http://localhost:5173", "http://127.0.0.1:5173")
 
 
-def content_security_policy(gallery: str = "", auth: str = "", report: bool = True) -> str:
+def content_security_policy(gallery: str = "", auth: str = "", videos: str = "", report: bool = True) -> str:
     policy = " ".join(CSP_FILE.read_text().split())  # one line, single spaces
-    policy = policy.replace("{gallery}", gallery).replace("{auth}", auth).replace(" ;", ";")
+    for name, origins in (("gallery", gallery), ("auth", auth), ("videos", videos)):
+        policy = policy.replace("{" + name + "}", origins)
+    policy = " ".join(policy.split()).replace(" ;", ";")
     return f"{policy}; report-uri {CSP_REPORT_PATH}" if report else policy
 
 

@@ -24,6 +24,15 @@ class LocalS3:
     def stop(self) -> None:
         self._server.stop()
 
+    def create_bucket(self, bucket: str) -> None:
+        """A bucket that browsers may upload to (presigned POSTs) and play from (presigned GETs), as the
+        videos bucket's CORS rule allows on AWS."""
+        s3 = boto3.client("s3", endpoint_url=self.endpoint)
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [{
+            "AllowedMethods": ["GET", "POST", "HEAD"], "AllowedOrigins": ["*"], "AllowedHeaders": ["*"],
+            "MaxAgeSeconds": 600}]})
+
     def seed_gallery(self, bucket: str, prefix: str, folder: Path) -> int:
         """Create the bucket and upload the folder's images under the prefix; how many went up."""
         s3 = boto3.client("s3", endpoint_url=self.endpoint)

@@ -12,7 +12,7 @@ import time
 
 import stylecore
 from apicommon.gallery import Gallery
-from apicommon.http import MAX_RESPONSE_BYTES, ApiError, Request, Response, check_fields, handle, log
+from apicommon.http import MAX_RESPONSE_BYTES, ApiError, Request, Response, check_fields, handle, log, typed_field
 from apicommon.uploads import decode_base64
 from styles import Styles, UserStyles
 
@@ -78,12 +78,12 @@ def chosen_style(body: dict) -> tuple[stylecore.Stylizer, str, list | None]:
         raise ApiError(400, "invalid_request", "Name one style in 'style', or mix styles in 'blend': exactly one "
                        "of the two.")
     if "style" in body:
-        style = _typed(body, "style", str, None)
+        style = typed_field(body, "style", str, None)
         return STYLES.get(style), style, None
-    parts = _typed(body, "blend", list, None)
+    parts = typed_field(body, "blend", list, None)
     if not all(isinstance(p, dict) and set(p) == {"style", "weight"} for p in parts):
         raise ApiError(400, "invalid_request", "'blend' is a list of {\"style\": id, \"weight\": number} objects.")
-    pairs = [(_typed(p, "style", str, None), _typed(p, "weight", (int, float), None)) for p in parts]
+    pairs = [(typed_field(p, "style", str, None), typed_field(p, "weight", (int, float), None)) for p in parts]
     stylizer = STYLES.blend(pairs)
     weights = dict(zip(stylizer.style_ids, stylizer.style_weights.tolist(), strict=True))
     blend = [{"style": style_id, "weight": round(weights[style_id], 6)} for style_id, _ in pairs]
@@ -104,11 +104,11 @@ def stylize_options(body: dict) -> stylecore.StylizeOptions:
     with the API's caps."""
     defaults = stylecore.StylizeOptions()
     options = stylecore.StylizeOptions(
-        strength=_typed(body, "strength", (int, float), defaults.strength),
-        preserve_color=_typed(body, "preserve_color", bool, defaults.preserve_color),
-        max_size=_typed(body, "max_size", int, defaults.max_size),
-        output_format=_typed(body, "format", str, defaults.output_format),
-        quality=_typed(body, "quality", int, defaults.quality),
+        strength=typed_field(body, "strength", (int, float), defaults.strength),
+        preserve_color=typed_field(body, "preserve_color", bool, defaults.preserve_color),
+        max_size=typed_field(body, "max_size", int, defaults.max_size),
+        output_format=typed_field(body, "format", str, defaults.output_format),
+        quality=typed_field(body, "quality", int, defaults.quality),
         max_pixels=MAX_PIXELS)
     try:
         return options.checked(max_size_range=MAX_SIZE_RANGE)
@@ -123,19 +123,7 @@ def read_photo(body: dict) -> tuple[bytes, str]:
                        "'gallery_key': exactly one of the two.")
     if "gallery_key" in body:
         return GALLERY.fetch(body["gallery_key"])[0], "gallery"
-    return decode_base64(_typed(body, "image", str, None)), "upload"
-
-
-def _typed(body: dict, name: str, kinds, default):
-    """body[name] if it has one of the JSON types wanted (true is not a number here), else a 400."""
-    if name not in body:
-        return default
-    value = body[name]
-    wanted = kinds if isinstance(kinds, tuple) else (kinds,)
-    if isinstance(value, bool) != (bool in wanted) or not isinstance(value, wanted):
-        names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list"}
-        raise ApiError(400, "invalid_request", f"{name!r} must be {' or '.join(names[k] for k in wanted)}.")
-    return value
+    return decode_base64(typed_field(body, "image", str, None)), "upload"
 
 
 ROUTES = {"/styles": {"GET": list_styles}, "/stylize": {"POST": stylize}}

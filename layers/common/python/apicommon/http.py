@@ -252,6 +252,18 @@ def check_fields(body: dict, required: set[str], optional: set[str] = frozenset(
         raise ApiError(400, "invalid_request", f"The field {missing[0]!r} is required.")
 
 
+def typed_field(body: dict, name: str, kinds, default):
+    """body[name] if it has one of the JSON types wanted (true is not a number here), else a 400."""
+    if name not in body:
+        return default
+    value = body[name]
+    wanted = kinds if isinstance(kinds, tuple) else (kinds,)
+    if isinstance(value, bool) != (bool in wanted) or not isinstance(value, wanted):
+        names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list"}
+        raise ApiError(400, "invalid_request", f"{name!r} must be {' or '.join(names[k] for k in wanted)}.")
+    return value
+
+
 def handle(event: dict, context, routes: Routes, caller: Callable[[Request], str | None] | None = None) -> dict:
     """Run the route an event asks for, and turn whatever happens into a proxy response. `caller`, where given,
     says who sent the request (None: nobody the handler accepts); it is set on the request as `request.caller`

@@ -70,6 +70,27 @@ class LocalStore:
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
 
+    def download(self, key: str, path) -> bool:
+        """The object into a file (large ones are not held in memory); whether there was one."""
+        try:
+            shutil.copyfile(self.path(key), path)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def upload(self, path, key: str, content_type: str = "") -> None:
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.part")
+        shutil.copyfile(path, partial)
+        os.replace(partial, target)
+
+    def size(self, key: str) -> int | None:
+        try:
+            return self.path(key).stat().st_size
+        except FileNotFoundError:
+            return None
+
 
 class S3Store:
     def __init__(self, bucket: str, s3_client=None):
@@ -141,3 +162,25 @@ class S3Store:
 
     def delete(self, key: str) -> None:
         self.s3.delete_object(Bucket=self.bucket, Key=key)
+
+    def download(self, key: str, path) -> bool:
+        """The object into a file, in parallel ranged parts (large ones are not held in memory); whether there
+        was one."""
+        try:
+            self.s3.download_file(self.bucket, key, str(path))
+        except self.s3.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+                return False
+            raise
+        return True
+
+    def upload(self, path, key: str, content_type: str = "application/octet-stream") -> None:
+        self.s3.upload_file(str(path), self.bucket, key, ExtraArgs={"ContentType": content_type})
+
+    def size(self, key: str) -> int | None:
+        try:
+            return self.s3.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
+        except self.s3.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+                return None
+            raise
