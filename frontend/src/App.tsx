@@ -15,6 +15,7 @@ import { useLiveMode } from "./features/live/useLiveMode";
 import { OwnStylesStep } from "./features/own-styles/OwnStyles";
 import { useOwnStyles } from "./features/own-styles/useOwnStyles";
 import { usePhotoMode } from "./features/photo/usePhotoMode";
+import { useVideoMode } from "./features/video/useVideoMode";
 import { useCatalog } from "./hooks/useCatalog";
 import type { ImageBackend } from "./image/pipeline";
 
@@ -34,6 +35,7 @@ interface Props {
 const MODES = [
   { value: "photo", label: "Photo" },
   { value: "live", label: "Live camera" },
+  { value: "video", label: "Video" },
 ] as const;
 type Mode = (typeof MODES)[number]["value"];
 
@@ -54,6 +56,7 @@ export function App({ api, config, imageBackend, device, auth }: Props) {
   const views: Record<Mode, ModeView> = {
     photo: usePhotoMode({ ...shared, active: mode === "photo" }),
     live: useLiveMode({ ...shared, active: mode === "live" }),
+    video: useVideoMode({ ...shared, active: mode === "video" }),
   };
 
   return (

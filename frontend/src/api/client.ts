@@ -6,6 +6,7 @@ import { ApiError, CLIENT_CODES } from "./errors";
 import { modelFilesOf } from "./modelFiles";
 import type { components } from "./schema";
 import type { GalleryImage, NewStyle, Style, StylizeRequest, StylizeResult, TrainingJob } from "./types";
+import { videoRoutes, type VideoApi } from "./videos";
 
 type Schemas = components["schemas"];
 export type ErrorCode = Schemas["Error"]["error"]["code"];
@@ -27,6 +28,8 @@ export interface Api {
   cancelJob(id: string, signal?: AbortSignal): Promise<TrainingJob>;
   /** Deletes a finished style (its id, user-<job id>) or an ended job (its id), and all its job made. */
   deleteStyle(id: string, signal?: AbortSignal): Promise<void>;
+  /** The video routes; absent from the tests' fakes of the other routes. */
+  videos?: VideoApi;
 }
 
 /** `signedFetch` sends the signed-in user's token (auth/signin's authorizedFetch), for the training routes;
@@ -138,6 +141,8 @@ export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) =
     async deleteStyle(id, signal) {
       await call<void>(`/styles/${encodeURIComponent(id)}`, { method: "DELETE", signal, empty: true, signedIn: true });
     },
+
+    videos: videoRoutes(call),
   };
 }
 

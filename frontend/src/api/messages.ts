@@ -13,7 +13,9 @@ export interface Notice {
 }
 
 // For these the server's message is specific ("strength must be between 0 and 1") and worth showing.
-const SHOW_SERVER_MESSAGE = new Set(["invalid_parameter", "invalid_request", "invalid_json", "method_not_allowed", "unexpected_response"]);
+// So is a refused clip's ("the clip is 75 s long; at most 60 s").
+const SHOW_SERVER_MESSAGE = new Set(["invalid_parameter", "invalid_request", "invalid_json", "method_not_allowed", "unexpected_response",
+  "invalid_video", "video_too_large", "video_too_long", "video_not_uploaded", "video_started"]);
 
 type ClientCode = (typeof CLIENT_CODES)[keyof typeof CLIENT_CODES];
 
@@ -113,6 +115,42 @@ const MESSAGES: Record<ErrorCode | ClientCode, Omit<Notice, "code">> = {
   training_not_started: {
     title: "The training service did not start your job",
     message: "This is the site's set-up, not your painting. Nothing was kept, and your quota is as it was.",
+  },
+  unknown_video: {
+    title: "That video is not there",
+    message: "It may have expired (results are kept for a day) or been deleted. Start again with your clip.",
+  },
+  invalid_video: {
+    title: "That clip can’t be read",
+    message: "It may be damaged, cut short, or have no picture. Try an MP4, MOV or WebM straight from your phone.",
+  },
+  video_not_uploaded: {
+    title: "The clip did not arrive",
+    message: "The upload did not finish. Start again with your clip.",
+  },
+  video_started: {
+    title: "That video was started already",
+    message: "It is running, or it has ended. Start again for another clip.",
+  },
+  video_too_large: {
+    title: "That clip is too large",
+    message: "Trim it or save it at a lower quality, then try again.",
+  },
+  video_too_long: {
+    title: "That clip is too long",
+    message: "Trim it to the length shown under the clip picker, then try again.",
+  },
+  too_many_videos: {
+    title: "You have as many videos in progress as you may",
+    message: "Wait for one to finish, or cancel one, then try again.",
+  },
+  video_minutes: {
+    title: "Today’s minutes of video are used up",
+    message: "They renew at midnight UTC. Shorter clips use fewer of them.",
+  },
+  video_unavailable: {
+    title: "Videos can’t be stylized right now",
+    message: "This site’s video service cannot be reached. Nothing was kept; try again later.",
   },
   unauthorized: {
     title: "Please sign in",

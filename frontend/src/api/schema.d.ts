@@ -163,6 +163,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/videos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a video job; upload the clip to the presigned POST it returns, then `POST /videos/{id}/start`.
+         * @description The clip never passes through the API (whose bodies stop at 6 MB): the answer's `upload` is an S3
+         *     presigned POST, capped at `max_bytes` and at the video content types. An upload that never happens
+         *     expires with its job.
+         */
+        post: operations["createVideo"];
+        delete?: never;
+        /** CORS preflight. */
+        options: operations["preflightVideos"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/videos/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a clip may be, to check before uploading it. */
+        get: operations["getVideoLimits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        /** CORS preflight. */
+        options: operations["preflightVideoLimits"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/videos/{id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * After the upload, check the clip and queue it.
+         * @description The clip is read (its container, streams, duration and size) before anything is queued. A clip that
+         *     cannot be used fails the job with the reason (its upload is deleted) and gets a 4xx saying why.
+         */
+        post: operations["startVideo"];
+        delete?: never;
+        /** CORS preflight. */
+        options: operations["preflightStartVideo"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/videos/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A video job's state, progress, time left, latest preview frame and, when done, its result. */
+        get: operations["getVideo"];
+        put?: never;
+        post?: never;
+        /** Cancel a job that is uploading, queued or running, or delete a finished one with its files. */
+        delete: operations["deleteVideo"];
+        /** CORS preflight. */
+        options: operations["preflightVideo"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -181,7 +263,7 @@ export interface components {
                  * @description `forbidden_origin` and `forbidden_host` (403) come only from the local stack (`make dev`), which answers pages of its own origin on this machine's host names alone.
                  * @enum {string}
                  */
-                code: "invalid_json" | "invalid_request" | "invalid_base64" | "invalid_image" | "invalid_parameter" | "invalid_key" | "invalid_blend" | "blend_across_networks" | "unknown_style" | "not_found" | "method_not_allowed" | "payload_too_large" | "image_too_large" | "response_too_large" | "gallery_unavailable" | "rate_limited" | "unknown_job" | "job_not_running" | "job_running" | "job_stopping" | "style_not_ready" | "too_many_jobs" | "training_not_started" | "training_unavailable" | "training_busy" | "unauthorized" | "forbidden_origin" | "forbidden_host" | "internal_error";
+                code: "invalid_json" | "invalid_request" | "invalid_base64" | "invalid_image" | "invalid_parameter" | "invalid_key" | "invalid_blend" | "blend_across_networks" | "unknown_style" | "not_found" | "method_not_allowed" | "payload_too_large" | "image_too_large" | "response_too_large" | "gallery_unavailable" | "rate_limited" | "unknown_job" | "job_not_running" | "job_running" | "job_stopping" | "style_not_ready" | "too_many_jobs" | "training_not_started" | "training_unavailable" | "training_busy" | "unauthorized" | "forbidden_origin" | "forbidden_host" | "unknown_video" | "invalid_video" | "video_not_uploaded" | "video_started" | "video_too_large" | "video_too_long" | "too_many_videos" | "video_minutes" | "video_unavailable" | "internal_error";
                 message: string;
             };
         };
@@ -393,6 +475,95 @@ export interface components {
                 image: string;
             } | null;
         };
+        VideoLimits: {
+            /** @description The largest file, in bytes (200 MB). */
+            max_bytes: number;
+            /** @description The longest clip, in seconds (60). */
+            max_duration_s: number;
+            /** @description The result's longest side at most, in pixels (1280). */
+            max_size: number;
+            /** @description Frame rates above it are brought down to it, dropping frames evenly (30). */
+            max_fps: number;
+            content_types: string[];
+            extensions: string[];
+        };
+        CreateVideoRequest: {
+            /** @description A style id from `GET /styles`. */
+            style?: string;
+            blend?: components["schemas"]["Blend"];
+            /** @default 1 */
+            strength: number;
+            /** @default false */
+            preserve_color: boolean;
+            /**
+             * @description The result's longest side, in pixels (a clip is scaled down to it, never up; sides are made even).
+             * @default 1280
+             */
+            max_size: number;
+            /** @description The clip's file size: the upload must be exactly this size. */
+            bytes: number;
+            /** @enum {string} */
+            content_type: "video/mp4" | "video/quicktime" | "video/webm";
+            /** @description The clip's file name, for the result's download name (data only: never a path). */
+            filename?: string;
+        } & (unknown | unknown);
+        Video: {
+            /** @description 128 random bits: ids cannot be guessed. */
+            id: string;
+            /** @enum {string} */
+            state: "uploading" | "queued" | "running" | "done" | "failed" | "cancelled";
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+            /** @description The options as asked (`style` or `blend`, `strength`, `preserve_color`, `max_size`). */
+            options: Record<string, never>;
+            /** @description The uploaded clip as read at start; null before. */
+            source: {
+                bytes: number;
+                duration_s: number;
+                width: number;
+                height: number;
+                fps: number;
+                has_audio: boolean;
+            } | null;
+            frames_done: number;
+            /** @description The result's frames; null until started. */
+            frames_total: number | null;
+            /** @description At the speed so far; null before the first frames. */
+            seconds_left: number | null;
+            /** @description The newest stylized frame, small. */
+            preview: string | null;
+            /** @description When `done`, the stylized clip (MP4, H.264 and AAC): `url` to play it, `download_url` to save it. */
+            result: {
+                /** @description A presigned GET, valid for an hour: ask `GET /videos/{id}` again for a fresh one. */
+                url: string;
+                /** @description The same file, served as an attachment with a readable name. */
+                download_url: string;
+                bytes: number;
+                duration_s: number;
+                frames: number;
+                width: number;
+                height: number;
+                fps: number;
+                has_audio: boolean;
+            } | null;
+            /** @description Why a `failed` job failed. */
+            error: string | null;
+            /** @description Only in the answer to `POST /videos`. */
+            upload?: {
+                url: string;
+                /** @description Form fields to send before the file (`file`), as S3's POST takes them. */
+                fields: {
+                    [key: string]: string;
+                };
+                max_bytes: number;
+                /** Format: date-time */
+                expires_at: string;
+            };
+        };
     };
     responses: {
         /** @description CORS preflight answer, no body. */
@@ -469,6 +640,33 @@ export interface components {
         RateLimited: {
             headers: {
                 "Retry-After"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `unknown_video`: no video of yours has that id (it never existed, is another user's, was deleted, or expired). */
+        UnknownVideo: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `too_many_videos`: you have as many videos uploading, queued or running as a user may; `video_minutes`: today's minutes of video are used up (they renew at 00:00 UTC). */
+        TooManyVideos: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description `video_unavailable`: this stack cannot take videos now (its storage or workflow cannot be reached). Try again later; nothing is kept. */
+        VideoUnavailable: {
+            headers: {
                 [name: string]: unknown;
             };
             content: {
@@ -1017,6 +1215,252 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The job's id (from POST /styles). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["Preflight"];
+        };
+    };
+    createVideo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateVideoRequest"];
+            };
+        };
+        responses: {
+            /** @description The job, `uploading`, with its `upload`. `Location` is `/videos/{id}`. */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Video"];
+                };
+            };
+            /** @description `invalid_request`, `invalid_parameter`, `invalid_blend`, `blend_across_networks`: what is wrong with the options. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description `unknown_style`: no such style. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description `video_too_large`: the clip's declared `bytes` are over the limit (`GET /videos/limits`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            415: components["responses"]["NotJson"];
+            429: components["responses"]["TooManyVideos"];
+            503: components["responses"]["VideoUnavailable"];
+        };
+    };
+    preflightVideos: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["Preflight"];
+        };
+    };
+    getVideoLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The limits. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VideoLimits"];
+                };
+            };
+            405: components["responses"]["MethodNotAllowed"];
+        };
+    };
+    preflightVideoLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["Preflight"];
+        };
+    };
+    startVideo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The video's id (from POST /videos). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, `queued` (or already `running`). */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Video"];
+                };
+            };
+            /** @description `invalid_video`: not a video this service can read, a truncated file, or a file without a video stream. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["UnknownVideo"];
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description `video_not_uploaded`: no file has arrived yet; `video_started`: the job was started already, or is over. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `video_too_large` or `video_too_long`: the file or its duration is over the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            429: components["responses"]["TooManyVideos"];
+            503: components["responses"]["VideoUnavailable"];
+        };
+    };
+    preflightStartVideo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The video's id (from POST /videos). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["Preflight"];
+        };
+    };
+    getVideo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The video's id (from POST /videos). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Video"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["UnknownVideo"];
+            405: components["responses"]["MethodNotAllowed"];
+        };
+    };
+    deleteVideo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The video's id (from POST /videos). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, `cancelled` (its files are deleted). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Video"];
+                };
+            };
+            /** @description A finished (`done`, `failed` or `cancelled`) job, deleted with its files. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["UnknownVideo"];
+            405: components["responses"]["MethodNotAllowed"];
+        };
+    };
+    preflightVideo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The video's id (from POST /videos). */
                 id: string;
             };
             cookie?: never;
