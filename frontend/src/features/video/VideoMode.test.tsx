@@ -201,6 +201,20 @@ describe("the video mode", () => {
     expect(screen.queryByRole("alert")).not.toBeInTheDocument(); // a cancel is not an error
   });
 
+  it("takes a clip dropped anywhere on the page, which the photo mode then does not see", async () => {
+    const server = fakeVideoServer(assertMatchesSchema, { "GET /videos/limits": () => LIMITS });
+    const user = renderVideoMode(server.api);
+    await openVideoMode(user);
+    const dataTransfer = { types: ["Files"], files: [clip("dropped.webm", "video/webm")] };
+    fireEvent.dragEnter(document.body, { dataTransfer });
+    expect(screen.getByText("Drop to use this clip")).toBeInTheDocument();
+    fireEvent.drop(document.body, { dataTransfer });
+    expect(await screen.findByTestId("clip-facts")).toHaveTextContent("dropped.webm12 s, 640 × 360, 1 kB");
+    expect(screen.queryByText("Drop to use this clip")).not.toBeInTheDocument();
+    await user.click(screen.getByRole("radio", { name: "Photo" }));
+    expect(screen.queryByRole("alert")).not.toBeInTheDocument(); // the photo mode did not try to read it
+  });
+
   it("stops polling while another mode is shown, and picks up again on return", async () => {
     const server = fakeVideoServer(assertMatchesSchema, {
       "GET /videos/limits": () => LIMITS,

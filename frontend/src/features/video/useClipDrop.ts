@@ -18,7 +18,11 @@ export function useClipDrop(onFile: (file: File) => void, enabled: boolean): boo
       return true;
     };
     const handlers: Record<string, (event: DragEvent) => void> = {
-      dragenter: (event) => take(event) && (depth.current += 1) && setDragging(true),
+      dragenter: (event) => {
+        if (!take(event)) return;
+        depth.current += 1;
+        setDragging(true);
+      },
       dragover: (event) => void (take(event) && event.dataTransfer && (event.dataTransfer.dropEffect = "copy")),
       dragleave: (event) => {
         if (!take(event)) return;
