@@ -63,12 +63,18 @@ TEMPLATE["Resources"] = _inline_outputs(TEMPLATE["Resources"], "Edge", EDGE)
 # Users' own styles: the nested stack `Training`, made only when TrainingOn. Its parameters are named after what
 # the main stack passes them (StyleApi, OriginVerifySecret, RuntimeLayer, ...), so its resources read as they
 # would in one template.
+TRAINING = load(TEMPLATE["Resources"]["Training"]["Properties"]["Location"])
+# The video stack takes the training stack's authorizer: Training.Outputs.JobsAuthorizer reads as its Ref.
+TEMPLATE["Resources"] = _inline_outputs(TEMPLATE["Resources"], "Training", TRAINING)
 TRAINING_STACK = TEMPLATE["Resources"]["Training"]
-TRAINING = load(TRAINING_STACK["Properties"]["Location"])
 # The alarms and the budget: the nested stack `Alarms`, given the functions' names and the API's id.
 ALARMS_STACK = TEMPLATE["Resources"]["Alarms"]
 ALARMS = load(ALARMS_STACK["Properties"]["Location"])
-NESTED = [TRAINING, ALARMS, EDGE]
+# Video jobs: the nested stack `Video`, made only when VideoOn (video needs training: its users are the training
+# stack's, behind its authorizer).
+VIDEO_STACK = TEMPLATE["Resources"]["Video"]
+VIDEO = load(VIDEO_STACK["Properties"]["Location"])
+NESTED = [TRAINING, ALARMS, EDGE, VIDEO]
 # Every resource by its logical id, whichever stack makes it (the ids are unique across the stacks).
 RESOURCES = {name: resource for template in (TEMPLATE, *NESTED) for name, resource in template["Resources"].items()}
 assert len(RESOURCES) == sum(len(template["Resources"]) for template in (TEMPLATE, *NESTED))

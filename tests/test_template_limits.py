@@ -15,7 +15,18 @@ import pytest
 import yaml
 from api_helpers import OPENAPI, ROOT
 from apicommon.http import MAX_BODY_BYTES, MAX_RESPONSE_BYTES
-from templates import ALARMS, ALARMS_STACK, RESOURCES, TEMPLATE, TRAINING, TRAINING_STACK, CfnLoader, passes_its_own
+from templates import (
+    ALARMS,
+    ALARMS_STACK,
+    RESOURCES,
+    TEMPLATE,
+    TRAINING,
+    TRAINING_STACK,
+    VIDEO,
+    VIDEO_STACK,
+    CfnLoader,
+    passes_its_own,
+)
 
 WAF = yaml.load((ROOT / "waf.yaml").read_text(), Loader=CfnLoader)
 WEB_ACL = WAF["Resources"]["WebAcl"]["Properties"]
@@ -255,12 +266,13 @@ def test_every_alarm_notifies_the_topic_and_the_topic_mails_the_given_address():
     assert {"FunctionErrorsAlarm", "FunctionThrottlesAlarm", "FunctionDurationAlarm", "ApiServerErrorsAlarm"} <= \
         set(alarms)
     for name, alarm in alarms.items():
-        # the training stack's alarms notify the topic the main stack passes it as AlarmTopicArn
-        topic = {"Ref": "AlarmTopicArn"} if name in TRAINING["Resources"] else {"Ref": "AlarmTopic"}
+        # the training and video stacks' alarms notify the topic the main stack passes them as AlarmTopicArn
+        nested = name in TRAINING["Resources"] or name in VIDEO["Resources"]
+        topic = {"Ref": "AlarmTopicArn"} if nested else {"Ref": "AlarmTopic"}
         assert alarm["AlarmActions"] == alarm["OKActions"] == [topic], name
         assert alarm["TreatMissingData"] == "notBreaching", name
-    assert TRAINING_STACK["Properties"]["Parameters"]["AlarmTopicArn"] == \
-        {"Fn::GetAtt": "Alarms.Outputs.AlarmTopicArn"}
+    for stack in (TRAINING_STACK, VIDEO_STACK):
+        assert stack["Properties"]["Parameters"]["AlarmTopicArn"] == {"Fn::GetAtt": "Alarms.Outputs.AlarmTopicArn"}
     assert alarms["ApiServerErrorsAlarm"]["Dimensions"] == [{"Name": "ApiId", "Value": {"Ref": "StyleApi"}}]
     subscription = RESOURCES["AlarmTopic"]["Properties"]["Subscription"]["Fn::If"]
     assert subscription[:2] == ["HasAlarmEmail", [{"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}]]

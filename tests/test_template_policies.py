@@ -5,7 +5,7 @@ import re
 
 import pytest
 from api_helpers import OPENAPI
-from templates import RESOURCES, TEMPLATE, TRAINING, TRAINING_STACK, passes_its_own
+from templates import RESOURCES, TEMPLATE, TRAINING, TRAINING_STACK, VIDEO, passes_its_own
 
 
 def statements(function: str) -> list[dict]:
@@ -24,14 +24,17 @@ def test_functions_run_python312_with_the_shared_layer():
     assert TRAINING["Globals"]["Function"]["Runtime"] == "python3.12"  # the training stack's functions too
     assert TRAINING["Globals"]["Function"]["Layers"] == [{"Ref": "CommonLayer"}]
     assert TRAINING_STACK["Properties"]["Parameters"]["CommonLayer"] == {"Ref": "CommonLayer"}
+    assert VIDEO["Globals"]["Function"]["Runtime"] == "python3.12"  # and the video stack's
+    assert VIDEO["Globals"]["Function"]["Layers"][0] == {"Ref": "CommonLayer"}
     functions = [r for r in RESOURCES.values() if r["Type"] == "AWS::Serverless::Function"]
-    assert len(functions) == 4 and all("Runtime" not in f["Properties"] for f in functions)  # + JobsAuthorizer's
+    # + JobsAuthorizer's, + the video function and the four steps of its workflow
+    assert len(functions) == 9 and all("Runtime" not in f["Properties"] for f in functions)
     layers = RESOURCES["InferenceFunction"]["Properties"]["Layers"]
     assert {"Ref": "RuntimeLayer"} in layers and {"Ref": "ModelsLayer"} in layers
     assert RESOURCES["RuntimeLayer"]["Metadata"]["BuildArchitecture"] == {"Ref": "Architecture"}
 
 
-@pytest.mark.parametrize("bucket", ["GalleryBucket", "SiteBucket", "StylesBucket"])
+@pytest.mark.parametrize("bucket", ["GalleryBucket", "SiteBucket", "StylesBucket", "VideosBucket"])
 def test_buckets_are_private_encrypted_and_tls_only(bucket):
     properties = RESOURCES[bucket]["Properties"]
     assert all(properties["PublicAccessBlockConfiguration"].values())
@@ -82,17 +85,24 @@ def test_every_contract_route_reaches_a_function_and_the_api_is_throttled():
         for event in resource.get("Properties", {}).get("Events", {}).values():
             if event["Type"] == "HttpApi":
                 routes[event["Properties"]["Path"]] = (name, event["Properties"]["Method"])
-    training = {}  # users' own styles: raw routes, on the jobs function, behind its authorizer (test_training_auth)
+    # users' own styles and videos: raw routes, on the jobs or the video function, behind the training stack's
+    # authorizer (test_training_auth), made by the training or the video stack (TrainingOn, VideoOn only)
+    raw = {"training": {}, "video": {}}
     for resource in RESOURCES.values():
         if resource["Type"] == "AWS::ApiGatewayV2::Route":
             method, path = resource["Properties"]["RouteKey"].split(" ")
-            assert name_of(resource) in TRAINING["Resources"]  # made by the training stack: TrainingOn only
+            stack = "training" if name_of(resource) in TRAINING["Resources"] else "video"
+            assert stack == "training" or name_of(resource) in VIDEO["Resources"]
             assert resource["Properties"]["AuthorizationType"] == "CUSTOM"
-            assert resource["Properties"]["Target"] == {"Fn::Sub": "integrations/${JobsIntegration}"}
-            training[path] = method
-    assert training == {"/styles": "POST", "/styles/{id}": "ANY", "/jobs": "ANY", "/jobs/{id}": "ANY",
-                        "/jobs/{id}/model": "ANY"}
-    assert set(routes) | set(training) == set(OPENAPI["paths"])
+            assert resource["Properties"]["AuthorizerId"] == {"Ref": "JobsAuthorizer"}
+            integration = {"training": "JobsIntegration", "video": "VideoIntegration"}[stack]
+            assert resource["Properties"]["Target"] == {"Fn::Sub": "integrations/${" + integration + "}"}
+            raw[stack][path] = method
+    assert raw["training"] == {"/styles": "POST", "/styles/{id}": "ANY", "/jobs": "ANY", "/jobs/{id}": "ANY",
+                               "/jobs/{id}/model": "ANY"}
+    assert raw["video"] == {"/videos": "ANY", "/videos/limits": "ANY", "/videos/{id}": "ANY",
+                            "/videos/{id}/start": "ANY"}
+    assert set(routes) | set(raw["training"]) | set(raw["video"]) == set(OPENAPI["paths"])
     assert all(method == "ANY" for _, method in routes.values())  # wrong methods get the handler's 405
     api = RESOURCES["StyleApi"]["Properties"]
     assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Ref": "ApiRateLimit"}

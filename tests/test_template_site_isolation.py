@@ -5,7 +5,7 @@ from the gallery bucket's models/ keys, readable by CloudFront only."""
 import re
 
 from api_helpers import ROOT
-from templates import EDGE, EDGE_STACK, RESOURCES
+from templates import EDGE, EDGE_STACK, RESOURCES, VIDEO, VIDEO_STACK
 
 DISTRIBUTION = RESOURCES["SiteDistribution"]["Properties"]["DistributionConfig"]
 
@@ -34,27 +34,35 @@ def test_model_files_come_from_the_gallery_buckets_models_prefix_through_cloudfr
 
 def test_the_site_sends_the_one_content_security_policy_the_local_stack_sends():
     """frontend/content-security-policy.txt is the policy; the CloudFront response headers carry it with its
-    {gallery} and {auth} as the edge stack's parameters, which the main stack fills."""
+    {gallery}, {auth} and {videos} as the edge stack's parameters, which the main stack fills."""
     policy = RESOURCES["SiteResponseHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]
     csp = policy["SecurityHeadersConfig"]["ContentSecurityPolicy"]
     assert csp["Override"] is True  # the site's own, whatever its origins send
     text = csp["ContentSecurityPolicy"]["Fn::Sub"]
-    assert set(re.findall(r"\$\{([^}]*)\}", text)) == {"GalleryOrigins", "AuthOrigin"}
-    as_file = text.replace("${GalleryOrigins}", "{gallery}").replace("${AuthOrigin}", "{auth}")
+    assert set(re.findall(r"\$\{([^}]*)\}", text)) == {"GalleryOrigins", "AuthOrigin", "VideoOrigins"}
+    as_file = text.replace("${GalleryOrigins}", "{gallery}").replace("${AuthOrigin}", "{auth}").replace(
+        "${VideoOrigins}", "{videos}")
     one_file = (ROOT / "frontend" / "content-security-policy.txt").read_text()
     assert " ".join(as_file.split()) == " ".join(one_file.split())
     assert len(text) < 1500  # CloudFront takes at most 1783 characters, with the origins filled in
     passed = EDGE_STACK["Properties"]["Parameters"]
-    assert set(EDGE["Parameters"]) >= {"GalleryOrigins", "AuthOrigin"}
+    assert set(EDGE["Parameters"]) >= {"GalleryOrigins", "AuthOrigin", "VideoOrigins"}
     assert passed["GalleryOrigins"] == {"Fn::Sub": "https://${GalleryBucket.RegionalDomainName} "
                                                    "https://${GalleryBucket}.s3.amazonaws.com"}
     assert passed["AuthOrigin"] == {"Fn::If": ["TrainingOn", {
         "Fn::Sub": "https://*.auth.${AWS::Region}.amazoncognito.com"}, ""]}
+    # the videos bucket by the name the video stack gives it, on S3's regional and global endpoints, as the gallery's
+    condition, sub, otherwise = passed["VideoOrigins"]["Fn::If"]
+    origins, names = sub["Fn::Sub"]
+    assert (condition, otherwise) == ("VideoOn", "")
+    assert origins == "https://${Name}.s3.${AWS::Region}.amazonaws.com https://${Name}.s3.amazonaws.com"
+    assert names == {"Name": VIDEO_STACK["Properties"]["Parameters"]["VideosBucketName"]}
+    assert VIDEO["Resources"]["VideosBucket"]["Properties"]["BucketName"] == {"Ref": "VideosBucketName"}
 
 
 def test_the_local_stack_sends_the_same_file():
     from devserver.gateway import CSP_FILE, content_security_policy
 
     assert CSP_FILE == ROOT / "frontend" / "content-security-policy.txt"
-    assert content_security_policy(gallery="G", auth="A", report=False) == " ".join(
-        CSP_FILE.read_text().replace("{gallery}", "G").replace("{auth}", "A").split())
+    assert content_security_policy(gallery="G", auth="A", videos="V", report=False) == " ".join(
+        CSP_FILE.read_text().replace("{gallery}", "G").replace("{auth}", "A").replace("{videos}", "V").split())
