@@ -154,8 +154,8 @@ def chunks_of(frames: int, chunk_frames: int = limits.CHUNK_FRAMES) -> list:
 
 def frames_at(path, plan: Plan, start: int, end: int):
     """The result's frames start..end-1 as RGB arrays of the plan's size: for frame k, the latest source frame
-    shown at k / fps (a half-frame's tolerance, so that a clip at the plan's own rate maps one to one)."""
-    tolerance = 0.5 / plan.fps
+    shown at k / fps (a quarter frame early counts as on time: containers round their timestamps)."""
+    tolerance = 0.25 / plan.fps
     t0 = first_time(path)
     with av.open(str(path), metadata_errors="ignore") as container:
         stream = container.streams.video[0]
