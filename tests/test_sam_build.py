@@ -191,6 +191,17 @@ def test_build_has_every_part_within_lambdas_size_limit(build_dir):
     total = sum(folder_size(build_dir / part) for part in
                 ("InferenceFunction", "RuntimeLayer", "CommonLayer", "StyleCoreLayer", "ModelsLayer"))
     assert total < LAMBDA_LIMIT_UNZIPPED, f"the inference function unzips to {total / 2**20:.0f} MB"
+    # The video stack's functions and its PyAV layer build into its own folder (stacks/video.yaml). Each video
+    # function takes every layer (PyAV's FFmpeg, onnxruntime, the models): the largest function of the stack.
+    video = build_dir / "Video"
+    for function in ("VideoFunction", "VideoPlanFunction", "VideoChunkFunction", "VideoJoinFunction",
+                     "VideoFailFunction"):
+        assert (video / function / "steps.py").is_file() and (video / function / "videojobs").is_dir(), function
+    assert glob.glob(str(video / "VideoLayer" / "python" / "av" / "_core*.so"))
+    total = folder_size(video / "VideoChunkFunction") + sum(folder_size(part) for part in (
+        video / "VideoLayer", build_dir / "RuntimeLayer", build_dir / "CommonLayer", build_dir / "StyleCoreLayer",
+        build_dir / "ModelsLayer"))
+    assert total < LAMBDA_LIMIT_UNZIPPED, f"the video chunk function unzips to {total / 2**20:.0f} MB"
 
 
 def test_runtime_layer_builds_for_arm64(tmp_path):
@@ -318,6 +329,35 @@ def test_gallery_function_runs_under_the_emulator(build_dir, local_s3, tmp_path)
         assert image["size"] == len(image_bytes(40, 30))
     finally:
         function.stop()
+
+
+def test_video_function_runs_under_the_emulator_with_pyav(build_dir, local_s3, tmp_path):
+    """The video function's init imports PyAV from the video layer (its modules stripped by layers/video/Makefile)
+    under the Lambda runtime's python3.12, with the other layers; GET /videos/limits answers."""
+    video = build_dir / "Video"
+    function = EmulatedFunction(video, "VideoFunction", [
+        "VideoLayer", "../RuntimeLayer", "../CommonLayer", "../StyleCoreLayer"], {
+        "MODELS_DIR": str(ROOT / "models"), "VIDEOS_BUCKET": "videos", "VIDEOS_ENGINE": "stepfunctions",
+        "VIDEOS_AUTH": "jwt", "AWS_ENDPOINT_URL_S3": local_s3,
+        "VIDEOS_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:fns-video"},
+        tmp_path / "video.log")
+    try:
+        limits = check(function.invoke(event("get_video_limits.json")), "/videos/limits", "GET", 200)
+        assert limits["max_bytes"] > 0 and "video/mp4" in limits["content_types"]
+    finally:
+        function.stop()
+    log = (tmp_path / "video.log").read_text()
+    assert "Traceback" not in log, log
+    # the layer's FFmpeg encodes what the join step writes: H.264 and AAC in MP4
+    script = ("import av, io, numpy; b = io.BytesIO(); c = av.open(b, 'w', format='mp4'); "
+              "s = c.add_stream('libx264', rate=12); s.width, s.height, s.pix_fmt = 64, 48, 'yuv420p'; "
+              "a = c.add_stream('aac', rate=48000); "
+              "[c.mux(s.encode(av.VideoFrame.from_ndarray(numpy.zeros((48, 64, 3), numpy.uint8), format='rgb24'))) "
+              "for _ in range(3)]; c.mux(s.encode()); c.close(); print(len(b.getvalue()))")
+    layers = [video / "VideoLayer" / "python", build_dir / "RuntimeLayer" / "python"]
+    result = subprocess.run([str(LAMBDA_PYTHON), "-c", script], capture_output=True, text=True, timeout=60,
+                            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": os.pathsep.join(map(str, layers))})
+    assert result.returncode == 0 and int(result.stdout) > 0, result.stderr
 
 
 def test_the_training_routes_authorizer_runs_under_the_emulator(build_dir, tmp_path):
