@@ -411,5 +411,5 @@ def test_the_stacks_settings_are_the_ones_the_code_reads_with_the_same_defaults(
     source = "\n".join(path.read_text() for path in (ROOT / "lambda_video").rglob("*.py"))
     set_by_template = set(VIDEO["Globals"]["Function"]["Environment"]["Variables"]) | set(
         FUNCTIONS["VideoFunction"]["Environment"]["Variables"])
-    for name in set_by_template - {"ALLOWED_ORIGIN", "MODELS_DIR"}:  # apicommon's and stylecore's
+    for name in set_by_template - {"ALLOWED_ORIGIN", "MODELS_DIR", "MODELS_VARIANT"}:  # apicommon's and stylecore's
         assert f'"{name}"' in source, name

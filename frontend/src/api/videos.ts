@@ -1,7 +1,8 @@
 // The video routes (openapi.yaml's `video` tag) and the clip's upload. The clip never passes through the API,
 // whose bodies stop at 6 MB: POST /videos answers with an S3 presigned POST, which the browser sends the file
 // to itself, then asks POST /videos/{id}/start. The routes carry the signed-in user's token like the training
-// routes (AWS); the limits are public, and the upload is signed by its own fields.
+// routes (AWS), the limits too (every raw route of the stack is behind the sign-in authorizer, which also checks
+// that the request came through the site); the upload is signed by its own fields.
 import { ApiError, CLIENT_CODES } from "./errors";
 import type { components } from "./schema";
 import type { BlendPart } from "./types";
@@ -91,7 +92,7 @@ export function videoRoutes(call: Call, send: typeof uploadClip = uploadClip): V
   const path = (id: string) => `/videos/${encodeURIComponent(id)}`;
   return {
     async limits(signal) {
-      return limitsFrom(await call<Schemas["VideoLimits"]>("/videos/limits", { signal }));
+      return limitsFrom(await call<Schemas["VideoLimits"]>("/videos/limits", { signal, signedIn: true }));
     },
     async create(video, signal) {
       const body = await call<Schemas["Video"]>("/videos", { method: "POST", json: createRequest(video), signal, signedIn: true });
