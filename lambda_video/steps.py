@@ -70,11 +70,12 @@ def fail(event, context) -> dict:
     stay in the execution's history and the logs)."""
     owner, video_id = job_of(event)
     error = event.get("error") or {}
-    reason = "The video could not be made."
+    reason = None
     if error.get("Error") == VideoError.__name__:
         try:
-            reason = json.loads(error.get("Cause") or "{}").get("errorMessage") or reason
+            reason = json.loads(error.get("Cause") or "{}").get("errorMessage")
         except ValueError:
             pass
+    reason = reason or work.chunk_error(STORE, owner, video_id) or "The video could not be made."
     work.fail(STORE, owner, video_id, reason)
     return {"id": video_id, "state": "failed"}

@@ -77,10 +77,20 @@ def stylize_chunk(store, styles, owner: str, video_id: str, chunk: dict, folder,
     """One chunk of the result, stored; its frames. `source`: the clip already on disk (the local worker), else
     it is downloaded into `folder`."""
     job = job_for_work(store, owner, video_id)
-    folder = Path(folder)
+    try:
+        return stylized_chunk(store, styles, job, chunk, Path(folder), source)
+    except media.VideoError as error:  # for the workflow's fail step, which sees only that a Map item failed
+        store.put(progress_key(owner, video_id, chunk["index"]), json.dumps(
+            {"frames": 0, "seconds": 0.0, "error": str(error)}).encode(), "application/json")
+        raise
+
+
+def stylized_chunk(store, styles, job, chunk: dict, folder: Path, source) -> int:
+    owner, video_id = job.owner, job.id
     if source is None:
         source = folder / "source"
-        store.download(source_key(owner, video_id), source)
+        if not store.download(source_key(owner, video_id), source):
+            raise media.VideoError("invalid_video", "The uploaded clip is gone (deleted, or expired after a day).")
     index, started = chunk["index"], time.monotonic()
     marks = {"progress": 0.0, "cancel": started}
 
@@ -152,6 +162,18 @@ def delete_working_files(store, owner: str, video_id: str) -> None:
     base = prefix(owner, video_id)
     store.delete(source_key(owner, video_id))
     store.delete_prefix(base + "chunks/")
+
+
+def chunk_error(store, owner: str, video_id: str) -> str | None:
+    """The reason a chunk gave for failing (stylize_chunk left it in its progress mark), if one did."""
+    for key in store.list(prefix(owner, video_id) + "progress/"):
+        try:
+            reason = json.loads(store.get(key) or b"{}").get("error")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(reason, str) and reason:
+            return reason
+    return None
 
 
 def progress_of(store, owner: str, video_id: str) -> tuple:
