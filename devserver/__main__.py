@@ -5,7 +5,8 @@
 
 It prints the URL, then serves until Ctrl-C or SIGTERM, and stops the local S3 with it. Users' own styles
 (POST /styles, /jobs) train one at a time on this machine's CPU, in a worker that runs the project's trainer
-and exporter as a subprocess; the jobs live in --jobs-dir and carry on after a restart.
+and exporter as a subprocess; the jobs live in --jobs-dir and carry on after a restart. Videos (POST /videos) are
+stylized by a worker in this process; the local S3 holds them, kept in --jobs-dir/videos between runs.
 """
 
 import argparse
@@ -43,6 +44,11 @@ def parse_args(argv=None):
                       help="the loss network's weights (default: weights/vgg16-caffe.pth from make vgg-weights)")
     jobs.add_argument("--training-phases", default="", help="STEPS@CROP,... (default: stylejobs.jobs.Schedule)")
     return parser.parse_args(argv)
+
+
+def videos_folder(args) -> Path:
+    """Where the videos bucket is kept between runs of the local stack: beside the training jobs."""
+    return args.jobs_dir / "videos"
 
 
 def first_file(path: Path) -> str | None:
@@ -114,6 +120,7 @@ def serve(args, s3) -> int:
 
     photos = s3.seed_gallery(GALLERY_BUCKET, GALLERY_PREFIX, args.gallery)
     s3.create_bucket(VIDEOS_BUCKET)
+    s3.restore_bucket(VIDEOS_BUCKET, videos_folder(args))  # the videos of the last run, kept by main at its end
     try:
         server = Gateway((args.host, args.port), routes(), args.static, args.models,
                          allowed_origins=[*DEV_APP_ORIGINS, *args.allow_origin],
@@ -154,6 +161,7 @@ def main(argv=None) -> int:
             sys.modules["jobs_app"].SERVICE.engine.stop()
         if "video_app" in sys.modules:  # a running video stops between chunks, and resumes at the next start
             sys.modules["video_app"].SERVICE.engine.stop()
+            s3.save_bucket(VIDEOS_BUCKET, videos_folder(args))
         s3.stop()
 
 

@@ -24,13 +24,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(models, static, tmp_path, env=None):
-    """python -m devserver on a free port; its jobs (POST /styles) live in tmp_path/jobs-<port>, never in the
-    checkout's runs/jobs (the default of `make dev`, whose jobs a developer sees)."""
+def start(models, static, tmp_path, env=None, jobs_dir=None):
+    """python -m devserver on a free port; its jobs (POST /styles) live in tmp_path/jobs-<port> (or jobs_dir),
+    never in the checkout's runs/jobs (the default of `make dev`, whose jobs a developer sees)."""
     port = free_port()
     log = open(tmp_path / f"devserver-{port}.log", "w+")
     process = subprocess.Popen([sys.executable, "-m", "devserver", "--port", str(port), "--models", str(models),
-                                "--static", str(static), "--jobs-dir", str(tmp_path / f"jobs-{port}")],
+                                "--static", str(static), "--jobs-dir", str(jobs_dir or tmp_path / f"jobs-{port}")],
                                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

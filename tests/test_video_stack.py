@@ -241,3 +241,25 @@ def test_a_file_name_is_data_in_the_download_header(stack, clip, tmp_path):
     done = until_finished(stack, video["id"])
     disposition = requests.get(done["result"]["download_url"], timeout=30).headers["Content-Disposition"]
     assert disposition == 'attachment; filename="passwd_x_-test_a.mp4"'
+
+
+def test_videos_outlive_a_restart_of_the_local_stack_and_a_cut_off_one_resumes(onnx_models_dir, tmp_path, clip):
+    (tmp_path / "dist").mkdir()
+    jobs_dir = tmp_path / "jobs"
+    process, url, _ = start(onnx_models_dir, tmp_path / "dist", tmp_path, jobs_dir=jobs_dir)
+    try:
+        finished = submitted(url, clip("done.mp4", seconds=0.5, fps=12))
+        assert until_finished(url, finished["id"], timeout_s=60)["state"] == "done"
+        cut_off = submitted(url, clip("cut.mp4", seconds=12, fps=12, size=(160, 96), audio=False))
+        while api(url, "GET", f"/videos/{cut_off['id']}")[2]["frames_done"] == 0:
+            time.sleep(0.2)
+    finally:
+        assert stop(process) == 0
+    process, url, _ = start(onnx_models_dir, tmp_path / "dist", tmp_path, jobs_dir=jobs_dir)
+    try:
+        kept = api(url, "GET", f"/videos/{finished['id']}")[2]
+        assert kept["state"] == "done" and requests.get(kept["result"]["url"], timeout=30).status_code == 200
+        resumed = until_finished(url, cut_off["id"], timeout_s=180)
+        assert resumed["state"] == "done" and resumed["result"]["frames"] == 144
+    finally:
+        assert stop(process) == 0
