@@ -38,8 +38,9 @@ $(VENV)/.test-installed: pyproject.toml | $(VENV)/bin/python
 dev: $(VENV)/.local-installed frontend-build
 	$(PY) -m devserver --port $(PORT) --jobs-dir $(JOBS_DIR)
 
-dev-train: $(VENV)/.test-installed frontend-build
-	$(PY) -m devserver --port $(PORT) --jobs-dir $(JOBS_DIR)
+# dev-train builds the loss network's weights (vgg-weights: no download at training time) before it serves.
+dev-train: $(VENV)/.test-installed vgg-weights frontend-build
+	$(PY) -m devserver --port $(PORT) --jobs-dir $(JOBS_DIR) --vgg-weights $(VGG_WEIGHTS)
 
 # ------------------------------------------------------------------------------------------ test
 # The backend tests run the SAM CLI, and the build under the Lambda emulator with python3.12 (sam-tools).

@@ -34,6 +34,8 @@ from . import recipe
 from .runfolder import RunFolder
 
 INTERRUPTED = 130
+FAILED = 2
+SAGEMAKER_OUTPUT = Path("/opt/ml/output")  # SageMaker reads output/failure as the job's FailureReason
 # The trainer's settings a job may set (recipe.py's names); the job itself sets the paintings, the run folder,
 # the steps and crops of each phase, the starting point and the logging.
 TRAINER_SETTINGS = ("batch_size", "width", "lr", "style_weight", "content_weight", "tv_weight", "sample_every",
@@ -148,8 +150,30 @@ def run(command: list) -> int:
         signal.signal(signal.SIGTERM, previous)
 
 
+def fail(sentence: str) -> int:
+    """A failure the job's owner reads: one `training.job: error:` line in the log (the local engine takes it as
+    the job's error), and SageMaker's failure file where there is one (its FailureReason)."""
+    print(f"training.job: error: {sentence}", flush=True)
+    if SAGEMAKER_OUTPUT.is_dir():
+        (SAGEMAKER_OUTPUT / "failure").write_text(sentence)
+    return FAILED
+
+
+def missing_inputs(args) -> str | None:
+    """A sentence when an input the trainer needs is not there, before a trainer starts and fails with a
+    traceback."""
+    if args.vgg_weights not in (None, "torchvision", "random") and not Path(args.vgg_weights).is_file():
+        return (f"The loss network's weights (VGG16, {Path(args.vgg_weights).name}) are not on this machine: the "
+                "local stack builds them with `make vgg-weights` (make dev-train does), then start the job again.")
+    if not Path(args.painting).is_file():
+        return "The job's painting is missing from its folder: delete the job and upload the painting again."
+    return None
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if sentence := missing_inputs(args):
+        return fail(sentence)
     run_dir = Path(args.run)
     run_dir.mkdir(parents=True, exist_ok=True)
     own_copy_of_base(args, run_dir)

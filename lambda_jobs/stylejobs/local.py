@@ -22,6 +22,7 @@ from apicommon.userstyles import model_prefix, painting_key, record_key, run_pre
 
 from training.job import die_with_parent  # the local stack runs from the checkout (training/ on sys.path)
 
+from .failures import failure_sentence
 from .jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobError, Schedule, command_line, job_arguments
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: training/, export/, lambda_inference/
@@ -148,12 +149,11 @@ class LocalEngine:
         elif self._stopping.is_set():
             job.state = QUEUED  # the stack is stopping: resume at the next start
         else:
-            job.finish(FAILED, f"training stopped with status {code}: {self._last_log_line(job)}")
+            job.finish(FAILED, failure_sentence(self._log_tail(job), code))
 
-    def _last_log_line(self, job: Job) -> str:
-        tail = self.store.tail(run_prefix(job.id) + LOG_FILE, 4096) or b""
-        lines = [line for line in tail.decode("utf-8", "replace").splitlines() if line.strip()]
-        return lines[-1][-300:] if lines else "no output"
+    def _log_tail(self, job: Job) -> str:
+        """The end of the job's log: enough for the traceback's last lines, which name what stopped it."""
+        return (self.store.tail(run_prefix(job.id) + LOG_FILE, 8192) or b"").decode("utf-8", "replace")
 
     def command(self, job: Job) -> list:
         arguments = job_arguments(
