@@ -11,7 +11,8 @@ import re
 from apicommon.userstyles import run_prefix
 
 METRICS, SAMPLES = "metrics.jsonl", "samples"  # training/runfolder.py's METRICS and SAMPLES
-METRICS_TAIL_BYTES = 8192  # enough for the last few lines of metrics.jsonl
+METRICS_TAIL_BYTES = 65536  # about 250 lines of metrics.jsonl: over RATE_WINDOW_S of them on a CPU
+RATE_WINDOW_S = 300  # the time left is at the speed of the last five minutes
 SAMPLE = re.compile(SAMPLES + r"/step_(\d{6,})\.jpg$")
 LOSSES = ("total", "content", "style", "tv")
 
@@ -29,20 +30,41 @@ def last_metrics(tail: bytes | None) -> list:
     return records
 
 
+def recent_rate(records: list, batch_size: int) -> float | None:
+    """Images per second over the last RATE_WINDOW_S of logged lines (their `time`s), or the last line's own
+    rate where fewer than two lines fall in the window.
+
+    A line's own images/s is the speed of its last few steps only: on a shared CPU it swings several times over
+    from one line to the next (41 min, then 5 h, as time left), so the time left is taken from the steps done
+    over a few minutes instead. Only consecutive lines inside the window count, and only where the step went
+    forward: a resume (the steps start again from the checkpoint, after a wait) adds neither steps nor time."""
+    last = records[-1]
+    steps = seconds = 0.0
+    if isinstance(last.get("time"), int | float):
+        start = last["time"] - RATE_WINDOW_S
+        for before, after in zip(records, records[1:], strict=False):
+            t0, t1 = before.get("time"), after.get("time")
+            if not (isinstance(t0, int | float) and isinstance(t1, int | float)) or t0 < start:
+                continue
+            if after["step"] > before["step"] and t1 > t0:
+                steps, seconds = steps + after["step"] - before["step"], seconds + t1 - t0
+    if seconds > 0:
+        return steps * batch_size / seconds
+    rate = last.get("images_per_s")
+    return rate if isinstance(rate, int | float) and rate > 0 else None
+
+
 def progress(records: list, total_steps: int, batch_size: int, elapsed_s: float | None) -> dict:
-    """step, total_steps, losses, images/s and an estimate of the time left (from the recent speed)."""
+    """step, total_steps, losses, images/s and an estimate of the time left, both at the recent speed."""
     if not records:
         return {"step": 0, "total_steps": total_steps, "losses": None, "images_per_s": None, "eta_s": None,
                 "elapsed_s": elapsed_s}
     last = records[-1]
-    rate = last.get("images_per_s")
-    eta = None
-    if isinstance(rate, int | float) and rate > 0:
-        eta = round(max(0, total_steps - last["step"]) * batch_size / rate, 1)
+    rate = recent_rate(records, batch_size)
+    eta = None if rate is None else round(max(0, total_steps - last["step"]) * batch_size / rate, 1)
     return {"step": last["step"], "total_steps": total_steps,
             "losses": {k: float(last[k]) for k in LOSSES if isinstance(last.get(k), int | float)},
-            "images_per_s": round(rate, 3) if isinstance(rate, int | float) else None, "eta_s": eta,
-            "elapsed_s": elapsed_s}
+            "images_per_s": None if rate is None else round(rate, 3), "eta_s": eta, "elapsed_s": elapsed_s}
 
 
 def latest_sample(keys: list) -> tuple[int, str] | None:
