@@ -42,16 +42,17 @@ def list_styles(request: Request) -> dict:
 def stylize(request: Request) -> Response:
     body = request.json()
     check_fields(body, required=set(),
-                 optional={"style", "blend", "image", "gallery_key", "strength", "preserve_color", "max_size",
-                           "format", "quality"})
+                 optional={"style", "blend", "image", "gallery_key", "mask", "strength", "preserve_color",
+                           "max_size", "format", "quality", "brush", "protect_faces"})
     options = stylize_options(body)
     image_budget = (MAX_RESPONSE_BYTES - _RESPONSE_OVERHEAD) * 3 // 4  # the image file, before base64
     try:
         stylizer, style, blend = chosen_style(body)  # an unknown style is refused before the photo is read
         started = time.perf_counter()
         photo, source = read_photo(body)
+        mask = read_mask(body)
         input_ms = (time.perf_counter() - started) * 1000
-        result = stylecore.stylize_bytes(photo, stylizer, options, max_bytes=image_budget)
+        result = stylecore.stylize_bytes(photo, stylizer, options, mask=mask, max_bytes=image_budget)
     except stylecore.StyleCoreError as error:
         raise api_error(error) from error
     image = base64.b64encode(result.image).decode("ascii")
@@ -109,7 +110,9 @@ def stylize_options(body: dict) -> stylecore.StylizeOptions:
         max_size=typed_field(body, "max_size", int, defaults.max_size),
         output_format=typed_field(body, "format", str, defaults.output_format),
         quality=typed_field(body, "quality", int, defaults.quality),
-        max_pixels=MAX_PIXELS)
+        max_pixels=MAX_PIXELS,
+        brush=typed_field(body, "brush", (int, float), defaults.brush),
+        protect_faces=typed_field(body, "protect_faces", bool, defaults.protect_faces))
     try:
         return options.checked(max_size_range=MAX_SIZE_RANGE)
     except stylecore.StyleCoreError as error:
@@ -124,6 +127,17 @@ def read_photo(body: dict) -> tuple[bytes, str]:
     if "gallery_key" in body:
         return GALLERY.fetch(body["gallery_key"])[0], "gallery"
     return decode_base64(typed_field(body, "image", str, None)), "upload"
+
+
+def read_mask(body: dict) -> bytes | None:
+    """The mask's bytes from base64 `mask`, or None; its pixels are checked by the core, as the photo's are."""
+    if "mask" not in body:
+        return None
+    try:
+        return decode_base64(typed_field(body, "mask", str, None))
+    except ApiError as error:  # the shared decoder names 'image'
+        raise ApiError(error.status, error.code, str(error).replace("'image'", "'mask'")
+                       .replace("the photo file's", "the mask file's")) from None
 
 
 ROUTES = {"/styles": {"GET": list_styles}, "/stylize": {"POST": stylize}}

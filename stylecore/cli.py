@@ -10,8 +10,9 @@ import time
 from pathlib import Path
 
 from .errors import StyleCoreError
+from .faces import load_cascade
 from .imaging import FORMAT_ALIASES, OUTPUT_FORMATS
-from .options import QUALITY_RANGE, StylizeOptions
+from .options import BRUSH_RANGE, BRUSH_WORKING_SIDE, QUALITY_RANGE, StylizeOptions
 from .pipeline import stylize_bytes
 from .registry import StyleRegistry
 
@@ -38,6 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output format")
     p.add_argument("--quality", type=int, default=defaults.quality,
                    help="JPEG / WebP quality, {}-{}".format(*QUALITY_RANGE))
+    p.add_argument("--brush", type=float, default=defaults.brush, help="size of the strokes relative to the "
+                   f"picture, {BRUSH_RANGE[0]:g}-{BRUSH_RANGE[1]:g}: a photo is painted with its long side at "
+                   f"{BRUSH_WORKING_SIDE}/BRUSH px, then brought to full size sharp; {BRUSH_RANGE[0]:g} paints at "
+                   "full size")
+    p.add_argument("--mask", metavar="FILE", help="grayscale image: the style where it is white, the photo where it "
+                   "is black (stretched to each photo)")
+    p.add_argument("--protect-faces", action="store_true", help="lower the strength inside detected faces "
+                   "(needs opencv-python-headless 4.x: pip install 'fast-neural-style[faces]')")
     p.add_argument("--variant", help="a model variant to use, e.g. int8 (STYLE.int8.onnx)")
     p.add_argument("--list", action="store_true", help="list the styles in --models and exit")
     return p
@@ -116,9 +125,12 @@ def main(argv=None) -> int:
         return 2
     try:
         options = StylizeOptions(args.strength, args.preserve_color, args.max_size or None, args.format,
-                                 args.quality).checked()
+                                 args.quality, brush=args.brush, protect_faces=args.protect_faces).checked()
         stylizer = registry.blend(args.blend, args.variant) if args.blend else registry.get(args.style, args.variant)
-    except StyleCoreError as exc:
+        mask = Path(args.mask).read_bytes() if args.mask else None
+        if options.protect_faces:
+            load_cascade()  # no detector installed: say so once, not for every photo
+    except (StyleCoreError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
@@ -132,7 +144,7 @@ def main(argv=None) -> int:
     for path in progress(files, enabled=True):
         try:
             data = path.read_bytes()
-            result = stylize_bytes(data, stylizer, options)
+            result = stylize_bytes(data, stylizer, options, mask=mask)
         except (StyleCoreError, OSError) as exc:
             failures.append((path, exc))
             print(f"\nfailed: {path}: {exc}", file=sys.stderr)

@@ -313,10 +313,13 @@ def high_depth_to_uint8(image: Image.Image) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------ colour
 
+LUMA = (0.299, 0.587, 0.114)  # BT.601 luminance weights of R, G and B
+
+
 def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:
     """Full-range BT.601 (as in JPEG), float in and out, 0..255 scale."""
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    y = 0.299 * r + 0.587 * g + 0.114 * b
+    y = LUMA[0] * r + LUMA[1] * g + LUMA[2] * b
     cb = 128.0 - 0.168736 * r - 0.331264 * g + 0.5 * b
     cr = 128.0 + 0.5 * r - 0.418688 * g - 0.081312 * b
     return np.stack([y, cb, cr], axis=-1)
