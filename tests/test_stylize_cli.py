@@ -56,3 +56,21 @@ def test_console_script_is_installed(onnx_models_dir):
     scripts = Path(sys.executable).parent
     done = subprocess.run([str(scripts / "stylize"), "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "--preserve-color" in done.stdout
+
+
+def test_mask_and_brush(onnx_models_dir, tmp_path, capsys):
+    import numpy as np
+
+    photo, mask = tmp_path / "photo.png", tmp_path / "mask.png"
+    synthetic_photo(40, 30, seed=3).save(photo)
+    Image.new("L", (4, 3), 0).save(mask)  # black: the photo everywhere
+    code = main([str(photo), "--style", "test_a", "--models", str(onnx_models_dir), "--out", str(tmp_path / "out"),
+                 "--format", "png", "--mask", str(mask), "--brush", "2"])
+    assert code == 0
+    result = np.asarray(Image.open(tmp_path / "out" / "photo.test_a.png").convert("RGB"))
+    np.testing.assert_array_equal(result, np.asarray(Image.open(photo).convert("RGB")))
+    assert main([str(photo), "--style", "test_a", "--models", str(onnx_models_dir), "--brush", "9"]) == 2
+    assert "brush" in capsys.readouterr().err
+    assert main([str(photo), "--style", "test_a", "--models", str(onnx_models_dir),
+                 "--mask", str(tmp_path / "missing.png")]) == 2
+    assert "missing.png" in capsys.readouterr().err
