@@ -17,6 +17,7 @@ import { useOwnStyles } from "./features/own-styles/useOwnStyles";
 import { usePhotoMode } from "./features/photo/usePhotoMode";
 import { useVideoMode } from "./features/video/useVideoMode";
 import { useCatalog } from "./hooks/useCatalog";
+import type { Mixer } from "./image/mix";
 import type { ImageBackend } from "./image/pipeline";
 
 interface Props {
@@ -26,6 +27,8 @@ interface Props {
   imageBackend?: ImageBackend;
   /** Stylizing on this device (onnxruntime-web); without it everything goes to the server. */
   device?: DeviceStylizer;
+  /** Tests pass a fake; the browser's canvas mixes a result with its photo for a strength otherwise. */
+  mixer?: Mixer;
   /** Signing in for the training routes, where the stack wants a user (AWS with TrainingEnabled). */
   auth?: Auth;
 }
@@ -39,7 +42,7 @@ const MODES = [
 ] as const;
 type Mode = (typeof MODES)[number]["value"];
 
-export function App({ api, config, imageBackend, device, auth }: Props) {
+export function App({ api, config, imageBackend, device, mixer, auth }: Props) {
   // One message at a time, from whichever part last had something to say.
   const [notice, setNotice] = useState<Notice | null>(null);
   const [mode, setMode] = useState<Mode>("photo");
@@ -52,7 +55,7 @@ export function App({ api, config, imageBackend, device, auth }: Props) {
   const { styles, styleId, selectStyle } = catalog;
 
   // Every mode's hook runs whichever is shown, so that each keeps its state across a switch.
-  const shared: Omit<ModeProps, "active"> = { api, config, imageBackend, device, catalog, strength, keepColours, onNotice: setNotice, stageRef };
+  const shared: Omit<ModeProps, "active"> = { api, config, imageBackend, device, mixer, catalog, strength, keepColours, onNotice: setNotice, stageRef };
   const views: Record<Mode, ModeView> = {
     photo: usePhotoMode({ ...shared, active: mode === "photo" }),
     live: useLiveMode({ ...shared, active: mode === "live" }),

@@ -9,12 +9,16 @@ interface Props {
   afterLabel: string;
   width: number;
   height: number;
+  /** The after image over the before one at this opacity: `opacity * after + (1 - opacity) * before`, the strength's mix. */
+  afterOpacity?: number;
+  /** False while the after image is the previous result (dimmed, and not the current one for tests and readers). */
+  current?: boolean;
 }
 
 // Before/after comparison: the stylized image on top, clipped at the divider, over the original.
 // The control is a native range input stretched over the images, so dragging anywhere, clicking,
 // touch, arrow keys, Page Up/Down and Home/End all work, and screen readers announce a slider.
-export function CompareSlider({ beforeUrl, afterUrl, beforeLabel, afterLabel, width, height }: Props) {
+export function CompareSlider({ beforeUrl, afterUrl, beforeLabel, afterLabel, width, height, afterOpacity = 1, current = true }: Props) {
   const [position, setPosition] = useState(50);
   const hintId = useId();
   return (
@@ -25,8 +29,9 @@ export function CompareSlider({ beforeUrl, afterUrl, beforeLabel, afterLabel, wi
         src={afterUrl}
         alt={afterLabel}
         draggable={false}
-        style={{ clipPath: `inset(0 0 0 ${position}%)` }}
+        style={{ clipPath: `inset(0 0 0 ${position}%)`, opacity: afterOpacity }}
         data-testid="result-image"
+        data-current={current}
       />
       <span className="compare__tag compare__tag--before" aria-hidden="true">
         {beforeLabel}

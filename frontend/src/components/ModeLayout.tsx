@@ -8,6 +8,7 @@ import type { Notice } from "../api/messages";
 import type { AppConfig } from "../config";
 import type { DeviceStylizer } from "../device/runner";
 import type { Catalog } from "../hooks/useCatalog";
+import type { Mixer } from "../image/mix";
 import type { ImageBackend } from "../image/pipeline";
 
 /** What the shell gives every mode. */
@@ -21,6 +22,8 @@ export interface ModeProps {
   imageBackend?: ImageBackend;
   /** Stylizing on this device (onnxruntime-web); without it everything goes to the server. */
   device?: DeviceStylizer;
+  /** Mixes a result with its photo for a strength (the download); tests pass a fake, the browser's canvas otherwise. */
+  mixer?: Mixer;
   /** The server's styles (the picked one among them) and gallery. */
   catalog: Catalog;
   strength: number;

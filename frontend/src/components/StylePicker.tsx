@@ -13,7 +13,7 @@ interface Props {
 // group, arrow keys move between styles, and screen readers announce "n of m".
 export function StylePicker({ styles, error, selectedId, onSelect, onRetry }: Props) {
   return (
-    <fieldset className="step" aria-busy={styles === null && !error}>
+    <fieldset className="step step--styles" aria-busy={styles === null && !error}>
       <legend className="step__title">
         <span className="step__number" aria-hidden="true">2</span> Pick a style
       </legend>

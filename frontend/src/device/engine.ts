@@ -89,8 +89,16 @@ class WorkerEngine implements Engine {
     return this.call<SessionInfo>({ type: "load", key, model }, [model]);
   }
 
+  // One run at a time in the worker: a run the page stopped waiting for (a cancel) still finishes there, and
+  // the next one waits for it rather than running beside it on the same session.
+  private lastRun: Promise<unknown> = Promise.resolve();
+
   run(request: Omit<RunRequest, "type">) {
-    return this.call<RunResult>({ type: "run", ...request }, [request.input.buffer as ArrayBuffer]);
+    const next = this.lastRun.then(
+      () => this.call<RunResult>({ type: "run", ...request }, [request.input.buffer as ArrayBuffer]),
+    );
+    this.lastRun = next.catch(() => undefined);
+    return next;
   }
 
   dispose() {

@@ -4,10 +4,11 @@ import type { Style } from "../api/types";
 import type { AppConfig } from "../config";
 import type { Blend, Photo } from "../types";
 import type { FetchOptions, Progress } from "./cache";
-import { startEngine, type Engine } from "./engine";
+import { detectBackend, startEngine, type Engine } from "./engine";
 import { deviceModelFor } from "./models";
 import type { Rgba } from "./pixels";
-import { DEVICE_MAX_PIXELS, stylizeOnDevice, type DeviceModel } from "./stylize";
+import { knownFast, readSpeed, recordSpeed } from "./speed";
+import { DEVICE_FULL_SIZE_MAX_PIXELS, DEVICE_MAX_PIXELS, ensureModel, stylizeOnDevice, type DeviceModel } from "./stylize";
 import type { DeviceState } from "./where";
 
 export interface DeviceResult {
@@ -16,6 +17,8 @@ export interface DeviceResult {
   height: number;
   /** Model download (if any), decoding, the network and encoding. */
   elapsedMs: number;
+  /** The network and the finishing alone (no download, no model loading, no encoding). */
+  computeMs?: number;
   backend: "webgpu" | "wasm";
 }
 
@@ -26,11 +29,20 @@ export interface DeviceJob {
   blend?: Blend | null;
   strength: number;
   keepColours: boolean;
+  /** The photo at its own size (the original file's pixels, upright) instead of the prepared one. */
+  fullSize?: boolean;
 }
 
 /** What the app asks of the device; tests pass a fake. */
 export interface DeviceStylizer {
   readonly maxPixels: number;
+  /** The largest photo the full-size option takes (in tiles). */
+  readonly fullSizeMaxPixels?: number;
+  /** Whether Auto should use the device: a remembered warm run was fast enough, or the browser has WebGPU.
+   * Asks nothing of the network (the runtime is not downloaded for it). Without it, Auto uses the server. */
+  knownFast?(): Promise<boolean>;
+  /** The remembered milliseconds per megapixel of a warm run here, or null. */
+  msPerMp?(): number | null;
   /** What is known so far: unknown until the engine was first asked for. */
   readonly state: DeviceState;
   /** Starts the engine where it has not started (downloading the runtime once): ready or unavailable. */
@@ -70,11 +82,21 @@ export function createDeviceStylizer(
     return model;
   };
 
+  // A session's first run warms it up (allocations, the WebAssembly's first pass): only later ones are measured.
+  const warmed = new Set<string>();
+
   return {
     maxPixels: DEVICE_MAX_PIXELS,
+    fullSizeMaxPixels: DEVICE_FULL_SIZE_MAX_PIXELS,
     get state() {
       return state;
     },
+    async knownFast() {
+      if (knownFast()) return true;
+      if (config.deviceBackend === "wasm") return false;
+      return (await detectBackend(config.deviceBackend)) === "webgpu";
+    },
+    msPerMp: () => readSpeed()?.msPerMp ?? null,
     modelFor,
     async check(onProgress) {
       try {
@@ -85,16 +107,22 @@ export function createDeviceStylizer(
       }
       return state;
     },
-    async stylizePhoto({ photo, style, blend, strength, keepColours }, { signal, onProgress }) {
+    async stylizePhoto({ photo, style, blend, strength, keepColours, fullSize }, { signal, onProgress }) {
       const started = performance.now();
       const ready = await getEngine(onProgress);
       const model = { ...requireModel(style), mix: blend ? blendParts(style, blend) : undefined };
-      const pixels = await photoPixels(photo);
+      const fetchOptions = { signal, onProgress, signedFetch };
+      await ensureModel(ready, model, fetchOptions);
+      const pixels = await photoPixels(photo, fullSize);
       signal?.throwIfAborted();
-      const out = await stylizeOnDevice({ engine: ready, model, photo: pixels, strength, keepColours, fetchOptions: { signal, onProgress, signedFetch } });
+      const ranAt = performance.now();
+      const out = await stylizeOnDevice({ engine: ready, model, photo: pixels, strength, keepColours, fetchOptions });
+      const computeMs = performance.now() - ranAt;
+      if (warmed.has(model.file.sha256)) recordSpeed(computeMs, out.width * out.height, ready.backend);
+      warmed.add(model.file.sha256);
       signal?.throwIfAborted();
       const blob = await encodePng(out);
-      return { blob, width: out.width, height: out.height, elapsedMs: performance.now() - started, backend: ready.backend };
+      return { blob, width: out.width, height: out.height, elapsedMs: performance.now() - started, computeMs, backend: ready.backend };
     },
     async stylizePixels(pixels, style, how) {
       const ready = await getEngine();
@@ -105,10 +133,13 @@ export function createDeviceStylizer(
 
 // The pixels the server would see: the prepared JPEG that would be uploaded (already upright and sized).
 // A photo with transparency keeps it on the device: its own pixels at that size, alpha included, as the
-// server keeps alpha in PNG results.
-export async function photoPixels(photo: Photo): Promise<Rgba> {
+// server keeps alpha in PNG results. At full size: the original file's own pixels, upright.
+export async function photoPixels(photo: Photo, fullSize = false): Promise<Rgba> {
   const { prepared } = photo.source;
   const original = photo.original;
+  if (fullSize && original) {
+    return decodePixels(original, prepared.originalWidth, prepared.originalHeight, "from-image");
+  }
   if (original && /^image\/(png|webp|gif)$/.test(original.type)) {
     const pixels = await decodePixels(original, prepared.width, prepared.height, "from-image");
     if (hasTransparency(pixels)) return pixels;

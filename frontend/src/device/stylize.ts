@@ -20,6 +20,8 @@ export interface DeviceModel {
 export const DEVICE_WHOLE_PIXELS = 1_100_000;
 // The largest image the device takes at all, in tiles (the app's largest side is 2048).
 export const DEVICE_MAX_PIXELS = 2048 * 2048;
+// The largest photo the full-size option stylizes at its own size, in tiles (a 24-megapixel camera's).
+export const DEVICE_FULL_SIZE_MAX_PIXELS = 24_000_000;
 export const TILE_MARGIN = 64; // wider than the network's receptive-field radius (54 px), as on the server
 
 const loaded = new WeakMap<Engine, Map<string, Promise<SessionInfo>>>();
@@ -68,7 +70,7 @@ export async function stylizeOnDevice({ engine, model, photo, wholePixels = DEVI
   const run = networkRunner(engine, model, info);
   const planar = toPlanar(photo);
   const stylized = photo.width * photo.height > wholePixels && info.inputs.includes(NORM_STATS_OVERRIDE_INPUT)
-    ? await runTiled(run, planar, wholePixels)
+    ? await runTiled(run, planar, wholePixels, fetchOptions?.signal)
     : await runWhole(run, planar);
   return finish(stylized, photo, how);
 }
@@ -98,11 +100,14 @@ async function runWhole(run: Run, image: Planar, normStats?: Float32Array): Prom
   return padded === image ? output : crop(output, 0, image.height, 0, image.width);
 }
 
-async function runTiled(run: Run, image: Planar, wholePixels: number): Promise<Planar> {
+// A cancel stops between two runs of the network (one run cannot be interrupted), so the worker is free
+// again within a tile's time rather than the whole photo's.
+async function runTiled(run: Run, image: Planar, wholePixels: number, signal?: AbortSignal): Promise<Planar> {
   const [rows, cols] = cropGrid(image.height, image.width, wholePixels);
   const parts: { stats: Float32Array; area: number }[] = [];
   for (let r = 0; r + 1 < rows.length; r++) {
     for (let c = 0; c + 1 < cols.length; c++) {
+      signal?.throwIfAborted();
       const part = crop(image, rows[r]!, rows[r + 1]!, cols[c]!, cols[c + 1]!);
       const { stats } = await run(part, { wantStats: true });
       parts.push({ stats: stats!, area: part.width * part.height });
@@ -112,6 +117,7 @@ async function runTiled(run: Run, image: Planar, wholePixels: number): Promise<P
   const tileSize = Math.max(4, Math.floor((Math.sqrt(wholePixels) - 2 * TILE_MARGIN) / 4) * 4);
   const out: Planar = { data: new Float32Array(image.data.length), width: image.width, height: image.height };
   for (const t of tiles(image.height, image.width, tileSize, TILE_MARGIN)) {
+    signal?.throwIfAborted();
     const styled = await runWhole(run, crop(image, t.y0, t.y1, t.x0, t.x1), normStats);
     paste(out, styled, t.top, t.left, t.top - t.y0, t.left - t.x0, t.bottom - t.top, t.right - t.left);
   }

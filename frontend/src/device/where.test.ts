@@ -2,11 +2,17 @@ import { chooseWhere, type DeviceState } from "./where";
 
 const READY: DeviceState = { state: "ready", backend: "wasm", threads: 2 };
 const BROKEN: DeviceState = { state: "unavailable", reason: "no WebAssembly" };
-const SMALL = { pixels: 1024 * 683, maxPixels: 4_194_304, hasModel: true };
+const SMALL = { pixels: 1024 * 683, maxPixels: 4_194_304, hasModel: true, fast: true };
 
 describe("chooseWhere", () => {
   test("Auto uses the device when it is ready, the photo fits and the style has a model file", () => {
     expect(chooseWhere("auto", READY, SMALL)).toEqual({ runOn: "device" });
+  });
+
+  test("Auto uses the server for a device not known to be fast, even a ready one", () => {
+    expect(chooseWhere("auto", READY, { ...SMALL, fast: false })).toEqual({ runOn: "server" });
+    expect(chooseWhere("auto", { state: "unknown" }, { ...SMALL, fast: false })).toEqual({ runOn: "server" });
+    expect(chooseWhere("device", READY, { ...SMALL, fast: false })).toEqual({ runOn: "device" }); // the privacy choice stays
   });
 
   test("Auto quietly uses the server otherwise", () => {

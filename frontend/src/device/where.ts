@@ -19,8 +19,11 @@ export interface Choice {
   note?: string;
 }
 
-export function chooseWhere(where: Where, device: DeviceState, facts: { pixels: number; maxPixels: number; hasModel: boolean }): Choice {
+/** `fast`: the device is known to be fast enough (a measured warm run, or WebGPU). Auto uses the device only
+ * then: a first-time visitor gets the server's answer at once, without the runtime's download before it. */
+export function chooseWhere(where: Where, device: DeviceState, facts: { pixels: number; maxPixels: number; hasModel: boolean; fast?: boolean }): Choice {
   if (where === "server") return { runOn: "server" };
+  if (where === "auto" && !facts.fast) return { runOn: "server" };
   const problem =
     device.state === "unavailable"
       ? `this browser cannot run styles itself (${device.reason})`

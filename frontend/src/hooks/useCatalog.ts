@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import type { Api } from "../api/client";
 import type { GalleryImage, Style } from "../api/types";
 import { useListing, type Listing } from "./useListing";
@@ -34,8 +34,11 @@ export function useCatalog(api: Api, own: Style[] = NONE): Catalog {
   const gallery = useListing(listGallery);
   const items = useMemo(() => (served.items ? [...served.items, ...own] : null), [served.items, own]);
   const styles = { ...served, items };
-  // A deleted style gives way to the first one.
+  // A deleted style gives way to the first one: the picker is reset to it (and stays there if the list changes again).
   const style = items?.find((candidate) => candidate.id === styleId) ?? items?.[0] ?? null;
+  useEffect(() => {
+    if (items && styleId !== null && !items.some((candidate) => candidate.id === styleId)) setStyleId(items[0]?.id ?? null);
+  }, [items, styleId]);
 
   return { styles, gallery, styleId: style?.id ?? styleId, style, selectStyle: setStyleId };
 }

@@ -1,9 +1,12 @@
 // The in-browser image pipeline: decode with the EXIF orientation applied, downscale so the longest
-// side is at most `maxSide`, flatten transparency and re-encode as JPEG, stepping the quality down
-// until the bytes fit the API's budget. Phones produce 12-megapixel, 4 MB photos; what we send is
-// typically a 1024-pixel JPEG of 100-300 kB, which keeps requests far under the API's limits and fast.
+// side is at most `maxSide` and the pixels within what the server stylizes in one request, flatten
+// transparency and re-encode as JPEG, stepping the quality down until the bytes fit the API's budget.
+// Phones produce 12-megapixel, 4 MB photos; what we send is at most a 2048-pixel, 2.1-megapixel JPEG
+// (typically 0.4-1 MB), the largest result the server gives, so that nothing sent is thrown away.
 
-export const DEFAULT_MAX_SIDE = 1024;
+export const DEFAULT_MAX_SIDE = 2048;
+/** The server holds a result to this many pixels (openapi.yaml, StylizeRequest.max_size). */
+export const SERVER_MAX_PIXELS = 2_100_000;
 export const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 const QUALITY_LADDER = [0.92, 0.85, 0.75, 0.6, 0.45];
 
@@ -38,9 +41,10 @@ export class ImageReadError extends Error {
   }
 }
 
-/** The size that fits within `maxSide` on its longest edge, keeping the aspect ratio; never upscales. */
-export function fitWithin(width: number, height: number, maxSide: number): { width: number; height: number } {
-  const scale = Math.min(1, maxSide / Math.max(width, height));
+/** The size that fits within `maxSide` on its longest edge and within `maxPixels`, keeping the aspect ratio;
+ * never upscales (the server's stylecore.imaging.fit_size, so both sides agree on the size). */
+export function fitWithin(width: number, height: number, maxSide: number, maxPixels = Infinity): { width: number; height: number } {
+  const scale = Math.min(1, maxSide / Math.max(width, height), Math.sqrt(maxPixels / (width * height)));
   return {
     width: Math.max(1, Math.round(width * scale)),
     height: Math.max(1, Math.round(height * scale)),
@@ -55,9 +59,10 @@ export function looksLikeImage(file: Blob): boolean {
 
 export async function prepareImage(
   file: Blob,
-  options: { maxSide?: number; maxBytes?: number; backend?: ImageBackend } = {},
+  options: { maxSide?: number; maxPixels?: number; maxBytes?: number; backend?: ImageBackend } = {},
 ): Promise<PreparedImage> {
-  const { maxSide = DEFAULT_MAX_SIDE, maxBytes = DEFAULT_MAX_BYTES, backend = browserBackend } = options;
+  const { maxSide = DEFAULT_MAX_SIDE, maxPixels = SERVER_MAX_PIXELS, maxBytes = DEFAULT_MAX_BYTES, backend = browserBackend } = options;
+  if (file.size === 0) throw new ImageReadError(`${nameOf(file)} is empty (0 bytes): there is no photo in it. Try the file again, or another one.`);
   if (!looksLikeImage(file)) throw new ImageReadError(notAnImageMessage(file));
   let decoded: DecodedImage;
   try {
@@ -67,7 +72,7 @@ export async function prepareImage(
   }
   try {
     if (decoded.width < 1 || decoded.height < 1) throw new ImageReadError("This image has no pixels.");
-    const size = fitWithin(decoded.width, decoded.height, maxSide);
+    const size = fitWithin(decoded.width, decoded.height, maxSide, maxPixels);
     for (const quality of QUALITY_LADDER) {
       const blob = await backend.encodeJpeg(decoded, size.width, size.height, quality);
       if (blob.size <= maxBytes) {
@@ -87,9 +92,14 @@ export async function prepareImage(
   }
 }
 
+function nameOf(file: Blob): string {
+  const fileName = file instanceof File ? file.name : "";
+  return fileName ? `“${fileName}”` : "This file";
+}
+
 function notAnImageMessage(file: Blob): string {
   const fileName = file instanceof File ? file.name : "";
-  const name = fileName ? `“${fileName}”` : "This file";
+  const name = nameOf(file);
   if (/^image\/hei[cf]$/.test(file.type) || /\.hei[cf]$/i.test(fileName)) {
     return `${name} is a HEIC photo, which this browser cannot open. Share it as JPEG (or use Safari) and try again.`;
   }

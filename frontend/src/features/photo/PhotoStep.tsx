@@ -7,6 +7,8 @@ import { UploadIcon } from "../../components/icons";
 interface Props {
   photo: Photo | null;
   preparing: boolean;
+  /** Where the result on screen was made, once there is one for the current settings. */
+  ranOn: "device" | "server" | null;
   gallery: GalleryImage[] | null;
   galleryError: string | null;
   onFile(file: File): void;
@@ -19,7 +21,7 @@ interface Props {
 // cannot decode.
 export const ACCEPTED_TYPES = "image/jpeg,image/png,image/webp,image/gif,image/bmp,image/avif";
 
-export function PhotoStep({ photo, preparing, gallery, galleryError, onFile, onGalleryPick, onRetryGallery, inputRef }: Props) {
+export function PhotoStep({ photo, preparing, ranOn, gallery, galleryError, onFile, onGalleryPick, onRetryGallery, inputRef }: Props) {
   const selectedKey = photo?.source.kind === "gallery" ? photo.source.key : null;
   return (
     <section className="step" aria-labelledby="photo-step-title">
@@ -51,7 +53,7 @@ export function PhotoStep({ photo, preparing, gallery, galleryError, onFile, onG
         </button>
         <span className="upload-row__hint for-pointer">or drop / paste one anywhere</span>
       </div>
-      {photo && <PhotoFacts photo={photo} />}
+      {photo && <PhotoFacts photo={photo} ranOn={ranOn} />}
       <GalleryRow
         gallery={gallery}
         error={galleryError}
@@ -64,22 +66,27 @@ export function PhotoStep({ photo, preparing, gallery, galleryError, onFile, onG
 }
 
 // What goes over the wire: the re-encoded upload (and what it was made from), or nothing for a
-// sample, which the server reads from the gallery itself.
-function PhotoFacts({ photo }: { photo: Photo }) {
+// sample, which the server reads from the gallery itself; once the result was made on this device, that
+// nothing was sent.
+function PhotoFacts({ photo, ranOn }: { photo: Photo; ranOn: "device" | "server" | null }) {
   const { prepared } = photo.source;
   if (photo.source.kind === "gallery") {
     return (
-      <p className="sent-size" data-testid="sent-size">
+      <p className="sent-size" data-testid="sent-size" data-ran-on={ranOn ?? ""}>
         <span className="sent-size__name">{photo.label}</span>
-        Sample photo, {prepared.width} × {prepared.height}. <span className="muted">The server reads it from the gallery.</span>
+        Sample photo, {prepared.width} × {prepared.height}.{" "}
+        <span className="muted">
+          {ranOn === "device" ? "Stylized on this device." : ranOn === "server" ? "The server read it from the gallery and stylized it." : "The server reads it from the gallery."}
+        </span>
       </p>
     );
   }
   const resized = prepared.width !== prepared.originalWidth || prepared.height !== prepared.originalHeight;
   return (
-    <p className="sent-size" data-testid="sent-size">
+    <p className="sent-size" data-testid="sent-size" data-ran-on={ranOn ?? ""}>
       <span className="sent-size__name">{photo.label}</span>
-      Sends {prepared.width} × {prepared.height} JPEG, {formatBytes(prepared.blob.size)}{" "}
+      {ranOn === "device" ? "Stylized on this device, nothing sent: " : ranOn === "server" ? "Sent to the server: " : "Sends "}
+      {prepared.width} × {prepared.height} JPEG, {formatBytes(prepared.blob.size)}{" "}
       <span className="muted">
         {resized
           ? `(resized from ${prepared.originalWidth} × ${prepared.originalHeight}, ${formatBytes(prepared.originalBytes)})`

@@ -1,22 +1,44 @@
 import { useEffect, useState } from "react";
-import type { Job, Photo, StylizedResult } from "../../types";
+import type { Photo } from "../../types";
 import { formatBytes } from "../../image/pipeline";
 import { boxStyle } from "../../components/boxStyle";
 import { CompareSlider } from "../../components/CompareSlider";
 import { DownloadIcon } from "../../components/icons";
+import type { MixedDownload } from "./useMixedDownload";
+import type { PhotoJob, PhotoResult } from "./useStylizeJob";
 
 interface Props {
   photo: Photo | null;
   preparing: boolean;
-  job: Job;
+  job: PhotoJob;
+  /** What the current settings ask for (useStylizeJob's keyOf): a result for anything else is the previous one. */
+  wantedKey: string | null;
+  /** The current style's (or blend's) name. */
+  wantedName: string;
+  strength: number;
+  download: MixedDownload;
   coldStartHintMs: number;
   onBrowse(): void;
   onCancel(): void;
 }
 
-export function Stage({ photo, preparing, job, coldStartHintMs, onBrowse, onCancel }: Props) {
-  if (job.state === "done" && photo) {
-    return <ResultView photo={photo} result={job.result} />;
+export function Stage({ photo, preparing, job, wantedKey, wantedName, strength, download, coldStartHintMs, onBrowse, onCancel }: Props) {
+  const shown = job.state === "done" ? job.result : job.state === "busy" ? job.previous : null;
+  if (shown && photo) {
+    // Never a result under a name that is not its own: while another is coming (or after a cancel), the one on
+    // screen is dimmed and named as the previous one.
+    const previous = job.state === "busy" || shown.key !== wantedKey;
+    return (
+      <ResultView
+        photo={photo}
+        result={shown}
+        previous={previous}
+        wantedName={wantedName}
+        strength={strength}
+        download={download}
+        overlay={job.state === "busy" ? <BusyOverlay job={job} hintMs={coldStartHintMs} onCancel={onCancel} /> : null}
+      />
+    );
   }
   if (!photo) {
     return preparing ? (
@@ -65,7 +87,7 @@ function EmptyStage({ onBrowse }: { onBrowse(): void }) {
   );
 }
 
-function BusyOverlay({ job, hintMs, onCancel }: { job: Extract<Job, { state: "busy" }>; hintMs: number; onCancel(): void }) {
+function BusyOverlay({ job, hintMs, onCancel }: { job: Extract<PhotoJob, { state: "busy" }>; hintMs: number; onCancel(): void }) {
   const { styleName, startedAt, runOn, download } = job;
   const [now, setNow] = useState(() => performance.now());
   useEffect(() => {
@@ -116,36 +138,58 @@ function DownloadProgress({ loaded, total }: { loaded: number; total: number | n
   );
 }
 
-function ResultView({ photo, result }: { photo: Photo; result: StylizedResult }) {
+function ResultView({ photo, result, previous, wantedName, strength, download, overlay }: {
+  photo: Photo;
+  result: PhotoResult;
+  previous: boolean;
+  wantedName: string;
+  strength: number;
+  download: MixedDownload;
+  overlay: React.ReactNode;
+}) {
+  const label = previous ? `Previous: ${result.styleName}` : result.styleName;
+  const percent = Math.round(strength * 100);
   return (
-    <div className="stage stage--result">
-      <CompareSlider
-        beforeUrl={photo.previewUrl}
-        afterUrl={result.url}
-        beforeLabel="Original"
-        afterLabel={result.styleName}
-        width={result.width}
-        height={result.height}
-      />
+    <div className={`stage stage--result${previous ? " stage--previous" : ""}`} aria-busy={overlay !== null} data-testid="result-stage"
+      data-current={!previous}>
+      <div className="stage__compare">
+        <CompareSlider
+          beforeUrl={photo.previewUrl}
+          afterUrl={result.url}
+          beforeLabel="Original"
+          afterLabel={label}
+          afterOpacity={strength}
+          current={!previous}
+          width={result.width}
+          height={result.height}
+        />
+        {overlay}
+      </div>
       <div className="result-bar">
         <div className="result-bar__info">
-          <p className="result-bar__title">
-            {result.styleName}
-            <span className="muted"> {result.artist}</span>
+          <p className="result-bar__title" data-testid="result-title">
+            {label}
+            <span className="muted"> {previous ? `Not yet painted in ${wantedName}` : result.artist}</span>
           </p>
           <p className="result-bar__meta muted" data-testid="ran-on" data-ran-on={result.ranOn} data-elapsed-ms={Math.round(result.elapsedMs ?? result.roundTripMs)}>
-            {`${result.width} × ${result.height} · ${formatSeconds(result.elapsedMs ?? result.roundTripMs)} ${ranOnText(result)}`}
+            {`${result.width} × ${result.height}${percent < 100 ? ` · ${percent}%` : ""} · ${formatSeconds(result.elapsedMs ?? result.roundTripMs)} ${ranOnText(result)}`}
           </p>
         </div>
-        <a className="button button--primary" href={result.url} download={result.fileName} data-testid="download">
-          <DownloadIcon /> Download
-        </a>
+        {download.url ? (
+          <a className="button button--primary" href={download.url} download={download.fileName} data-testid="download" data-file-name={download.fileName}>
+            <DownloadIcon /> Download
+          </a>
+        ) : (
+          <button type="button" className="button button--primary" disabled data-testid="download" title={download.error}>
+            <DownloadIcon /> {download.error ? "Download unavailable" : "Preparing…"}
+          </button>
+        )}
       </div>
     </div>
   );
 }
 
-function ranOnText(result: StylizedResult): string {
+function ranOnText(result: PhotoResult): string {
   if (result.ranOn === "server") return "on the server";
   return `on this device (${result.backend === "webgpu" ? "WebGPU" : "WebAssembly"})`;
 }

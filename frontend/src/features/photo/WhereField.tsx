@@ -7,10 +7,10 @@ export function describeDevice(device: DeviceState): string {
   if (device.state === "ready") {
     return device.backend === "webgpu"
       ? "This device can stylize with its graphics card (WebGPU): your photo stays here."
-      : `This device can stylize with WebAssembly (${device.threads} thread${device.threads === 1 ? "" : "s"}): your photo stays here.`;
+      : `This device can stylize with WebAssembly (${device.threads} thread${device.threads === 1 ? "" : "s"}): choose On this device to keep your photo here. Auto uses it once it has proven fast.`;
   }
   if (device.state === "unavailable") return `This browser cannot stylize by itself (${device.reason}); the server does it.`;
-  return "Auto stylizes on this device where it can, and on the server otherwise.";
+  return "Auto uses the server, the quickest first answer, unless this device has proven fast (or has WebGPU).";
 }
 
 export function WhereField({ where, device, onWhere }: { where: Where; device: DeviceState; onWhere(where: Where): void }) {

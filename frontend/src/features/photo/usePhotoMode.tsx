@@ -1,25 +1,37 @@
 // The photo mode: a photo (an upload, a paste, a drop or a gallery sample) stylized on the server or on this
-// device, one style or a blend of two, then compared and downloaded.
-import { useCallback, useRef, useState } from "react";
+// device, one style or a blend of two, then compared and downloaded. Picking a photo, a style, a blend, keep
+// colours or full size paints it at once (after a short pause, a newer pick replacing an older run); the
+// strength is mixed in the browser over the full-strength result, so it never waits.
+import { useCallback, useEffect, useRef, useState } from "react";
 import { SparkIcon } from "../../components/icons";
 import type { ModeProps, ModeView } from "../../components/ModeLayout";
 import type { Where } from "../../device/where";
+import { browserMixer } from "../../image/mix";
 import { BlendField, blendPartners } from "./BlendField";
+import { FullSizeField, fullSizeOffer } from "./FullSizeField";
 import { PhotoStep } from "./PhotoStep";
 import { Stage } from "./Stage";
+import { useMixedDownload } from "./useMixedDownload";
 import { usePhotoDrop } from "./usePhotoDrop";
 import { usePhotoIntake } from "./usePhotoIntake";
-import { labelOf, useStylizeJob } from "./useStylizeJob";
+import { keyOf, labelOf, useStylizeJob, type StylizeInput } from "./useStylizeJob";
 import { WhereField } from "./WhereField";
 
 const NO_DEVICE = { state: "unavailable", reason: "on-device mode is off" } as const;
+/** How long a pick waits for the next one before it is painted (a quick run of taps paints only the last). */
+export const APPLY_DELAY_MS = 250;
+/** After the first result, how long before the on-device runtime starts downloading in the background. */
+const WARM_DEVICE_AFTER_MS = 1500;
 
 export function usePhotoMode(props: ModeProps): ModeView {
-  const { api, config, device, imageBackend, catalog, strength, keepColours, onNotice, stageRef } = props;
+  const { active, api, config, device, imageBackend, catalog, strength, keepColours, onNotice, stageRef } = props;
+  const mixer = props.mixer ?? browserMixer;
   const { style, styles, gallery } = catalog;
   const [where, setWhere] = useState<Where>("auto");
   const [blendWith, setBlendWith] = useState<string | null>(null);
   const [share, setShare] = useState(0.5);
+  const [fullSize, setFullSize] = useState(false);
+  const [, setDeviceChecked] = useState(0);
   const fileInput = useRef<HTMLInputElement>(null);
 
   const partners = blendPartners(styles.items, style);
@@ -35,23 +47,86 @@ export function usePhotoMode(props: ModeProps): ModeView {
   const dragging = usePhotoDrop(takeFile);
   const browse = useCallback(() => fileInput.current?.click(), []);
 
+  // A deleted style leaves nothing behind: a blend with it is cleared, and when it was the picked one, the
+  // picker goes back to the first style (useCatalog) with no blend.
+  const pickedBefore = useRef<string | null>(null);
+  useEffect(() => {
+    const items = styles.items;
+    if (!items) return;
+    const gone = (id: string | null) => id !== null && !items.some((s) => s.id === id);
+    if (gone(blendWith) || gone(pickedBefore.current)) setBlendWith(null);
+    pickedBefore.current = style?.id ?? null;
+  }, [styles.items, style, blendWith]);
+
+  const offer = fullSizeOffer(photo, device, where);
+  const wanted: StylizeInput | null =
+    photo && style ? { photo, style, blend, keepColours, maxSize: config.maxImageSide, where, fullSize: fullSize && offer.available } : null;
+  const wantedKey = wanted ? keyOf(wanted) : null;
+  const latest = useRef(wanted);
+  latest.current = wanted;
+  const jobRef = useRef(job);
+  jobRef.current = job;
+  const timer = useRef<number | undefined>(undefined);
+
+  const start = useCallback(
+    (reveal: boolean) => {
+      window.clearTimeout(timer.current);
+      const input = latest.current;
+      if (!input) return;
+      if (reveal) revealStage(stageRef.current);
+      void stylize(input);
+    },
+    [stylize, stageRef],
+  );
+
+  // Apply on tap: a change of what the result answers paints it again, once the picks pause.
+  const shownPhoto = useRef<string | null>(null);
+  useEffect(() => {
+    if (!active || !wantedKey) return;
+    const current = jobRef.current;
+    if ((current.state === "done" && current.result.key === wantedKey) || (current.state === "busy" && current.key === wantedKey)) return;
+    const newPhoto = shownPhoto.current !== latest.current?.photo.previewUrl;
+    shownPhoto.current = latest.current?.photo.previewUrl ?? null;
+    timer.current = window.setTimeout(() => start(newPhoto), APPLY_DELAY_MS);
+    return () => window.clearTimeout(timer.current);
+  }, [active, wantedKey, start]);
+
+  // The on-device runtime downloads in the background after the first result, never before it.
+  const hasResult = job.state === "done";
+  useEffect(() => {
+    if (!device || !hasResult || where === "server" || device.state.state !== "unknown") return;
+    const later = window.setTimeout(() => void device.check().then(() => setDeviceChecked((n) => n + 1)), WARM_DEVICE_AFTER_MS);
+    return () => window.clearTimeout(later);
+  }, [device, hasResult, where]);
+
+  const shown = job.state === "done" ? job.result : job.state === "busy" ? job.previous : null;
+  const download = useMixedDownload(shown, strength, mixer, photo?.name ?? "photo");
+
   const busy = job.state === "busy";
   const blocker = !photo ? "Choose a photo first." : !style ? "Pick a style." : null;
-
-  const start = () => {
-    if (!photo || !style) return;
-    revealStage(stageRef.current);
-    void stylize({ photo, style, blend, strength, keepColours, maxSize: config.maxImageSide, where });
-  };
+  const wantedName = style ? labelOf(style, blend) : "";
+  const ranOn = job.state === "done" && job.result.key === wantedKey ? job.result.ranOn : null;
 
   return {
     stage: (
-      <Stage photo={photo} preparing={preparing} job={job} coldStartHintMs={config.coldStartHintMs} onBrowse={browse} onCancel={cancel} />
+      <Stage
+        photo={photo}
+        preparing={preparing}
+        job={job}
+        wantedKey={wantedKey}
+        wantedName={wantedName}
+        strength={strength}
+        download={download}
+        coldStartHintMs={config.coldStartHintMs}
+        onBrowse={browse}
+        onCancel={cancel}
+      />
     ),
     source: (
       <PhotoStep
         photo={photo}
         preparing={preparing}
+        ranOn={ranOn}
         gallery={gallery.items}
         galleryError={gallery.error}
         onFile={takeFile}
@@ -63,7 +138,12 @@ export function usePhotoMode(props: ModeProps): ModeView {
     withStyle: (
       <BlendField style={style} partners={partners} secondId={second?.id ?? null} share={share} onSecond={setBlendWith} onShare={setShare} />
     ),
-    setting: <WhereField where={where} device={device?.state ?? NO_DEVICE} onWhere={setWhere} />,
+    setting: (
+      <>
+        <WhereField where={where} device={device?.state ?? NO_DEVICE} onWhere={setWhere} />
+        <FullSizeField offer={offer} checked={fullSize && offer.available} onChange={setFullSize} />
+      </>
+    ),
     action: {
       label: busy ? (
         <>
@@ -75,19 +155,19 @@ export function usePhotoMode(props: ModeProps): ModeView {
         </>
       ),
       hint: busy
-        ? "Stylizing…"
+        ? `Painting ${job.styleName}…`
         : preparing
           ? "Reading your photo…"
-          : (blocker ?? (style ? `${labelOf(style, blend)}, ${Math.round(strength * 100)}%` : "")),
+          : (blocker ?? (style ? `${wantedName}, ${Math.round(strength * 100)}%` : "")),
       disabled: !busy && (blocker !== null || preparing),
       busy,
     },
-    submit: () => (busy ? cancel() : start()),
+    submit: () => (busy ? cancel() : start(true)),
     always: (
       <>
         {/* For screen readers: the result arriving is otherwise silent (errors are role="alert"). */}
         <p className="visually-hidden" aria-live="polite" data-testid="announcer">
-          {job.state === "done"
+          {job.state === "done" && job.result.key === wantedKey
             ? `Done: your photo in the style of ${job.result.styleName}. The comparison and the download are ready.`
             : ""}
         </p>

@@ -4,7 +4,7 @@ import { isAbort } from "../../api/errors";
 import { describeError, type Notice } from "../../api/messages";
 import type { Style } from "../../api/types";
 import type { Progress } from "../../device/cache";
-import type { Blend, Job, Photo, StylizedResult } from "../../types";
+import type { Blend, Photo, StylizedResult } from "../../types";
 import { blendParts, type DeviceStylizer } from "../../device/runner";
 import { chooseWhere, type DeviceState, type Where } from "../../device/where";
 
@@ -13,62 +13,116 @@ export interface StylizeInput {
   style: Style;
   /** A second style of the same network mixed in (a share of each). */
   blend?: Blend | null;
-  strength: number;
   keepColours: boolean;
   maxSize: number;
-  /** Where to run it: Auto (the device where it can), on this device, or on the server. */
+  /** Where to run it: Auto (the server unless the device is known to be fast), on this device, or on the server. */
   where?: Where;
+  /** The photo at its own size, on the device in tiles (where the device cannot, the server at maxSize). */
+  fullSize?: boolean;
 }
 
+/** A result at full strength; the strength is mixed in the browser (image/mix.ts). */
+export interface PhotoResult extends StylizedResult {
+  /** The settings it answers (keyOf): a result whose key is not the current settings' is the previous one. */
+  key: string;
+  /** The full-strength result. */
+  stylized: Blob;
+  /** The photo as it was stylized (what a strength mixes with it). */
+  photoBlob: Blob;
+  keepColours: boolean;
+  fullSize: boolean;
+}
+
+/** The photo's stylizing: nothing yet, a run (over the previous result, if any), or a result. */
+export type PhotoJob =
+  | { state: "idle" }
+  | {
+      state: "busy";
+      key: string;
+      styleName: string;
+      startedAt: number;
+      runOn?: "device" | "server";
+      download?: Progress;
+      /** The result shown before this run, kept on screen (marked as the previous one) until it is replaced. */
+      previous: PhotoResult | null;
+    }
+  | { state: "done"; result: PhotoResult };
+
 export interface StylizeJob {
-  job: Job;
-  /** Sends the request, cancelling any running one. */
+  job: PhotoJob;
+  /** Starts a run at full strength, abandoning any running one. */
   stylize(input: StylizeInput): Promise<void>;
-  /** Cancels the running request: the photo shows again. */
+  /** Stops the running one at once (on the device too: its result is ignored): the previous result, or the photo. */
   cancel(): void;
-  /** Cancels the running request and drops the result (a new photo came in). */
+  /** Cancels and drops the result (a new photo came in). */
   reset(): void;
 }
 
-// One stylize request at a time: its busy state, its cancel, and its result. With a device stylizer it
-// runs on the device where `where` and the photo allow, and falls back to the server when that fails.
+/** What a result answers: the photo, the style or blend, keep colours and full size (not the strength). */
+export function keyOf({ photo, style, blend, keepColours, fullSize }: Pick<StylizeInput, "photo" | "style" | "blend" | "keepColours" | "fullSize">): string {
+  return JSON.stringify([photo.previewUrl, style.id, blend ? [blend.second.id, percent(blend.share)] : null, keepColours, !!fullSize]);
+}
+
+// One run at a time: its busy state, its cancel, and its result. With a device stylizer it runs on the device
+// where `where` and the photo allow, and falls back to the server when that fails.
 export function useStylizeJob(api: Api, onNotice: (notice: Notice | null) => void, device?: DeviceStylizer): StylizeJob {
-  const [job, setJob] = useState<Job>({ state: "idle" });
+  const [job, setJob] = useState<PhotoJob>({ state: "idle" });
   const inFlight = useRef<AbortController | null>(null);
+  // The result on screen (or kept as the previous one): its object URL is released when it is replaced.
+  const kept = useRef<PhotoResult | null>(null);
 
-  // Object URLs hold the image bytes until revoked: release each one when it is replaced.
-  useEffect(() => () => void (job.state === "done" && URL.revokeObjectURL(job.result.url)), [job]);
+  const keep = useCallback((result: PhotoResult | null) => {
+    if (kept.current && kept.current !== result) URL.revokeObjectURL(kept.current.url);
+    kept.current = result;
+  }, []);
+  useEffect(() => () => keep(null), [keep]);
 
-  // The controller stays in inFlight after a cancel, so the aborted request can tell a cancel
-  // (show the photo again) from being superseded by a newer request (leave the state alone).
-  const cancel = useCallback(() => inFlight.current?.abort(), []);
+  // A cancel frees the screen at once, whatever the run is doing: the request is aborted, a device run is
+  // no longer waited for (its result is thrown away when it comes).
+  const cancel = useCallback(() => {
+    const controller = inFlight.current;
+    if (!controller) return;
+    inFlight.current = null;
+    controller.abort();
+    setJob((current) =>
+      current.state !== "busy" ? current : current.previous ? { state: "done", result: current.previous } : { state: "idle" },
+    );
+  }, []);
 
   const reset = useCallback(() => {
     cancel();
+    keep(null);
     setJob({ state: "idle" });
-  }, [cancel]);
+  }, [cancel, keep]);
 
   const stylize = useCallback(
     async (input: StylizeInput) => {
-      const style = { ...input.style, name: labelOf(input.style, input.blend) };
+      const styleName = labelOf(input.style, input.blend);
+      const key = keyOf(input);
       cancel();
       const controller = new AbortController();
       inFlight.current = controller;
       const startedAt = performance.now();
-      onNotice(null);
-      setJob({ state: "busy", styleName: style.name, startedAt });
       const mine = () => inFlight.current === controller;
+      const busy = (more: { runOn?: "device" | "server"; download?: Progress } = {}) =>
+        setJob((current) => {
+          const previous = current.state === "done" ? current.result : current.state === "busy" ? current.previous : null;
+          return { state: "busy", key, styleName, startedAt, previous, ...more };
+        });
+      onNotice(null);
+      busy();
       try {
         let result: Ran | null = null;
         // Without a device (or asked for the server) the request goes out at once, with no await before it.
         const choice = device && (input.where ?? "server") !== "server" ? await decide(input, device) : { runOn: "server" as const };
+        if (!mine()) return;
         if (choice.note) onNotice({ title: "Not on this device", message: choice.note });
         if (choice.runOn === "device" && device) {
-          setJob({ state: "busy", styleName: style.name, startedAt, runOn: "device" });
+          busy({ runOn: "device" });
           try {
-            result = await onDevice(device, input, controller.signal, (download) => {
-              if (mine()) setJob({ state: "busy", styleName: style.name, startedAt, runOn: "device", download });
-            });
+            result = await untilAborted(onDevice(device, input, controller.signal, (download) => {
+              if (mine()) busy({ runOn: "device", download });
+            }), controller.signal);
           } catch (error) {
             if (isAbort(error) || controller.signal.aborted) throw error;
             // Never a blank result: the server takes over, and the person is told why in a line.
@@ -77,41 +131,76 @@ export function useStylizeJob(api: Api, onNotice: (notice: Notice | null) => voi
           }
         }
         if (!result) {
-          if (mine()) setJob({ state: "busy", styleName: style.name, startedAt, runOn: "server" });
+          if (mine()) busy({ runOn: "server" });
           result = await onServer(api, input, controller.signal);
         }
-        if (!mine()) return;
-        setJob({ state: "done", result: { ...result, roundTripMs: performance.now() - startedAt } });
+        if (!mine()) return void URL.revokeObjectURL(result.url);
+        const done: PhotoResult = { ...result, key, roundTripMs: performance.now() - startedAt };
+        keep(done);
+        setJob({ state: "done", result: done });
       } catch (error) {
-        if (!mine()) return; // superseded by a newer request
-        setJob({ state: "idle" });
+        if (!mine()) return; // cancelled (the state is already back) or superseded by a newer run
+        setJob((current) => (current.state === "busy" && current.previous ? { state: "done", result: current.previous } : { state: "idle" }));
         if (!isAbort(error)) onNotice(describeError(error));
       } finally {
         if (mine()) inFlight.current = null;
       }
     },
-    [api, cancel, onNotice, device],
+    [api, cancel, keep, onNotice, device],
   );
 
   return { job, stylize, cancel, reset };
 }
 
+/** Where it runs. Auto asks the device only whether it is known to be fast (nothing is downloaded for that):
+ * a first-time visitor's photo goes to the server at once. */
 async function decide(input: StylizeInput, device: DeviceStylizer) {
+  const where = input.fullSize ? "device" : (input.where ?? "server");
+  const fast = where === "auto" ? ((await device.knownFast?.()) ?? false) : true;
+  if (where === "auto" && !fast) return { runOn: "server" as const };
   const state: DeviceState = await device.check();
   const { prepared } = input.photo.source;
-  return chooseWhere(input.where ?? "server", state, {
-    pixels: prepared.width * prepared.height,
-    maxPixels: device.maxPixels,
+  const full = input.fullSize && input.photo.original;
+  return chooseWhere(where, state, {
+    pixels: full ? prepared.originalWidth * prepared.originalHeight : prepared.width * prepared.height,
+    maxPixels: full ? (device.fullSizeMaxPixels ?? device.maxPixels) : device.maxPixels,
     hasModel: device.modelFor(input.style) != null,
+    fast,
   });
 }
 
-type Ran = Omit<StylizedResult, "roundTripMs">;
+/** The promise, or an AbortError as soon as the signal fires (the work itself may go on; its result is dropped). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new DOMException("cancelled", "AbortError"));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new DOMException("cancelled", "AbortError"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        if (signal.aborted) {
+          if (value && typeof value === "object" && "url" in value) URL.revokeObjectURL(String(value.url));
+          return;
+        }
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+type Ran = Omit<PhotoResult, "roundTripMs" | "key">;
 
 async function onDevice(device: DeviceStylizer, input: StylizeInput, signal: AbortSignal, onProgress: (p: Progress) => void): Promise<Ran> {
-  const out = await device.stylizePhoto(input, { signal, onProgress });
+  const { photo, style, blend, keepColours, fullSize } = input;
+  const out = await device.stylizePhoto({ photo, style, blend, strength: 1, keepColours, fullSize }, { signal, onProgress });
+  const atFullSize = !!fullSize && !!photo.original;
   return {
-    ...describe(input, out.blob),
+    ...describe(input, out.blob, atFullSize ? photo.original! : photo.source.prepared.blob),
+    fullSize: atFullSize,
     width: out.width,
     height: out.height,
     elapsedMs: out.elapsedMs,
@@ -121,12 +210,12 @@ async function onDevice(device: DeviceStylizer, input: StylizeInput, signal: Abo
 }
 
 async function onServer(api: Api, input: StylizeInput, signal: AbortSignal): Promise<Ran> {
-  const { photo, style, blend, strength, keepColours, maxSize } = input;
+  const { photo, style, blend, keepColours, maxSize } = input;
   const result = await api.stylize(
     {
       styleId: style.id,
       ...(blend ? { blend: blendParts(style, blend) } : {}),
-      strength,
+      strength: 1,
       keepColours,
       maxSize,
       photo:
@@ -136,18 +225,27 @@ async function onServer(api: Api, input: StylizeInput, signal: AbortSignal): Pro
     },
     signal,
   );
-  return { ...describe(input, result.blob), width: result.width, height: result.height, elapsedMs: result.elapsedMs, ranOn: "server" };
+  return {
+    ...describe(input, result.blob, photo.source.prepared.blob),
+    fullSize: false,
+    width: result.width,
+    height: result.height,
+    elapsedMs: result.elapsedMs,
+    ranOn: "server",
+  };
 }
 
-function describe({ photo, style, blend }: StylizeInput, blob: Blob) {
-  const styles = blend
-    ? `${style.id}-${percent(blend.share)}-${blend.second.id}-${percent(1 - blend.share)}`
-    : style.id;
+function describe(input: StylizeInput, blob: Blob, photoBlob: Blob) {
+  const { photo, style, blend, keepColours } = input;
+  const styleName = labelOf(style, blend);
   return {
     url: URL.createObjectURL(blob),
-    styleName: labelOf(style, blend),
+    stylized: blob,
+    photoBlob,
+    keepColours,
+    styleName,
     artist: blend ? `${style.artist} and ${blend.second.artist}` : style.artist,
-    fileName: `${photo.name}-${styles}${extensionOf(blob.type)}`,
+    fileName: downloadName({ photoName: photo.name, styleName, strength: 1, keepColours, fullSize: !!input.fullSize, type: blob.type }),
     bytes: blob.size,
   };
 }
@@ -155,6 +253,27 @@ function describe({ photo, style, blend }: StylizeInput, blob: Blob) {
 /** "The Great Wave 70% + Udnie 30%" for a blend, the style's name otherwise. */
 export function labelOf(style: Style, blend?: Blend | null): string {
   return blend ? `${style.name} ${percent(blend.share)}% + ${blend.second.name} ${percent(1 - blend.share)}%` : style.name;
+}
+
+/** The download's name: the photo's, the style's name (never an id), and what sets this variant apart (a strength
+ * under 100%, kept colours, full size), so that two variants of one photo never share a name. */
+export function downloadName(what: { photoName: string; styleName: string; strength: number; keepColours: boolean; fullSize: boolean; type: string }): string {
+  const parts = [what.photoName, slug(what.styleName)];
+  if (what.strength < 1) parts.push(`${percent(what.strength)}pct`);
+  if (what.keepColours) parts.push("own-colours");
+  if (what.fullSize) parts.push("full-size");
+  return `${parts.filter(Boolean).join("-")}${extensionOf(what.type)}`;
+}
+
+/** "The Great Wave 70% + Udnie 30%" -> "the-great-wave-70-udnie-30"; accents dropped, letters of any script kept. */
+export function slug(text: string): string {
+  return text
+    .normalize("NFKD")
+    .replace(/\p{M}+/gu, "")
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 80);
 }
 
 function percent(share: number): number {
