@@ -202,6 +202,7 @@ describe("stylizing on the device", { timeout: 900_000 }, () => {
     });
     const { page, problems } = await visit(context, baseUrl);
     await page.getByRole("radio", { name: "Live camera" }).check();
+    await page.getByRole("radio", { name: "256 px" }).check(); // chosen: Auto would step up on a fast machine
     await page.getByRole("button", { name: "Start camera" }).click();
     await page.waitForFunction(() => /frames per second/.test(document.querySelector("[data-testid=live-fps]")?.textContent), null, LONG);
     const frame = () => page.evaluate(() => document.querySelector("[data-testid=live-canvas]").toDataURL());
