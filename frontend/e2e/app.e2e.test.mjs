@@ -76,6 +76,9 @@ async function openApp(viewport, options = {}) {
   };
 }
 
+/** The download's style part, as the app makes it (useStylizeJob's slug). */
+const slug = (text) => text.normalize("NFKD").replace(/\p{M}+/gu, "").toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "-").replace(/^-+|-+$/g, "").slice(0, 80);
+
 const shot = (page, name, options = {}) => page.screenshot({ path: join(artifacts, `${name}.png`), ...options });
 
 // These tests follow the server path (e2e/device.e2e.test.mjs covers stylizing on the device).
@@ -86,7 +89,7 @@ async function stylizeAndWait(page, busyShot) {
   if (busyShot) await shot(page, busyShot);
   await page.getByTestId("result-image").waitFor(WAIT);
   // The stylized image has really arrived and decoded, not just its element.
-  await page.waitForFunction(() => document.querySelector("[data-testid=result-image]")?.naturalWidth > 0, null, WAIT);
+  await page.waitForFunction(() => document.querySelector("[data-testid=result-image][data-current=true]")?.naturalWidth > 0, null, WAIT);
 }
 
 describe("the web app on the local stack", { timeout: 300_000 }, () => {
@@ -96,16 +99,16 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
     await assertAccessible(page, "on the empty page");
     await page.locator("#photo-input").setInputFiles(join(fixtures, "sideways.jpg"));
 
-    // EXIF orientation applied (stored 1000x1500, shown 1500x1000) and downscaled to 1024 in the browser.
+    // EXIF orientation applied (stored 1000x1500, shown 1500x1000), within 2048 px and 2.1 MP: sent at its size.
     const facts = page.getByTestId("sent-size");
     await facts.waitFor(WAIT);
-    assert.match(await facts.innerText(), /^sideways\.jpg\s+Sends 1024 × 683 JPEG, \d+ kB\s+\(resized from 1500 × 1000/);
+    assert.match(await facts.innerText(), /^sideways\.jpg\s+(Sends|Sent to the server:) 1500 × 1000 JPEG, \d+ kB\s+\(re-encoded from/);
 
     const style = styles[styles.length - 1];
     await page.locator(`.style-card[data-style-id="${style.id}"]`).click();
     await stylizeAndWait(page, "02-desktop-busy");
-    assert.equal(await page.getByTestId("result-image").evaluate((img) => img.naturalWidth), 1024);
-    assert.match(await page.locator(".result-bar").innerText(), new RegExp(`1024 × 683`));
+    assert.equal(await page.getByTestId("result-image").evaluate((img) => img.naturalWidth), 1500);
+    assert.match(await page.locator(".result-bar").innerText(), new RegExp(`1500 × 1000`));
 
     // The comparison divider answers the keyboard in a real browser.
     const divider = page.getByRole("slider", { name: "Comparison divider" });
@@ -116,7 +119,7 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
     await assertAccessible(page, "with a result");
 
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download").click()]);
-    assert.equal(download.suggestedFilename(), `sideways-${style.id}.jpg`);
+    assert.equal(download.suggestedFilename(), `sideways-${slug(style.name)}.jpg`);
     const saved = join(artifacts, download.suggestedFilename());
     await download.saveAs(saved);
     const bytes = readFileSync(saved);
@@ -143,7 +146,7 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
     assert.match(await page.getByTestId("sent-size").innerText(), /Sample photo, \d+ × \d+/);
     await stylizeAndWait(page);
     const stem = key.split("/").pop().replace(/\.[^.]+$/, "");
-    assert.match(await page.getByTestId("download").getAttribute("download"), new RegExp(`^${stem}-${styles[0].id}\\.jpg$`));
+    assert.equal(await page.getByTestId("download").getAttribute("download"), `${stem}-${slug(styles[0].name)}.jpg`);
     await shot(page, "04-desktop-dark-gallery-result");
     await assertAccessible(page, "in dark mode");
     await close();
@@ -191,14 +194,14 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
     assert.equal(await page.getByText("Drop to use this photo").count(), 0);
 
     const facts = page.getByTestId("sent-size");
-    assert.match(await facts.innerText(), /^dropped\.jpg\s+Sends 1024 × 683 JPEG/);
+    assert.match(await facts.innerText(), /^dropped\.jpg\s+(Sends|Sent to the server:) 1500 × 1000 JPEG/);
 
     const pasted = await makeTransfer("pasted.jpg");
     await page.evaluate((clipboardData) => {
       document.body.dispatchEvent(new ClipboardEvent("paste", { clipboardData, bubbles: true }));
     }, pasted);
     await page.waitForFunction(() => document.querySelector("[data-testid=sent-size]")?.textContent.startsWith("pasted.jpg"));
-    assert.match(await facts.innerText(), /^pasted\.jpg\s+Sends 1024 × 683 JPEG/);
+    assert.match(await facts.innerText(), /^pasted\.jpg\s+(Sends|Sent to the server:) 1500 × 1000 JPEG/);
     await close();
   });
 
@@ -253,7 +256,7 @@ describe("the web app on the local stack", { timeout: 300_000 }, () => {
     await tabTo(page.getByRole("button", { name: "Stylize" }));
     await page.keyboard.press("Enter");
     await page.getByTestId("result-image").waitFor(WAIT);
-    await page.waitForFunction(() => document.querySelector("[data-testid=result-image]")?.naturalWidth > 0, null, WAIT);
+    await page.waitForFunction(() => document.querySelector("[data-testid=result-image][data-current=true]")?.naturalWidth > 0, null, WAIT);
 
     // Nothing sticks out sideways at 375 px.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

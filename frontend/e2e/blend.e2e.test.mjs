@@ -64,12 +64,12 @@ describe("blending two styles", { timeout: 300_000 }, () => {
     assert.equal(body.style, undefined);
     assert.ok(Math.abs(body.blend[0].weight - 0.7) < 1e-9 && Math.abs(body.blend[1].weight - 0.3) < 1e-9);
     await page.getByTestId("result-image").waitFor(WAIT);
-    await page.waitForFunction(() => document.querySelector("[data-testid=result-image]")?.naturalWidth > 0, null, WAIT);
+    await page.waitForFunction(() => document.querySelector("[data-testid=result-image][data-current=true]")?.naturalWidth > 0, null, WAIT);
     assert.match(await page.locator(".result-bar").innerText(), /The Great Wave off Kanagawa 70% \+ The Starry Night 30%/);
     await shot(page, "02-blend-result");
 
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download").click()]);
-    assert.equal(download.suggestedFilename(), "sideways-great_wave-70-starry_night-30.jpg");
+    assert.equal(download.suggestedFilename(), "sideways-the-great-wave-off-kanagawa-70-the-starry-night-30.jpg");
     const saved = join(artifacts, download.suggestedFilename());
     await download.saveAs(saved);
     assert.deepEqual([...readFileSync(saved).subarray(0, 3)], [0xff, 0xd8, 0xff], "the download is a JPEG");

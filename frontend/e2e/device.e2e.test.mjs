@@ -89,7 +89,7 @@ async function stylizeHere(page, { styleId, where = "On this device", file = "si
   await page.locator(`.style-card[data-style-id="${styleId}"]`).click();
   await page.getByRole("radio", { name: where }).check();
   await page.getByRole("button", { name: "Stylize" }).click();
-  await page.waitForFunction(() => document.querySelector("[data-testid=result-image]")?.naturalWidth > 0, null, LONG);
+  await page.waitForFunction(() => document.querySelector("[data-testid=result-image][data-current=true]")?.naturalWidth > 0, null, LONG);
   return page.getByTestId("ran-on").getAttribute("data-ran-on");
 }
 
@@ -144,7 +144,7 @@ describe("stylizing on the device", { timeout: 900_000 }, () => {
     console.log(`# fp32 device vs server: PSNR ${psnr.toFixed(2)} dB (server inference ${serverMs} ms)`);
     assert.ok(psnr >= 40, `PSNR ${psnr.toFixed(2)} dB is under 40 dB`);
     const [download] = await Promise.all([first.page.waitForEvent("download"), first.page.getByTestId("download").click()]);
-    assert.equal(download.suggestedFilename(), `sideways-${styleId}.png`);
+    assert.equal(download.suggestedFilename(), "sideways-the-great-wave-off-kanagawa.png");
     assert.ok(first.downloads.some((url) => url.endsWith(`/models/${modelFile}`)), "the first visit downloads the model");
     // Not only a network's first style: each style's own weights go in (a file's default is its first style).
     const other = notTheFirstStyle();

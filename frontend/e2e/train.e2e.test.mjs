@@ -151,8 +151,8 @@ describe("train your own style", { timeout: 900_000 }, () => {
     await page.getByRole("radio", { name: "On the server" }).check(); // Auto would pick this device: it has the model
     await page.getByRole("button", { name: "Stylize" }).click();
     assert.equal(JSON.parse((await sent).postData()).style, `user-${id}`);
-    await page.waitForFunction(() => document.querySelector("[data-testid=result-image]")?.naturalWidth > 0, null, WAIT);
-    assert.match(await page.locator(".result-bar").innerText(), /My Scream[\s\S]*1024 × 683 · .* on the server/);
+    await page.waitForFunction(() => document.querySelector("[data-testid=result-image][data-current=true]")?.naturalWidth > 0, null, WAIT);
+    assert.match(await page.locator(".result-bar").innerText(), /My Scream[\s\S]*1500 × 1000 · .* on the server/);
     await shot(page, "04-stylized-with-my-style", { fullPage: true });
 
     // The same style on this device: its model file comes from GET /jobs/{id}/model, checked against its sha256.

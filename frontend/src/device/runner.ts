@@ -118,7 +118,8 @@ export function createDeviceStylizer(
       const ranAt = performance.now();
       const out = await stylizeOnDevice({ engine: ready, model, photo: pixels, strength, keepColours, fetchOptions });
       const computeMs = performance.now() - ranAt;
-      if (warmed.has(model.file.sha256)) recordSpeed(computeMs, out.width * out.height, ready.backend);
+      // Until a warm run is measured, a first one stands in (slower: it only makes estimates longer, never Auto faster).
+      if (warmed.has(model.file.sha256) || !readSpeed()) recordSpeed(computeMs, out.width * out.height, ready.backend);
       warmed.add(model.file.sha256);
       signal?.throwIfAborted();
       const blob = await encodePng(out);
