@@ -193,8 +193,11 @@ def test_pages_carry_the_web_apps_content_security_policy_and_violations_are_log
         assert "unsafe-inline" not in policy and "*" not in policy and "unsafe-eval'" not in policy.replace(
             "wasm-unsafe-eval'", "")
         assert re.fullmatch(r"'self' data: blob: http://127\.0\.0\.1:\d+", directives["img-src"])  # local S3
+        s3 = directives["img-src"].split()[-1]
+        assert directives["media-src"] == f"'self' blob: {s3}"  # videos play from, and upload to, the local S3
+        assert directives["connect-src"] == f"'self' blob: data: {s3}"
         assert directives["report-uri"] == "/csp-report"
-    assert policy == content_security_policy(gallery=directives["img-src"].split()[-1])  # the one file's policy
+    assert policy == content_security_policy(gallery=s3, videos=s3)  # the one file's policy
     report = {"csp-report": {"document-uri": f"{stack}/", "violated-directive": "script-src-elem"}}
     status, _, _ = request(f"{stack}/csp-report", "POST", report, headers={"Content-Type": "application/csp-report"})
     assert status == 204
