@@ -124,9 +124,7 @@ def export_model(req: ExportRequest, echo=print) -> dict:
     variants = {}
     if req.fp16:
         variants["fp16"] = to_fp16_weights(proto)
-    if req.halfres and net.antialias:
-        echo("halfres: not made for an antialiased network (export/halfres.py); the fp32 file is the one served")
-    elif req.halfres:
+    if req.halfres:
         variants["halfres"] = to_onnx(net, metadata, [s["id"] for s in styles] if styles else None, halfres=True)
     if req.int8:
         options = {**INT8_DEFAULTS, **req.int8_options}

@@ -12,6 +12,15 @@ image (pixel_unshuffle), the same arithmetic on 4x the channels at a quarter of 
   padded); the output convolution's 4-pixel reflection is done at full resolution on the depth-to-space view;
 - an instance norm over a phase-split tensor pools each channel's 4 phases (the statistics are the same).
 
+An antialiased network (training/model.py) low-passes before its strides and upsamples bilinearly:
+- its symmetric 3x3 low-pass then the stride-2 3x3 kernel is one 5x5 kernel with stride 2, a 3x3 kernel over
+  the phases on the split image reflected by 2 full-resolution pixels (exact: the low-pass is symmetric, so
+  reflecting its output by one pixel is reflecting its input by two);
+- bilinear 2x upsampling then a 3x3 kernel is a 3x3 kernel at the low resolution per output phase (each
+  upsampled pixel is 3/4 of its low-resolution pixel and 1/4 of a neighbour), exact inside the picture; on the
+  outermost full-resolution row and column it reads one replicated pixel where the network reflects an
+  upsampled one, a difference of a quarter of one low-resolution step there.
+
 The image is padded to a multiple of 4 (replicate, bottom and right) and the result cropped, so every level
 halves exactly: for sizes that are multiples of 4 the output is the network's own, to float rounding; for
 others only the last rows and columns differ. Statistics come out and go in exactly as ExportableTransformer's
@@ -73,19 +82,66 @@ def upsample_to_phases(weight: torch.Tensor) -> torch.Tensor:
     return result
 
 
-def reflect_pad_four(split: torch.Tensor) -> torch.Tensor:
-    """Full resolution's 4-pixel reflection padding, done on the phase-split tensor (2 rows and columns of
-    phases each side): each padded row takes its row-parity-0 channels from one row and its parity-1 channels
-    from another, as the full-resolution reflection would. Thin slices and masks: no full-resolution tensor."""
+def blur_stride_two_to_phases(weight: torch.Tensor, blur: torch.Tensor) -> torch.Tensor:
+    """A symmetric 3x3 low-pass, then (O, C, 3, 3) with stride 2, at full resolution -> (O, 4C, 3, 3) over the
+    phases (rows i - 1 .. i + 1), on the split input reflected by 2 full-resolution pixels (reflect_pad)."""
+    out_ch, in_ch = weight.shape[:2]
+    composite = F.conv2d(F.pad(weight.reshape(-1, 1, 3, 3), (2, 2, 2, 2)), blur.view(1, 1, 3, 3).to(weight.dtype))
+    composite = composite.view(out_ch, in_ch, 5, 5)  # the two kernels as one (the low-pass is its own mirror)
+    result = weight.new_zeros(out_ch, in_ch * PHASES, 3, 3)
+    for qy in range(2):
+        for qx in range(2):
+            for u in range(3):
+                for v in range(3):
+                    ky, kx = 2 * u + qy, 2 * v + qx
+                    if ky < 5 and kx < 5:
+                        result[:, qy * 2 + qx::PHASES, u, v] = composite[:, :, ky, kx]
+    return result
+
+
+def bilinear_taps(phase: int, k: int) -> list:
+    """Bilinear 2x then a 3x3 tap k, for output phase `phase`: [(low-resolution tap 0..2, weight)]. The
+    upsampled pixel 2j + q is 3/4 of x[j] and 1/4 of x[j - 1] (q = 0) or x[j + 1] (q = 1)."""
+    j, q = divmod(phase + k - 1, 2)
+    return [(1 + j, 0.75), (1 + j + 2 * q - 1, 0.25)]
+
+
+def bilinear_upsample_to_phases(weight: torch.Tensor) -> torch.Tensor:
+    """Bilinear 2x then (O, C, 3, 3) -> (4O, C, 3, 3) at the low resolution, one output phase per 2x2 position
+    (on the input replicated by one pixel, as bilinear interpolation clamps)."""
+    out_ch, in_ch = weight.shape[:2]
+    result = weight.new_zeros(out_ch * PHASES, in_ch, 3, 3)
+    for py in range(2):
+        for px in range(2):
+            for ky in range(3):
+                for kx in range(3):
+                    for uy, ay in bilinear_taps(py, ky):
+                        for ux, ax in bilinear_taps(px, kx):
+                            result[py * 2 + px::PHASES, :, uy, ux] += weight[:, :, ky, kx] * (ay * ax)
+    return result
+
+
+def reflect_pad(split: torch.Tensor, rows: int) -> torch.Tensor:
+    """Full resolution's reflection padding by 2 * rows pixels, done on the phase-split tensor (`rows` rows and
+    columns of phases each side): each padded row takes its row-parity-0 channels from one row and its parity-1
+    channels from another, as the full-resolution reflection would. Thin slices and masks: no full-resolution
+    tensor."""
     phase = torch.arange(split.shape[1], device=split.device) % PHASES
 
     def pad(x, dim, parity_of):
         even = (parity_of(phase) == 0).to(x.dtype).view(1, -1, 1, 1)
         row = lambda i: x.narrow(dim, i if i >= 0 else x.shape[dim] + i, 1)  # noqa: E731
         mix = lambda a, b: row(a) * even + row(b) * (1 - even)  # noqa: E731 - parity 0 from a, parity 1 from b
-        return torch.cat([mix(2, 1), mix(1, 0), x, mix(-1, -2), mix(-2, -3)], dim=dim)
+        before = [mix(2, 1), mix(1, 0)][2 - rows:]
+        after = [mix(-1, -2), mix(-2, -3)][:rows]
+        return torch.cat([*before, x, *after], dim=dim)
 
     return pad(pad(split, 2, lambda p: p // 2), 3, lambda p: p % 2)
+
+
+def layer_module(layer) -> str:
+    """The module a plan layer's convolution sits in (conv2.0.conv -> conv2.0)."""
+    return layer.convs[0].rsplit(".", 1)[0]
 
 
 def conv_from(weight: torch.Tensor, bias: torch.Tensor, bias_repeat: int) -> nn.Conv2d:
@@ -102,9 +158,7 @@ class HalfResTransformer(nn.Module):
 
     def __init__(self, net: TransformerNet):
         super().__init__()
-        if net.antialias:
-            raise ValueError("the halfres variant splits nearest upsampling and plain strides into phases; an "
-                             "antialiased network's low-pass filters and bilinear upsampling are not written so")
+        self.antialias = net.antialias
         self.exposed = ExportableTransformer(net)  # the norms, with their statistics exposed
         self.norm_channels = self.exposed.norm_channels
         body = self.exposed.net
@@ -119,9 +173,14 @@ class HalfResTransformer(nn.Module):
         self.roles = (first.name, down.name, up1.name, up2.name)
         self.middle = [body.get_submodule(layer.name) for layer in middle]
         self.conv1 = conv_from(nine_to_five(conv(first).weight), conv(first).bias, PHASES)
-        self.conv2 = conv_from(stride_two_to_phases(conv(down).weight), conv(down).bias, 1)
-        self.up1 = conv_from(upsample_to_phases(conv(up1).weight), conv(up1).bias, PHASES)
-        self.up2 = conv_from(upsample_to_phases(conv(up2).weight), conv(up2).bias, PHASES)
+        if net.antialias:
+            blur = body.get_submodule(layer_module(down) + ".blur").kernel
+            self.conv2 = conv_from(blur_stride_two_to_phases(conv(down).weight, blur), conv(down).bias, 1)
+        else:
+            self.conv2 = conv_from(stride_two_to_phases(conv(down).weight), conv(down).bias, 1)
+        upsample = bilinear_upsample_to_phases if net.antialias else upsample_to_phases
+        self.up1 = conv_from(upsample(conv(up1).weight), conv(up1).bias, PHASES)
+        self.up2 = conv_from(upsample(conv(up2).weight), conv(up2).bias, PHASES)
         self.conv_out = conv_from(nine_to_five(conv(last).weight), conv(last).bias, PHASES)
 
     def forward(self, image, norm_stats_override, norm_stats_mix, style_weights=None):
@@ -134,13 +193,14 @@ class HalfResTransformer(nn.Module):
             x = F.pad(image, (0, (-width) % 4, 0, (-height) % 4), mode="replicate")
             x = F.pixel_unshuffle(F.pad(x, (4, 4, 4, 4), mode="reflect"), 2)
             h = F.relu(norm_first(self.conv1(x), styles, PHASES))
-            h = F.relu(norm_down(self.conv2(F.pad(h, (1, 0, 1, 0), mode="replicate")), styles))
+            h = reflect_pad(h, 1) if self.antialias else F.pad(h, (1, 0, 1, 0), mode="replicate")
+            h = F.relu(norm_down(self.conv2(h), styles))
             for layer in self.middle:
                 h = layer(h, styles)
             h = F.pixel_shuffle(self.up1(F.pad(h, (1, 1, 1, 1), mode="replicate")), 2)
             h = F.relu(norm_up1(h, styles))
             h = F.relu(norm_up2(self.up2(F.pad(h, (1, 1, 1, 1), mode="replicate")), styles, PHASES))
-            h = reflect_pad_four(h)
+            h = reflect_pad(h, 2)
             out = F.pixel_shuffle(self.conv_out(h), 2)[:, :, :height, :width]
             stats = torch.cat(ctx.collected, dim=2)
         finally:

@@ -1,18 +1,21 @@
 """The antialiased transformer network: low-pass before each stride of 2, bilinear upsampling (training/model.py)."""
 
+import copy
 import json
 from pathlib import Path
 
 import numpy as np
 import onnx
-import pytest
 import torch
+import torch.nn.functional as F
 from stylecore import Stylizer
 
+from export import halfres
 from export.halfres import HalfResTransformer
+from export.network import ExportableTransformer
 from export.onnx_file import to_onnx
 from training.checkpoint import init_from, read_weights
-from training.model import TransformerNet, architecture, load_transformer
+from training.model import Blur, TransformerNet, architecture, load_transformer
 from training.recipe import TrainConfig, arguments, parse
 from training.stability import ShiftConsistency, moved
 from training.train import train
@@ -82,9 +85,38 @@ def test_the_onnx_file_serves_it_and_says_so_and_its_weights_read_back(tmp_path)
     assert architecture(read_weights(plain_path)[0])["antialias"] is False
 
 
-def test_the_halfres_variant_refuses_an_antialiased_network():
-    with pytest.raises(ValueError, match="antialiased"):
-        HalfResTransformer(seeded(True))
+def test_the_halfres_layers_of_an_antialiased_network_are_its_own():
+    """The low-pass then stride 2 is one kernel over the phases (exact, borders included); bilinear 2x then a
+    3x3 kernel is one kernel at the low resolution (exact inside; the outermost pixel reads a replicated one)."""
+    torch.manual_seed(0)
+    x, weight, bias = torch.randn(1, 4, 16, 20), torch.randn(5, 4, 3, 3), torch.randn(5)
+    blur = Blur(4).kernel
+    smoothed = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), blur.expand(4, 1, 3, 3), groups=4)
+    expected = F.conv2d(F.pad(smoothed, (1, 1, 1, 1), mode="reflect"), weight, bias, stride=2)
+    down = halfres.conv_from(halfres.blur_stride_two_to_phases(weight, blur), bias, 1)
+    torch.testing.assert_close(down(halfres.reflect_pad(F.pixel_unshuffle(x, 2), 1)), expected, atol=1e-4, rtol=1e-4)
+    low = torch.randn(1, 4, 8, 10)
+    upsampled = F.interpolate(low, scale_factor=2, mode="bilinear", align_corners=False)
+    expected = F.conv2d(F.pad(upsampled, (1, 1, 1, 1), mode="reflect"), weight, bias)
+    up = halfres.conv_from(halfres.bilinear_upsample_to_phases(weight), bias, halfres.PHASES)
+    got = F.pixel_shuffle(up(F.pad(low, (1, 1, 1, 1), mode="replicate")), 2)
+    torch.testing.assert_close(got[..., 1:-1, 1:-1], expected[..., 1:-1, 1:-1], atol=1e-4, rtol=1e-4)
+    assert (got - expected).abs().max() > 1e-2  # the border is where it differs, as its docstring says
+
+
+def test_the_halfres_variant_of_an_antialiased_network_matches_it_within_its_borders():
+    net = seeded(True, num_styles=2, width=8)
+    with torch.no_grad():  # a picture with contrast, not near zero: the border approximation must show if large
+        net.conv_out.conv.weight.mul_(20)
+        net.conv_out.conv.bias.fill_(128)
+    image = torch.rand(1, 3, 64, 48) * 255
+    plain, half = ExportableTransformer(copy.deepcopy(net)).eval(), HalfResTransformer(copy.deepcopy(net)).eval()
+    args = (torch.zeros(2, plain.norm_channels), torch.tensor(0.0), torch.tensor([0.3, 0.7]))
+    with torch.no_grad():
+        (out, stats), (half_out, half_stats) = plain(image, *args), half(image, *args)
+    psnr = 10 * torch.log10(255 ** 2 / ((out - half_out) ** 2).mean())
+    assert out.max() - out.min() > 30 and psnr > 45, float(psnr)
+    torch.testing.assert_close(half_stats, stats, atol=0.5, rtol=0.05)
 
 
 def test_the_recipe_writes_and_reads_it_and_a_run_trains_resumes_and_records_it(photo_dir, style_image, tmp_path):
