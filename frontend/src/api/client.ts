@@ -34,6 +34,9 @@ export interface Api {
 
 /** `signedFetch` sends the signed-in user's token (auth/signin's authorizedFetch), for the training routes;
  * without it they go like the public ones (a stack that signs nobody in). */
+/** The API's smallest brush: the photo painted at its own size (up to 8192 px), as before brush sizes. */
+const PAINT_AT_RESULT_SIZE = 0.125;
+
 export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) => fetch(...args), signedFetch: typeof fetch = fetchImpl): Api {
   const base = baseUrl.replace(/\/+$/, "");
 
@@ -106,6 +109,10 @@ export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) =
         max_size: maxSize,
         format: "jpeg" as const,
         quality: 90,
+        // Painted at the result's own size, as the device paints it, so that the two agree on the strokes: the
+        // server's brush (strokes of a 1024 px preview at any size) is not on the device yet.
+        brush: PAINT_AT_RESULT_SIZE,
+        protect_faces: false,
       };
       const request: Schemas["StylizeRequest"] =
         photo.kind === "gallery"

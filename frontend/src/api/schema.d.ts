@@ -327,6 +327,30 @@ export interface components {
              * @default 90
              */
             quality: number;
+            /**
+             * @description The size of the strokes relative to the picture. The photo is painted with its long side at
+             *     1024 / brush pixels and the painting is brought to the result's size, its fine edges restored from
+             *     the photo; so a result larger than 1024 px has the strokes of its 1024 px preview, and results at or
+             *     under the painting size are painted as they are. Larger is broader strokes; 0.125 paints at full
+             *     size (the strokes get smaller, relative to the picture, as the result gets larger).
+             * @default 1
+             */
+            brush: number;
+            /**
+             * @description Where the style goes: an opaque grayscale image file as base64 (as `image`), white for the full
+             *     style, black for the photo, gray between (soft edges are kept); multiplied with `strength`. It is
+             *     stretched to the result's size (send it with the photo's aspect ratio; a 1x1 mask is one strength
+             *     for the whole photo). It is decoded within the same limits as the photo (`invalid_image`,
+             *     `image_too_large`, both naming the mask); a mask with transparent pixels is `invalid_image`.
+             */
+            mask?: string;
+            /**
+             * @description Lower the strength inside frontal faces found by OpenCV's Haar cascade, to 0.3 of the rest. Served by
+             *     the local stack; a server without the detector (the Lambda) answers `invalid_parameter`. Profiles,
+             *     tilted, small (under about 2.5% of the long side) and dark faces are missed.
+             * @default false
+             */
+            protect_faces: boolean;
         } & ((unknown | unknown) & (unknown | unknown));
         /**
          * @description A mix of 2 to 4 styles of one multi-style network (`blendable` in `GET /styles`), or of one of your
