@@ -36,9 +36,13 @@ class LocalEngine:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, wait_s: float = 30.0) -> None:
+        """Stop after the current frame (the job stays running in its record, to resume at the next start), and
+        wait for the worker: a process must not exit under a thread that is inside the network or FFmpeg."""
         self._stopping.set()
         self._wake.set()
+        if self._thread is not None:
+            self._thread.join(wait_s)
 
     def submit(self, job: VideoJob) -> None:
         self._wake.set()
@@ -76,9 +80,10 @@ def run_job(store, styles, job: VideoJob, stopping: threading.Event | None = Non
             if stopping is not None and stopping.is_set():
                 return  # stopped with the stack: still running in its record, so it resumes at the next start
             if store.size(chunk_key(job.owner, job.id, chunk["index"])) is None:
-                work.stylize_chunk(store, styles, job.owner, job.id, chunk, folder, source)
+                work.stylize_chunk(store, styles, job.owner, job.id, chunk, folder, source,
+                                   stopping.is_set if stopping is not None else None)
         work.finish(store, job.owner, job.id, folder, source)
-    except work.Cancelled:
+    except (work.Cancelled, work.Stopped):
         pass
     except media.VideoError as error:
         work.fail(store, job.owner, job.id, str(error))

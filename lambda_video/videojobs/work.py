@@ -45,6 +45,10 @@ class Cancelled(Exception):
     """The job was cancelled (or deleted) while a step ran."""
 
 
+class Stopped(Exception):
+    """The worker is stopping (the local stack is): the job stays running in its record, to resume."""
+
+
 def job_for_work(store, owner: str, video_id: str):
     job = load(store, owner, video_id)
     if job is None or job.state in (CANCELLED, FAILED, DONE):
@@ -73,19 +77,19 @@ def painter(styles, options: dict):
     return paint
 
 
-def stylize_chunk(store, styles, owner: str, video_id: str, chunk: dict, folder, source=None) -> int:
+def stylize_chunk(store, styles, owner: str, video_id: str, chunk: dict, folder, source=None, stopping=None) -> int:
     """One chunk of the result, stored; its frames. `source`: the clip already on disk (the local worker), else
-    it is downloaded into `folder`."""
+    it is downloaded into `folder`; stopping(): whether to stop between frames (Stopped)."""
     job = job_for_work(store, owner, video_id)
     try:
-        return stylized_chunk(store, styles, job, chunk, Path(folder), source)
+        return stylized_chunk(store, styles, job, chunk, Path(folder), source, stopping)
     except media.VideoError as error:  # for the workflow's fail step, which sees only that a Map item failed
         store.put(progress_key(owner, video_id, chunk["index"]), json.dumps(
             {"frames": 0, "seconds": 0.0, "error": str(error)}).encode(), "application/json")
         raise
 
 
-def stylized_chunk(store, styles, job, chunk: dict, folder: Path, source) -> int:
+def stylized_chunk(store, styles, job, chunk: dict, folder: Path, source, stopping) -> int:
     owner, video_id = job.owner, job.id
     if source is None:
         source = folder / "source"
@@ -95,6 +99,8 @@ def stylized_chunk(store, styles, job, chunk: dict, folder: Path, source) -> int
     marks = {"progress": 0.0, "cancel": started}
 
     def on_frame(done: int, rgb: np.ndarray) -> None:
+        if stopping is not None and stopping():
+            raise Stopped(video_id)
         now = time.monotonic()
         if now - marks["cancel"] >= CANCEL_CHECK_EVERY_S:
             marks["cancel"] = now
