@@ -110,7 +110,8 @@ async function psnrAgainstServer(page, styleId) {
     const response = await fetch("/api/stylize", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ image: btoa(binary), style, format: "png", max_size: 2048 }),
+      // brush 0.125: painted at the photo's own size, as the app asks and the device paints
+      body: JSON.stringify({ image: btoa(binary), style, format: "png", max_size: 2048, brush: 0.125 }),
     });
     const body = await response.json();
     const server = await pixels(await (await fetch(`data:image/png;base64,${body.image}`)).blob());

@@ -145,11 +145,10 @@ describe("train your own style", { timeout: 900_000 }, () => {
     assert.match(await ready.innerText(), /My Scream\s+Ready/);
     await ready.getByRole("button", { name: "Use My Scream" }).click();
     assert.equal(await mine.locator("input").isChecked(), true);
-    await page.locator("#photo-input").setInputFiles(join(fixtures, "sideways.jpg"));
-    await page.getByTestId("sent-size").waitFor(WAIT);
-    const sent = page.waitForRequest((request) => request.url().endsWith("/api/stylize") && request.method() === "POST");
     await page.getByRole("radio", { name: "On the server" }).check(); // Auto would pick this device: it has the model
-    await page.getByRole("button", { name: "Stylize" }).click();
+    const sent = page.waitForRequest((request) => request.url().endsWith("/api/stylize") && request.method() === "POST");
+    await page.locator("#photo-input").setInputFiles(join(fixtures, "sideways.jpg")); // a new photo paints at once
+    await page.getByTestId("sent-size").waitFor(WAIT);
     assert.equal(JSON.parse((await sent).postData()).style, `user-${id}`);
     await page.waitForFunction(() => document.querySelector("[data-testid=result-image][data-current=true]")?.naturalWidth > 0, null, WAIT);
     assert.match(await page.locator(".result-bar").innerText(), /My Scream[\s\S]*1500 × 1000 · .* on the server/);
