@@ -92,7 +92,7 @@ export function App({ api, config, imageBackend, device, mixer, auth }: Props) {
         <p>
           Feed-forward style transfer after Johnson, Alahi &amp; Fei-Fei, <cite>Perceptual Losses for Real-Time Style
           Transfer</cite> (2016). Styles are trained on public-domain paintings. Photos are stylized and sent back, never
-          stored.
+          stored; a clip and its stylized copy are kept for a day, then deleted.
         </p>
       </footer>
 
