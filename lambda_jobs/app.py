@@ -22,11 +22,10 @@ import os
 
 from apicommon.http import ApiError, Request, Response, check_fields, handle
 from apicommon.uploads import decode_base64
-from apicommon.userstyles import OWNER
+from apicommon.userstyles import caller_from
 from stylejobs.jobs import JobError, Quota
 from stylejobs.service import JobService
 
-LOCAL_OWNER = "local"
 # The HTTP status of each JobError code; a refusal not named here is the request's fault (400).
 JOB_ERROR_STATUS = {"invalid_request": 400, "invalid_image": 400, "image_too_large": 413, "unknown_job": 404,
                     "job_not_running": 409, "job_running": 409, "job_stopping": 409, "style_not_ready": 409,
@@ -53,15 +52,7 @@ def service_from_env() -> JobService:
 
 
 SERVICE = service_from_env()
-AUTH = os.environ.get("JOBS_AUTH", "jwt")
-
-
-def caller_of(request: Request) -> str | None:
-    """The user the routes' authorizer verified (the token's `sub`, in its context), or None."""
-    if AUTH == "none":
-        return LOCAL_OWNER
-    sub = request.authorizer.get("sub")
-    return sub if isinstance(sub, str) and OWNER.fullmatch(sub) else None
+caller_of = caller_from(os.environ.get("JOBS_AUTH", "jwt"))
 
 
 def owner(request: Request) -> str:

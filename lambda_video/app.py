@@ -17,14 +17,13 @@ import os
 import stylecore
 from apicommon.http import ApiError, Request, Response, check_fields, handle, typed_field
 from apicommon.store import S3Store
-from apicommon.userstyles import OWNER
+from apicommon.userstyles import caller_from
 from videojobs import limits
 from videojobs.engines import LocalEngine, StepFunctionsEngine
 from videojobs.jobs import VideoJobError
 from videojobs.media import VideoError
 from videojobs.service import Quota, VideoService
 
-LOCAL_OWNER = "local"
 ERROR_STATUS = {"invalid_request": 400, "invalid_video": 400, "unknown_video": 404, "video_not_uploaded": 409,
                 "video_started": 409, "video_too_large": 413, "video_too_long": 413, "too_many_videos": 429,
                 "video_minutes": 429, "video_unavailable": 503, "invalid_parameter": 400, "invalid_blend": 400,
@@ -47,14 +46,7 @@ def service_from_env() -> VideoService:
 
 
 SERVICE = service_from_env()
-AUTH = os.environ.get("VIDEOS_AUTH", "jwt")
-
-
-def caller_of(request: Request) -> str | None:
-    if AUTH == "none":
-        return LOCAL_OWNER
-    sub = request.authorizer.get("sub")
-    return sub if isinstance(sub, str) and OWNER.fullmatch(sub) else None
+caller_of = caller_from(os.environ.get("VIDEOS_AUTH", "jwt"))
 
 
 def owner(request: Request) -> str:
@@ -71,9 +63,7 @@ def video_route(route):
     def run(request: Request):
         try:
             return route(request)
-        except (VideoJobError, VideoError) as error:
-            raise ApiError(ERROR_STATUS.get(error.code, 400), error.code, str(error)) from None
-        except stylecore.StyleCoreError as error:
+        except (VideoJobError, VideoError, stylecore.StyleCoreError) as error:
             raise ApiError(ERROR_STATUS.get(error.code, 400), error.code, str(error)) from None
     return run
 

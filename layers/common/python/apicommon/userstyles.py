@@ -66,3 +66,17 @@ def run_prefix(job_id: str) -> str:
 
 def model_prefix(job_id: str) -> str:
     return f"jobs/{job_id}/run/model/"
+
+
+LOCAL_OWNER = "local"  # the one user of a stack without sign-in (the local stack)
+
+
+def caller_from(auth: str):
+    """request -> the user the routes' authorizer verified (the token's `sub`, in its context), or None; with
+    auth "none" everyone is LOCAL_OWNER. Shared by the jobs and video handlers."""
+    def caller_of(request) -> str | None:
+        if auth == "none":
+            return LOCAL_OWNER
+        sub = request.authorizer.get("sub")
+        return sub if isinstance(sub, str) and OWNER.fullmatch(sub) else None
+    return caller_of
