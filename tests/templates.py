@@ -1,6 +1,8 @@
 """The SAM templates as the tests read them: template.yaml (the map) and the nested stacks it makes, with
 CloudFormation's short tags (!Ref, !Sub, !GetAtt, ...) as their long forms."""
 
+import fnmatch
+
 import yaml
 from api_helpers import ROOT
 
@@ -85,3 +87,33 @@ def passes_its_own(stack: dict) -> bool:
     StyleApi is the main stack's StyleApi, so that the nested template reads as it would in one template."""
     return all(value in ({"Ref": name}, {"Fn::GetAtt": f"{name}.Arn"}) for name, value in
                stack["Properties"]["Parameters"].items() if name in RESOURCES or name in TEMPLATE["Parameters"])
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def resources_of(statement: dict, aliases: dict | None = None) -> list[str]:
+    """An IAM statement's resources as text: Fn::Sub strings as written, Ref and GetAtt as ${NAME} and
+    ${NAME.Attr}. `aliases` rewrites a nested stack's parameter to what the main stack passes it (a stack's
+    StylesBucketArn reads as ${StylesBucket.Arn})."""
+    text = []
+    for resource in as_list(statement["Resource"]):
+        if isinstance(resource, str):
+            text.append(resource)
+        elif "Fn::GetAtt" in resource:
+            text.append("${" + resource["Fn::GetAtt"] + "}")
+        elif "Ref" in resource:
+            text.append("${" + resource["Ref"] + "}")
+        else:
+            sub = resource["Fn::Sub"]
+            text.append(sub if isinstance(sub, str) else sub[0])
+    for alias, meaning in (aliases or {}).items():
+        text = [item.replace(alias, meaning) for item in text]
+    return text
+
+
+def grants(statements: list[dict], action: str, target: str, aliases: dict | None = None) -> bool:
+    """Whether an Allow statement grants `action` on the resource `target` (IAM's wildcards)."""
+    return any(s["Effect"] == "Allow" and any(fnmatch.fnmatchcase(action, a) for a in as_list(s["Action"]))
+               and any(fnmatch.fnmatchcase(target, r) for r in resources_of(s, aliases)) for s in statements)

@@ -5,7 +5,7 @@ import re
 
 import pytest
 from api_helpers import OPENAPI
-from templates import RESOURCES, TEMPLATE, TRAINING, TRAINING_STACK, VIDEO, passes_its_own
+from templates import RESOURCES, TEMPLATE, TRAINING, TRAINING_STACK, VIDEO, grants, passes_its_own, resources_of
 
 
 def statements(function: str) -> list[dict]:
@@ -160,35 +160,12 @@ def role_statements(role: str) -> list[dict]:
             for statement in policy["PolicyDocument"]["Statement"]]
 
 
-def resources_of(statement: dict) -> list[str]:
-    """A statement's resources as text (Fn::Sub strings as written, GetAtt as NAME.Arn). The training stack has
-    the styles bucket's ARN as its parameter StylesBucketArn: read as ${StylesBucket.Arn}."""
-    listed = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-    text = []
-    for resource in listed:
-        if isinstance(resource, str):
-            text.append(resource)
-        elif "Fn::GetAtt" in resource:
-            text.append("${" + resource["Fn::GetAtt"] + "}")
-        elif "Ref" in resource:
-            text.append("${" + resource["Ref"] + "}")
-        else:
-            sub = resource["Fn::Sub"]
-            text.append(sub if isinstance(sub, str) else sub[0])
-    return [item.replace("${StylesBucketArn}", "${StylesBucket.Arn}") for item in text]
+STYLES_BUCKET = {"${StylesBucketArn}": "${StylesBucket.Arn}"}  # the training stack's parameter for it
 
 
 def allowed(statements: list[dict], action: str, key: str) -> bool:
-    """Whether an Allow statement grants `action` on the styles bucket's object `key` (IAM's wildcards)."""
-    import fnmatch
-
-    target = "${StylesBucket.Arn}/" + key
-    for statement in statements:
-        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        if statement["Effect"] == "Allow" and any(fnmatch.fnmatchcase(action, a) for a in actions):
-            if any(fnmatch.fnmatchcase(target, r) for r in resources_of(statement)):
-                return True
-    return False
+    """Whether an Allow statement grants `action` on the styles bucket's object `key`."""
+    return grants(statements, action, "${StylesBucket.Arn}/" + key, STYLES_BUCKET)
 
 
 def test_training_is_off_unless_the_parameter_turns_it_on():
@@ -254,7 +231,7 @@ def test_the_training_jobs_role_writes_only_its_jobs_run_and_output():
                 "jobs/abc/output/model.tar.gz", "jobs/abc.json"):
         assert not allowed(statements, "s3:GetObject", key), key
     listing = next(s for s in statements if s["Action"] == "s3:ListBucket")
-    assert resources_of(listing) == ["${StylesBucket.Arn}"]
+    assert resources_of(listing, STYLES_BUCKET) == ["${StylesBucket.Arn}"]
     assert set(listing["Condition"]["StringLike"]["s3:prefix"]) == {
         "training/source.tar.gz", "training/wheels/*", "training/assets/*", "training/photos/*", "jobs/*/input/*",
         "jobs/*/run/*"}
@@ -262,7 +239,7 @@ def test_the_training_jobs_role_writes_only_its_jobs_run_and_output():
         if any(a.startswith("s3:") and a != "s3:ListBucket" for a in ([statement["Action"]] if isinstance(
                 statement["Action"], str) else statement["Action"])):
             assert all(r.startswith(("${StylesBucket.Arn}/training/", "${StylesBucket.Arn}/jobs/*/"))
-                       for r in resources_of(statement)), statement
+                       for r in resources_of(statement, STYLES_BUCKET)), statement
     # the training image's own repository, nothing else of its registry
     pull = next(s for s in statements if "ecr:BatchGetImage" in s["Action"])
     arn, names = pull["Resource"]["Fn::Sub"]
@@ -295,7 +272,7 @@ def evaluate(value, parameters: dict):
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         assert all(a.split(":")[0] in ("s3", "logs", "cloudwatch", "ecr") and "*" not in a for a in actions)
         assert not any(a in ("s3:DeleteObject", "s3:PutBucketPolicy") for a in actions)
-        if "*" in resources_of(statement):
+        if "*" in resources_of(statement, STYLES_BUCKET):
             assert actions in (["ecr:GetAuthorizationToken"], ["cloudwatch:PutMetricData"]), actions
 
 
@@ -308,7 +285,7 @@ def test_the_jobs_function_may_start_stop_and_read_only_this_stacks_training_job
                        "sagemaker:AddTags"}
     for statement in sagemaker:
         # the main stack's name, passed as StackName (the nested stack's own name is too long for a job's)
-        assert resources_of(statement)[0].endswith(":training-job/${StackName}-style-*")
+        assert resources_of(statement, STYLES_BUCKET)[0].endswith(":training-job/${StackName}-style-*")
     assert TRAINING_STACK["Properties"]["Parameters"]["StackName"] == {"Ref": "AWS::StackName"}
     create = next(s for s in sagemaker if s["Action"] == "sagemaker:CreateTrainingJob")
     assert create["Condition"]["NumericLessThanEquals"] == {"sagemaker:MaxRuntimeInSeconds":

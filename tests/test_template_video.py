@@ -4,10 +4,8 @@ function, the workflow's four steps and the state machine, and a workflow that i
 plan's chunks with every step's failure recorded. tests/test_video_workflow.py runs the workflow's definition
 through the steps' handlers; `sam validate --lint` (tests/test_sam_build.py) checks the syntax."""
 
-import fnmatch
-
 import pytest
-from templates import RESOURCES, TEMPLATE, TRAINING, VIDEO, VIDEO_STACK, passes_its_own
+from templates import RESOURCES, TEMPLATE, TRAINING, VIDEO, VIDEO_STACK, as_list, grants, passes_its_own, resources_of
 
 FUNCTIONS = {name: r["Properties"] for name, r in VIDEO["Resources"].items()
              if r["Type"] == "AWS::Serverless::Function"}
@@ -17,34 +15,13 @@ STATE_MACHINE = VIDEO["Resources"]["VideoStateMachine"]["Properties"]
 DEFINITION = STATE_MACHINE["Definition"]
 
 
-def as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
-
-
 def statements(resource: str) -> list[dict]:
     return [s for policy in VIDEO["Resources"][resource]["Properties"]["Policies"] for s in policy["Statement"]]
 
 
-def resources_of(statement: dict) -> list[str]:
-    """A statement's resources as text: Fn::Sub strings as written, Ref and GetAtt as ${NAME} and ${NAME.Attr}."""
-    text = []
-    for resource in as_list(statement["Resource"]):
-        if isinstance(resource, str):
-            text.append(resource)
-        elif "Fn::GetAtt" in resource:
-            text.append("${" + resource["Fn::GetAtt"] + "}")
-        elif "Ref" in resource:
-            text.append("${" + resource["Ref"] + "}")
-        else:
-            text.append(resource["Fn::Sub"])
-    return text
-
-
 def allowed(resource: str, action: str, key: str) -> bool:
-    """Whether the function or state machine may `action` the videos bucket's object `key` (IAM's wildcards)."""
-    target = "${VideosBucket.Arn}/" + key
-    return any(s["Effect"] == "Allow" and any(fnmatch.fnmatchcase(action, a) for a in as_list(s["Action"]))
-               and any(fnmatch.fnmatchcase(target, r) for r in resources_of(s)) for s in statements(resource))
+    """Whether the function or state machine may `action` the videos bucket's object `key`."""
+    return grants(statements(resource), action, "${VideosBucket.Arn}/" + key)
 
 
 # ---------------------------------------------------------------------------------------- the switch
