@@ -1,6 +1,7 @@
 // The typed client of the HTTP API. Wire types come from openapi.yaml (src/api/schema.d.ts is
 // generated from it by `npm run gen:api`, which build and test run first), so a change to the
 // contract that this client does not follow fails the type check.
+import { DEFAULT_BRUSH } from "../image/brush";
 import { base64ToBlob, blobToBase64 } from "../image/pipeline";
 import { ApiError, CLIENT_CODES } from "./errors";
 import { modelFilesOf } from "./modelFiles";
@@ -18,7 +19,7 @@ export interface Api {
   listStyles(signal?: AbortSignal): Promise<Style[]>;
   listGallery(signal?: AbortSignal): Promise<GalleryImage[]>;
   fetchGalleryImage(key: string, signal?: AbortSignal): Promise<Blob>;
-  stylize(request: StylizeRequest, signal?: AbortSignal): Promise<StylizeResult>;
+  stylize(request: StylizeCall, signal?: AbortSignal): Promise<StylizeResult>;
   /** Your own style: the painting and its name start a training job (202). */
   createStyle(style: NewStyle, signal?: AbortSignal): Promise<TrainingJob>;
   /** Your jobs, oldest first, without progress; each done one's `style` is one of your styles. */
@@ -32,10 +33,11 @@ export interface Api {
   videos?: VideoApi;
 }
 
+/** A stylize request with the size of its strokes (the API's brush; its default where absent). */
+export type StylizeCall = StylizeRequest & { brush?: number };
+
 /** `signedFetch` sends the signed-in user's token (auth/signin's authorizedFetch), for the training routes;
  * without it they go like the public ones (a stack that signs nobody in). */
-/** The API's smallest brush: the photo painted at its own size (up to 8192 px), as before brush sizes. */
-const PAINT_AT_RESULT_SIZE = 0.125;
 
 export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) => fetch(...args), signedFetch: typeof fetch = fetchImpl): Api {
   const base = baseUrl.replace(/\/+$/, "");
@@ -101,7 +103,7 @@ export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) =
       return base64ToBlob(body.image, body.content_type);
     },
 
-    async stylize({ styleId, blend, strength, keepColours, photo, maxSize }, signal) {
+    async stylize({ styleId, blend, strength, keepColours, photo, maxSize, brush = DEFAULT_BRUSH }, signal) {
       const common = {
         ...(blend ? { blend: blend.map((part) => ({ style: part.styleId, weight: part.weight })) } : { style: styleId }),
         strength,
@@ -109,9 +111,7 @@ export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) =
         max_size: maxSize,
         format: "jpeg" as const,
         quality: 90,
-        // Painted at the result's own size, as the device paints it, so that the two agree on the strokes: the
-        // server's brush (strokes of a 1024 px preview at any size) is not on the device yet.
-        brush: PAINT_AT_RESULT_SIZE,
+        brush,
         protect_faces: false,
       };
       const request: Schemas["StylizeRequest"] =

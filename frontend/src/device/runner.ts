@@ -31,6 +31,8 @@ export interface DeviceJob {
   keepColours: boolean;
   /** The photo at its own size (the original file's pixels, upright) instead of the prepared one. */
   fullSize?: boolean;
+  /** The size of the strokes relative to the picture (the API's brush); none: painted at the photo's size. */
+  brush?: number;
 }
 
 /** What the app asks of the device; tests pass a fake. */
@@ -107,7 +109,7 @@ export function createDeviceStylizer(
       }
       return state;
     },
-    async stylizePhoto({ photo, style, blend, strength, keepColours, fullSize }, { signal, onProgress }) {
+    async stylizePhoto({ photo, style, blend, strength, keepColours, fullSize, brush }, { signal, onProgress }) {
       const started = performance.now();
       const ready = await getEngine(onProgress);
       const model = { ...requireModel(style), mix: blend ? blendParts(style, blend) : undefined };
@@ -116,7 +118,7 @@ export function createDeviceStylizer(
       const pixels = await photoPixels(photo, fullSize);
       signal?.throwIfAborted();
       const ranAt = performance.now();
-      const out = await stylizeOnDevice({ engine: ready, model, photo: pixels, strength, keepColours, fetchOptions });
+      const out = await stylizeOnDevice({ engine: ready, model, photo: pixels, strength, keepColours, fetchOptions, brush });
       const computeMs = performance.now() - ranAt;
       // Until a warm run is measured, a first one stands in (slower: it only makes estimates longer, never Auto faster).
       if (warmed.has(model.file.sha256) || !readSpeed()) recordSpeed(computeMs, out.width * out.height, ready.backend);

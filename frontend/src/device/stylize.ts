@@ -4,6 +4,7 @@
 import { fetchCached, type FetchOptions, type FileRef } from "./cache";
 import type { Engine } from "./engine";
 import { crop, finish, padSymmetric, paste, poolStats, cropGrid, tiles, toPlanar, type Finish, type Planar, type Rgba } from "./pixels";
+import { paintingSize, shrinkPhoto, upsamplePainting } from "../image/brush";
 import { NORM_STATS_OVERRIDE_INPUT, STYLE_WEIGHTS_INPUT, type SessionInfo } from "./protocol";
 
 /** Where a style's network lives, and which of its styles to use where one file serves several. */
@@ -62,17 +63,27 @@ export interface StylizeOnDevice extends Finish {
   photo: Rgba;
   wholePixels?: number;
   fetchOptions?: FetchOptions;
+  /** The size of the strokes relative to the picture (image/brush.ts, the API's brush); none: painted at the
+   * photo's own size (camera frames, as the server paints video frames). */
+  brush?: number;
 }
 
-export async function stylizeOnDevice({ engine, model, photo, wholePixels = DEVICE_WHOLE_PIXELS, fetchOptions, ...how }: StylizeOnDevice): Promise<Rgba> {
+export async function stylizeOnDevice({ engine, model, photo, wholePixels = DEVICE_WHOLE_PIXELS, fetchOptions, brush, ...how }: StylizeOnDevice): Promise<Rgba> {
   const info = await ensureModel(engine, model, fetchOptions);
   if (how.strength === 0) return finish(toPlanar(photo), photo, how); // the photo itself, as on the server
   const run = networkRunner(engine, model, info);
-  const planar = toPlanar(photo);
-  const stylized = photo.width * photo.height > wholePixels && info.inputs.includes(NORM_STATS_OVERRIDE_INPUT)
-    ? await runTiled(run, planar, wholePixels, fetchOptions?.signal)
-    : await runWhole(run, planar);
-  return finish(stylized, photo, how);
+  const stylize = (image: Planar) => image.width * image.height > wholePixels && info.inputs.includes(NORM_STATS_OVERRIDE_INPUT)
+    ? runTiled(run, image, wholePixels, fetchOptions?.signal)
+    : runWhole(run, image);
+  return finish(await paintWithBrush(stylize, photo, brush), photo, how);
+}
+
+/** The photo painted at its brush's working size and brought back to its own size (stylecore.brush.paint). */
+async function paintWithBrush(stylize: (image: Planar) => Promise<Planar>, photo: Rgba, brush?: number): Promise<Planar> {
+  const size = brush === undefined ? photo : paintingSize(photo.width, photo.height, brush);
+  if (size.width === photo.width && size.height === photo.height) return stylize(toPlanar(photo));
+  const small = shrinkPhoto(photo, size.width, size.height);
+  return upsamplePainting(await stylize(toPlanar(small)), small, photo);
 }
 
 type Run = (image: Planar, options?: { normStats?: Float32Array; wantStats?: boolean }) => Promise<{ output: Planar; stats?: Float32Array }>;

@@ -72,7 +72,7 @@ describe("useStylizeJob", () => {
     let running!: Promise<void>;
     act(() => void (running = result.current.stylize(INPUT)));
     expect(result.current.job).toMatchObject({ state: "busy", styleName: "Udnie" });
-    expect(calls[0]!.request).toEqual({ styleId: "udnie", strength: 1, keepColours: true, maxSize: 1024, photo: { kind: "upload", blob } });
+    expect(calls[0]!.request).toEqual({ styleId: "udnie", strength: 1, keepColours: true, maxSize: 1024, brush: 1, photo: { kind: "upload", blob } });
     await act(async () => {
       calls[0]!.answer.resolve({ blob: new Blob(["png"], { type: "image/png" }), width: 4, height: 3, elapsedMs: 12 });
       await running;

@@ -7,6 +7,8 @@ import type { Progress } from "../../device/cache";
 import type { Blend, Photo, StylizedResult } from "../../types";
 import { blendParts, type DeviceStylizer } from "../../device/runner";
 import { chooseWhere, type DeviceState, type Where } from "../../device/where";
+import { DEFAULT_BRUSH } from "../../image/brush";
+import { ResultCache } from "./resultCache";
 
 export interface StylizeInput {
   photo: Photo;
@@ -19,6 +21,8 @@ export interface StylizeInput {
   where?: Where;
   /** The photo at its own size, on the device in tiles (where the device cannot, the server at maxSize). */
   fullSize?: boolean;
+  /** The size of the strokes relative to the picture (the API's brush, image/brush.ts); its default if absent. */
+  brush?: number;
 }
 
 /** A result at full strength; the strength is mixed in the browser (image/mix.ts). */
@@ -54,19 +58,27 @@ export interface StylizeJob {
   stylize(input: StylizeInput): Promise<void>;
   /** Stops the running one at once (on the device too: its result is ignored): the previous result, or the photo. */
   cancel(): void;
-  /** Cancels and drops the result (a new photo came in). */
+  /** Cancels and drops the result and every cached one (a new photo came in). */
   reset(): void;
+  /** Whether a result for this key is cached (it then shows at once, with no run). */
+  hasCached(key: string): boolean;
 }
 
-/** What a result answers: the photo, the style or blend, keep colours and full size (not the strength). */
-export function keyOf({ photo, style, blend, keepColours, fullSize }: Pick<StylizeInput, "photo" | "style" | "blend" | "keepColours" | "fullSize">): string {
-  return JSON.stringify([photo.previewUrl, style.id, blend ? [blend.second.id, percent(blend.share)] : null, keepColours, !!fullSize]);
+type KeyedInput = Pick<StylizeInput, "photo" | "style" | "blend" | "keepColours" | "fullSize" | "brush">;
+
+/** What a result answers: the photo, the style or blend, keep colours, full size and the brush (not the strength,
+ * nor the mask: both are mixed in the browser). */
+export function keyOf({ photo, style, blend, keepColours, fullSize, brush = DEFAULT_BRUSH }: KeyedInput): string {
+  return JSON.stringify([photo.previewUrl, style.id, blend ? [blend.second.id, percent(blend.share)] : null, keepColours, !!fullSize, brush]);
 }
 
 // One run at a time: its busy state, its cancel, and its result. With a device stylizer it runs on the device
-// where `where` and the photo allow, and falls back to the server when that fails.
-export function useStylizeJob(api: Api, onNotice: (notice: Notice | null) => void, device?: DeviceStylizer): StylizeJob {
+// where `where` and the photo allow, and falls back to the server when that fails. Results are kept in `cache`
+// (shared by the jobs of one photo) so that asking again for one shows it at once.
+export function useStylizeJob(api: Api, onNotice: (notice: Notice | null) => void, device?: DeviceStylizer, cache?: ResultCache): StylizeJob {
   const [job, setJob] = useState<PhotoJob>({ state: "idle" });
+  const [ownCache] = useState(() => new ResultCache());
+  const results = cache ?? ownCache;
   const inFlight = useRef<AbortController | null>(null);
   // The result on screen (or kept as the previous one): its object URL is released when it is replaced.
   const kept = useRef<PhotoResult | null>(null);
@@ -92,14 +104,20 @@ export function useStylizeJob(api: Api, onNotice: (notice: Notice | null) => voi
   const reset = useCallback(() => {
     cancel();
     keep(null);
+    results.clear();
     setJob({ state: "idle" });
-  }, [cancel, keep]);
+  }, [cancel, keep, results]);
 
   const stylize = useCallback(
     async (input: StylizeInput) => {
       const styleName = labelOf(input.style, input.blend);
       const key = keyOf(input);
       cancel();
+      const cached = results.take(key);
+      if (cached) {
+        keep(cached);
+        return void setJob({ state: "done", result: cached });
+      }
       const controller = new AbortController();
       inFlight.current = controller;
       const startedAt = performance.now();
@@ -136,6 +154,7 @@ export function useStylizeJob(api: Api, onNotice: (notice: Notice | null) => voi
         }
         if (!mine()) return void URL.revokeObjectURL(result.url);
         const done: PhotoResult = { ...result, key, roundTripMs: performance.now() - startedAt };
+        results.put(done);
         keep(done);
         setJob({ state: "done", result: done });
       } catch (error) {
@@ -146,10 +165,11 @@ export function useStylizeJob(api: Api, onNotice: (notice: Notice | null) => voi
         if (mine()) inFlight.current = null;
       }
     },
-    [api, cancel, keep, onNotice, device],
+    [api, cancel, keep, onNotice, device, results],
   );
 
-  return { job, stylize, cancel, reset };
+  const hasCached = useCallback((key: string) => results.has(key), [results]);
+  return { job, stylize, cancel, reset, hasCached };
 }
 
 /** Where it runs. Auto asks the device only whether it is known to be fast (nothing is downloaded for that):
@@ -195,8 +215,8 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 type Ran = Omit<PhotoResult, "roundTripMs" | "key">;
 
 async function onDevice(device: DeviceStylizer, input: StylizeInput, signal: AbortSignal, onProgress: (p: Progress) => void): Promise<Ran> {
-  const { photo, style, blend, keepColours, fullSize } = input;
-  const out = await device.stylizePhoto({ photo, style, blend, strength: 1, keepColours, fullSize }, { signal, onProgress });
+  const { photo, style, blend, keepColours, fullSize, brush = DEFAULT_BRUSH } = input;
+  const out = await device.stylizePhoto({ photo, style, blend, strength: 1, keepColours, fullSize, brush }, { signal, onProgress });
   const atFullSize = !!fullSize && !!photo.original;
   return {
     ...describe(input, out.blob, atFullSize ? photo.original! : photo.source.prepared.blob),
@@ -210,7 +230,7 @@ async function onDevice(device: DeviceStylizer, input: StylizeInput, signal: Abo
 }
 
 async function onServer(api: Api, input: StylizeInput, signal: AbortSignal): Promise<Ran> {
-  const { photo, style, blend, keepColours, maxSize } = input;
+  const { photo, style, blend, keepColours, maxSize, brush = DEFAULT_BRUSH } = input;
   const result = await api.stylize(
     {
       styleId: style.id,
@@ -218,6 +238,7 @@ async function onServer(api: Api, input: StylizeInput, signal: AbortSignal): Pro
       strength: 1,
       keepColours,
       maxSize,
+      brush,
       photo:
         photo.source.kind === "gallery"
           ? { kind: "gallery", key: photo.source.key }
