@@ -21,13 +21,18 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
+# The `stylize` command lands in .venv/bin, not on PATH: say so once, when it is installed.
+STYLIZE_HINT := @echo "The stylize command: $(VENV)/bin/stylize (or, for this shell: source $(VENV)/bin/activate)"
+
 $(VENV)/.local-installed: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -q -e ".[local]"
 	touch $@
+	$(STYLIZE_HINT)
 
 $(VENV)/.test-installed: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -q -e ".[local,train,export,dev]"
 	touch $@
+	$(STYLIZE_HINT)
 
 # ------------------------------------------------------------------------------------------- dev
 # The built web app on the local stack (python -m devserver): API Gateway stand-in, local S3, models/.

@@ -1,7 +1,8 @@
 """stylize IMAGE... --style NAME --out DIR: stylize photos on this computer with the same core as the API.
 
 Each file is handled on its own: a corrupt or unreadable one is reported and skipped, the others go
-on, and the exit status is 1 when any file failed (2 for bad options or an unknown style).
+on, and the exit status is 1 when any file failed (2 for bad options, an unknown style or no models).
+Without --models it uses MODELS_DIR, else the bundled models (stylecore.modelsdir), from any folder.
 """
 
 import argparse
@@ -12,6 +13,7 @@ from pathlib import Path
 from .errors import StyleCoreError
 from .faces import load_cascade
 from .imaging import FORMAT_ALIASES, OUTPUT_FORMATS
+from .modelsdir import BUNDLED_MODELS_DIR, MODELS_ENV, default_models_dir
 from .options import BRUSH_RANGE, BRUSH_WORKING_SIDE, QUALITY_RANGE, StylizeOptions
 from .pipeline import stylize_bytes
 from .registry import StyleRegistry
@@ -28,8 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--blend", type=parse_blend, metavar="ID=W,ID=W",
                    help="mix 2-4 styles of one multi-style network instead of --style, e.g. great_wave=0.6,udnie=0.4")
     p.add_argument("--out", default="stylized", help="folder for the results (created if needed)")
-    p.add_argument("--models", default="models", help="models folder: STYLE.json cards with their STYLE.onnx "
-                   "(or STYLE.VARIANT.onnx) files")
+    p.add_argument("--models", default=argparse.SUPPRESS, help="models folder: STYLE.json cards with their "
+                   f"STYLE.onnx (or STYLE.VARIANT.onnx) files (default: ${MODELS_ENV} if set, else the bundled "
+                   f"models, {BUNDLED_MODELS_DIR})")
     p.add_argument("--max-size", type=int, default=defaults.max_size, help="longest side of the result; "
                    "0 keeps the full size (large images are stylized in tiles)")
     p.add_argument("--strength", type=float, default=defaults.strength, help="0 = the photo, 1 = fully stylized")
@@ -108,20 +111,47 @@ def output_path(out_dir: Path, source: Path, style: str, fmt: str, taken: set) -
     return path
 
 
+def models_folder(given) -> tuple[Path, str]:
+    """The folder to load (and where it came from): --models, else MODELS_DIR, else the bundled models."""
+    if given:
+        return Path(given), "--models"
+    return default_models_dir()
+
+
+def load_registry(given):
+    """The registry, or None after saying which folder was tried and how to point at another."""
+    folder, origin = models_folder(given)
+    hint = {"--models": "give --models a models folder",
+            f"from {MODELS_ENV}": f"set {MODELS_ENV} to a models folder, or pass --models DIR"}.get(
+        origin, f"pass --models DIR or set {MODELS_ENV}")
+    try:
+        registry = StyleRegistry.from_dir(folder)
+    except FileNotFoundError:
+        print(f"error: no models folder at {folder.absolute()} ({origin}); {hint}", file=sys.stderr)
+        return None
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+    if not registry.list_styles():
+        print(f"error: no models in {folder.absolute()} ({origin}): a models folder holds STYLE.json cards with "
+              f"their STYLE.onnx files; {hint}", file=sys.stderr)
+        return None
+    return registry
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        registry = StyleRegistry.from_dir(args.models)
-    except (FileNotFoundError, RuntimeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    args.models = getattr(args, "models", None)
+    registry = load_registry(args.models)
+    if registry is None:
         return 2
     if args.list:
         for style in registry.list_styles():
             print(f"{style['id']:24} {style['name']} ({style['artist'] or 'unknown artist'}, {style['year'] or '?'})")
         return 0
     if bool(args.style) == bool(args.blend):
-        print(f"error: give --style or --blend (one of the two); styles in {args.models}: "
-              f"{', '.join(s['id'] for s in registry.list_styles()) or 'none'}", file=sys.stderr)
+        print(f"error: give --style or --blend (one of the two); styles in {models_folder(args.models)[0]}: "
+              f"{', '.join(s['id'] for s in registry.list_styles())}", file=sys.stderr)
         return 2
     try:
         options = StylizeOptions(args.strength, args.preserve_color, args.max_size or None, args.format,
