@@ -10,8 +10,15 @@ Each phase is one `python -m training train` segment into RUN (its steps are cou
 its crops may be larger); the first starts from the base network's shared weights and trains only the new
 style's instance-norm scales and shifts. A run cut off (SIGTERM: a cancel, a stopped local stack, a spot
 interruption) exits 130 with a checkpoint saved, and the next start resumes it. At the end the exporter
-writes RUN/model/<style id>.onnx and its card; with a base network, that file holds the base's styles too
-(`python -m export --join`), so the new style blends with them. Several GPUs: each phase runs under torchrun.
+writes RUN/model/<style id>.onnx and its card from the furthest checkpoint; with a base network, that file holds
+the base's styles too (`python -m export --join`), so the new style blends with them. Several GPUs: each phase
+runs under torchrun.
+
+Finishing early ("Use it now"): when RUN/finish exists (the local engine writes it, then sends SIGTERM), a
+stopped run is exported as at the normal end and the job exits 0; a job started with it there exports at once.
+With --on-stop export (SageMaker, whose StopTrainingJob cannot say why it stops) every stopped run is exported,
+and copied to SM_MODEL_DIR, which SageMaker uploads even for a Stopped job; the job's record decides whether it
+was a finish or a cancel. SIGTERM never interrupts an export that a finish asked for.
 
 The jobs function (lambda_jobs/stylejobs) writes this command line: its engines' one function for it is
 stylejobs.jobs.job_arguments. The trainer options it takes are recipe.py's, by the same names. It passes the
@@ -58,6 +65,9 @@ def parse_args(argv=None):
     p.add_argument("--base-network", default="none", help="an fp32 multi-style ONNX file or checkpoint, or none")
     p.add_argument("--sample-image", help="the photo the previews show (default: one of the dataset's)")
     p.add_argument("--gpus", default="0", help="N, or auto (SageMaker's SM_NUM_GPUS): over 1 runs torchrun")
+    p.add_argument("--on-stop", choices=("checkpoint", "export"), default="checkpoint",
+                   help="on SIGTERM: save a checkpoint and exit (to resume), or also export the furthest checkpoint "
+                        "(where the job cannot be told whether it is being finished or cancelled)")
     trainer = p.add_argument_group("the trainer's settings (python -m training train --help)")
     for name in TRAINER_SETTINGS:
         recipe.add_option(trainer, name, JOB_DEFAULTS.get(name))
@@ -100,12 +110,12 @@ def train_command(args, steps: int, crop: int, resume, gpus: int) -> list:
     return launcher + ["-m", "training", "train", *recipe.arguments(phase_config(args, steps, crop, resume))]
 
 
-def export_command(args) -> list:
+def export_command(args, checkpoint) -> list:
     """The exporter's command: a style fine-tuned from a base network is joined to it (its file holds the base's
     styles too, so that it blends with them)."""
     model = Path(args.run) / "model"
     model.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "export", str(RunFolder(args.run).final), "--out",
+    command = [sys.executable, "-m", "export", str(checkpoint), "--out",
                str(model / f"{args.style_id}.onnx"), "--name", args.name, "--style-image", args.painting,
                "--style-license", "uploaded by its owner, who holds the rights to use it",
                "--dataset-license", "see the deployment's training photos"]
@@ -140,14 +150,35 @@ def die_with_parent():
         pass
 
 
-def run(command: list) -> int:
-    """A child process that stops when we are told to (SIGTERM is passed on, so it can save a checkpoint)."""
-    process = subprocess.Popen(command, preexec_fn=die_with_parent)
-    previous = signal.signal(signal.SIGTERM, lambda signum, frame: process.send_signal(signal.SIGTERM))
-    try:
-        return process.wait()
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+class StopSignal:
+    """SIGTERM to the job, for the whole of its life: remembered (no phase starts after it), and passed on to the
+    child running now so that a trainer saves a checkpoint and exits 130, unless `keep_running()` says that the
+    child is an export the stop itself asks for."""
+
+    def __init__(self):
+        self.requested = False
+        self._child, self._keep_running = None, None
+
+    def __enter__(self) -> "StopSignal":
+        self._previous = signal.signal(signal.SIGTERM, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        signal.signal(signal.SIGTERM, self._previous)
+
+    def _handle(self, signum, frame):
+        self.requested = True
+        if self._child is not None and not (self._keep_running and self._keep_running()):
+            self._child.send_signal(signal.SIGTERM)
+
+    def run(self, command: list, keep_running=None) -> int:
+        """A child process that a SIGTERM stops, unless keep_running() is then true."""
+        self._child = subprocess.Popen(command, preexec_fn=die_with_parent)
+        self._keep_running = keep_running
+        try:
+            return self._child.wait()
+        finally:
+            self._child = None
 
 
 def fail(sentence: str) -> int:
@@ -170,13 +201,8 @@ def missing_inputs(args) -> str | None:
     return None
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    if sentence := missing_inputs(args):
-        return fail(sentence)
-    run_dir = Path(args.run)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    own_copy_of_base(args, run_dir)
+def train(args, run_dir: Path, stop: StopSignal) -> int:
+    """Each phase not yet reached, in turn: 0 when the last is done, INTERRUPTED when stopped."""
     gpus = gpu_count(args.gpus)
     target = 0
     for steps, crop in parse_phases(args.phases):
@@ -186,12 +212,61 @@ def main(argv=None) -> int:
         reached, resume = RunFolder(run_dir).furthest()
         if reached >= target:
             continue
+        if stop.requested:  # stopped between two phases: the next one never starts
+            return INTERRUPTED
         print(f"training.job: phase to step {target} at {crop} px (from step {reached})", flush=True)
-        code = run(train_command(args, target, crop, resume, gpus))
+        code = stop.run(train_command(args, target, crop, resume, gpus))
         if code != 0:
             return INTERRUPTED if code in (INTERRUPTED, -15) else code
-    print("training.job: exporting", flush=True)
-    return run(export_command(args))
+    return 0
+
+
+def finish_requested(run_dir: Path) -> bool:
+    return RunFolder(run_dir).finish_request.exists()
+
+
+def exports_when_stopped(args, run_dir: Path) -> bool:
+    return args.on_stop == "export" or finish_requested(run_dir)
+
+
+def export(args, run_dir: Path, stop: StopSignal) -> int:
+    """The furthest checkpoint to RUN/model/, as the style; a stop lets it run on where a finish asks for it."""
+    step, checkpoint = RunFolder(run_dir).furthest()
+    if checkpoint is None:
+        return fail("The job was stopped before its first checkpoint: there is nothing learned to use yet.")
+    print(f"training.job: exporting the checkpoint of step {step}", flush=True)
+    code = stop.run(export_command(args, checkpoint), keep_running=lambda: exports_when_stopped(args, run_dir))
+    if code == 0 and stop.requested:
+        copy_to_model_dir(run_dir / "model")
+    return code
+
+
+def copy_to_model_dir(model: Path) -> None:
+    """The style into SageMaker's model folder (SM_MODEL_DIR), which it uploads even when it stopped the job: its
+    checkpoint folder may no longer be copied out once the stop has begun."""
+    model_dir = os.environ.get("SM_MODEL_DIR")
+    if model_dir:
+        Path(model_dir).mkdir(parents=True, exist_ok=True)
+        for path in model.iterdir():
+            shutil.copyfile(path, Path(model_dir) / path.name)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if sentence := missing_inputs(args):
+        return fail(sentence)
+    run_dir = Path(args.run)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    own_copy_of_base(args, run_dir)
+    with StopSignal() as stop:
+        code = 0 if finish_requested(run_dir) else train(args, run_dir, stop)
+        if code == INTERRUPTED and exports_when_stopped(args, run_dir):
+            exported = export(args, run_dir, stop)
+            # a finish ends the job; a stop for any other reason still resumes from the checkpoint
+            return exported if exported != 0 or finish_requested(run_dir) else INTERRUPTED
+        if code != 0:
+            return code
+        return export(args, run_dir, stop)
 
 
 if __name__ == "__main__":

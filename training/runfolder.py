@@ -5,6 +5,7 @@
     training_summary.json         the run's own record (training/record.py); the exporter copies it into the card
     metrics.jsonl                 one JSON line per logged step (training/runlog.py)
     samples/step_NNNNNN.jpg       the sample photos beside their stylizations
+    finish                        present when the job's owner asked to finish early: export what was learned
 
 The trainer writes it; the exporter, the in-job entry, scripts/ship_styles.py and the jobs' progress read it.
 """
@@ -18,6 +19,7 @@ FINAL = "final.pth"
 SUMMARY = "training_summary.json"
 METRICS = "metrics.jsonl"
 SAMPLES = "samples"
+FINISH = "finish"
 STEP_FILE = re.compile(r"step_(\d{6,})\.(pth|jpg)$")
 
 
@@ -41,6 +43,7 @@ class RunFolder:
         self.summary = self.path / SUMMARY
         self.metrics = self.path / METRICS
         self.samples = self.path / SAMPLES
+        self.finish_request = self.path / FINISH
 
     def checkpoint(self, step: int) -> Path:
         return self.checkpoints / step_name(step, ".pth")
