@@ -111,6 +111,7 @@ def routes() -> dict:
             "/gallery": ("GalleryFunction", gallery), "POST /styles": ("JobsFunction", jobs),
             "/styles/{id}": ("JobsFunction", jobs), "/jobs": ("JobsFunction", jobs),
             "/jobs/{id}": ("JobsFunction", jobs), "/jobs/{id}/model": ("JobsFunction", jobs),
+            "/jobs/{id}/finish": ("JobsFunction", jobs),
             **{route: ("VideoFunction", videos) for route in ("/videos", "/videos/limits", "/videos/{id}",
                                                               "/videos/{id}/start")}}
 

@@ -4,7 +4,8 @@
     GET    /jobs          the caller's jobs, oldest first (their finished styles are the caller's styles)
     GET    /jobs/{id}     state, progress, losses, time left, the latest preview
     GET    /jobs/{id}/model  a done job's style as its ONNX file (what a browser runs on the device)
-    DELETE /jobs/{id}     cancel a queued or running job
+    DELETE /jobs/{id}     cancel a queued or running job (what it learned is discarded)
+    POST   /jobs/{id}/finish  "Use it now": a running job's furthest checkpoint becomes its style, now
     DELETE /styles/{id}   delete a finished style (user-<job id>) and its job, or a failed or cancelled job
 
 Who the caller is: on AWS the subject (`sub`) of the Cognito token that the routes' Lambda authorizer
@@ -29,6 +30,7 @@ from stylejobs.service import JobService
 # The HTTP status of each JobError code; a refusal not named here is the request's fault (400).
 JOB_ERROR_STATUS = {"invalid_request": 400, "invalid_image": 400, "image_too_large": 413, "unknown_job": 404,
                     "job_not_running": 409, "job_running": 409, "job_stopping": 409, "style_not_ready": 409,
+                    "no_checkpoint_yet": 409,
                     "too_many_jobs": 429, "training_not_started": 502, "training_unavailable": 503,
                     "training_busy": 503}
 
@@ -47,8 +49,9 @@ def service_from_env() -> JobService:
     from stylejobs.sagemaker import SageMakerEngine, SageMakerSettings, check_phases
 
     settings = SageMakerSettings.from_env()
-    return JobService(S3Store(settings.bucket), SageMakerEngine(settings, check_phases(
-        os.environ.get("TRAINING_PHASES", ""))), quota)
+    store = S3Store(settings.bucket)
+    schedule = check_phases(os.environ.get("TRAINING_PHASES", ""))
+    return JobService(store, SageMakerEngine(settings, schedule, store=store), quota)
 
 
 SERVICE = service_from_env()
@@ -108,6 +111,11 @@ def cancel_job(request: Request) -> dict:
 
 
 @job_route
+def finish_job(request: Request) -> Response:
+    return Response(SERVICE.view(SERVICE.finish(owner(request), request.params["id"])), 202)
+
+
+@job_route
 def delete_style(request: Request) -> Response:
     SERVICE.delete_style(owner(request), request.params["id"])
     return Response(None, 204)
@@ -115,6 +123,7 @@ def delete_style(request: Request) -> Response:
 
 ROUTES = {"/styles": {"POST": create_style}, "/jobs": {"GET": list_jobs},
           "/jobs/{id}": {"GET": get_job, "DELETE": cancel_job}, "/jobs/{id}/model": {"GET": get_model},
+          "/jobs/{id}/finish": {"POST": finish_job},
           "/styles/{id}": {"DELETE": delete_style}}
 
 

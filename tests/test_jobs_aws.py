@@ -559,3 +559,108 @@ def test_the_stacks_cap_on_training_jobs_comes_from_its_template():
 
     env = RESOURCES["JobsFunction"]["Properties"]["Environment"]["Variables"]
     assert int(env["JOBS_MAX_TRAINING"]) == Quota.stack_active  # the local stack's default is the same number
+
+
+# ------------------------------------------------------------------------------- "Use it now" on AWS
+def stop_by_hand(aws, monkeypatch, job_id):
+    """moto has no StopTrainingJob: SageMaker's effect (Stopping), by hand; the names it was called with."""
+    stopped = []
+
+    def stop_training_job(TrainingJobName):
+        stopped.append(TrainingJobName)
+        set_status(aws, job_id, "Stopping", "Stopping")
+
+    monkeypatch.setattr(aws.SERVICE.engine.sagemaker, "stop_training_job", stop_training_job)
+    return stopped
+
+
+def a_checkpoint(job_id):
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=f"jobs/{job_id}/run/checkpoints/step_000500.pth", Body=b"x")
+
+
+def model_artifact(job_id, style_id, folder, step=500):
+    """The model.tar.gz SageMaker uploads from the model folder of a Stopped job: the style the training job
+    exported on SIGTERM (training/job.py, --on-stop export), its card saying from which step."""
+    import io
+    import tarfile
+
+    export_style(style_id, folder)
+    card = json.loads((folder / "model" / f"{style_id}.json").read_text())
+    card["training"]["steps"] = step
+    (folder / "model" / f"{style_id}.json").write_text(json.dumps(card))
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for path in sorted((folder / "model").iterdir()):
+            tar.add(path, arcname=path.name)
+        tar.addfile(tarfile.TarInfo("../outside.json"), io.BytesIO(b""))  # never unpacked: not the style's
+    key = f"jobs/{job_id}/output/stack-style-{job_id}/output/model.tar.gz"
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=key, Body=buffer.getvalue())
+    return (folder / "model" / f"{style_id}.onnx").read_bytes()
+
+
+def finish(aws, job_id, user="alice"):
+    return call(aws, "POST", f"/jobs/{job_id}/finish", user=user, template="/jobs/{id}/finish")
+
+
+def test_a_stopped_job_asked_to_finish_is_done_with_the_style_it_exported(aws, monkeypatch, tmp_path):
+    _, job = call(aws, "POST", "/styles", {"name": "Now", "image": painting()})
+    job_id, style_id = job["id"], f"user-{job['id']}"
+    hp = json.loads(boto3.client("sagemaker").describe_training_job(
+        TrainingJobName=f"stack-style-{job_id}")["HyperParameters"]["on-stop"])
+    assert hp == "export"  # the container cannot be told why it stops: it exports on every stop
+    set_status(aws, job_id, "InProgress", "Training")
+    stopped = stop_by_hand(aws, monkeypatch, job_id)
+    status, body = finish(aws, job_id)
+    assert status == 409 and body["error"]["code"] == "no_checkpoint_yet" and stopped == []
+    a_checkpoint(job_id)
+    status, body = finish(aws, job_id, user="bob")
+    assert status == 404 and body["error"]["code"] == "unknown_job" and stopped == []  # not bob's job
+
+    status, finishing = finish(aws, job_id)
+    assert status == 202 and finishing["finish_requested"] and finishing["state"] == "running"
+    assert finish(aws, job_id)[1]["finish_requested"] and stopped == [f"stack-style-{job_id}"]  # stopped once
+    status, body = call(aws, "DELETE", f"/styles/{style_id}", template="/styles/{id}")
+    assert status == 409 and body["error"]["code"] == "job_stopping"  # its instance still writes
+    exported = model_artifact(job_id, style_id, tmp_path)
+    set_status(aws, job_id, "Stopped", "Stopped")
+    _, done = call(aws, "GET", f"/jobs/{job_id}", template="/jobs/{id}")
+    assert done["state"] == "done" and done["style"] == style_id and done["finished_early_at_step"] == 500
+    assert done["model"]["bytes"] == len(exported)
+    assert call(aws, "GET", f"/jobs/{job_id}/model", template="/jobs/{id}/model")[1] == exported
+    listed = boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix=f"jobs/{job_id}/")["Contents"]
+    assert not any("outside" in item["Key"] for item in listed)
+    status, again = finish(aws, job_id)
+    assert status == 202 and again["state"] == "done" and stopped == [f"stack-style-{job_id}"]
+
+
+def test_a_stopped_job_that_was_cancelled_is_cancelled_even_with_a_model(aws, monkeypatch, tmp_path):
+    _, job = call(aws, "POST", "/styles", {"name": "Discard", "image": painting()})
+    job_id = job["id"]
+    set_status(aws, job_id, "InProgress", "Training")
+    stop_by_hand(aws, monkeypatch, job_id)
+    a_checkpoint(job_id)
+    assert finish(aws, job_id)[1]["finish_requested"]
+    assert call(aws, "DELETE", f"/jobs/{job_id}", template="/jobs/{id}")[1]["cancel_requested"]  # cancel wins
+    model_artifact(job_id, f"user-{job_id}", tmp_path)  # every stop exports: a cancel discards it
+    set_status(aws, job_id, "Stopped", "Stopped")
+    _, cancelled = call(aws, "GET", f"/jobs/{job_id}", template="/jobs/{id}")
+    assert cancelled["state"] == "cancelled" and cancelled["style"] is None and cancelled["model"] is None
+
+
+def test_a_finish_that_could_not_save_the_style_in_time_fails_and_says_so(aws, monkeypatch):
+    _, job = call(aws, "POST", "/styles", {"name": "Late", "image": painting()})
+    job_id = job["id"]
+    set_status(aws, job_id, "InProgress", "Training")
+    stop_by_hand(aws, monkeypatch, job_id)
+    a_checkpoint(job_id)
+    finish(aws, job_id)
+    set_status(aws, job_id, "Stopped", "Stopped")  # killed before its export was written: no artifact
+    _, failed = call(aws, "GET", f"/jobs/{job_id}", template="/jobs/{id}")
+    assert failed["state"] == "failed" and "before it could save" in failed["error"]
+
+
+def test_a_queued_job_cannot_be_finished(aws):
+    _, job = call(aws, "POST", "/styles", {"name": "Waiting", "image": painting()})
+    set_status(aws, job["id"], "InProgress", "Starting")
+    status, body = finish(aws, job["id"])
+    assert status == 409 and body["error"]["code"] == "job_not_running"

@@ -99,7 +99,7 @@ def test_every_contract_route_reaches_a_function_and_the_api_is_throttled():
             assert resource["Properties"]["Target"] == {"Fn::Sub": "integrations/${" + integration + "}"}
             raw[stack][path] = method
     assert raw["training"] == {"/styles": "POST", "/styles/{id}": "ANY", "/jobs": "ANY", "/jobs/{id}": "ANY",
-                               "/jobs/{id}/model": "ANY"}
+                               "/jobs/{id}/model": "ANY", "/jobs/{id}/finish": "ANY"}
     assert raw["video"] == {"/videos": "ANY", "/videos/limits": "ANY", "/videos/{id}": "ANY",
                             "/videos/{id}/start": "ANY"}
     assert set(routes) | set(raw["training"]) | set(raw["video"]) == set(OPENAPI["paths"])

@@ -223,7 +223,8 @@ def test_the_verifier_agrees_with_cryptography_on_pkcs1_signatures(keys):
 def test_the_training_routes_go_through_the_authorizer_that_checks_both():
     routes = {r["Properties"]["RouteKey"]: r for r in TRAINING["Resources"].values()
               if r["Type"] == "AWS::ApiGatewayV2::Route"}
-    assert set(routes) == {"POST /styles", "ANY /styles/{id}", "ANY /jobs", "ANY /jobs/{id}", "ANY /jobs/{id}/model"}
+    assert set(routes) == {"POST /styles", "ANY /styles/{id}", "ANY /jobs", "ANY /jobs/{id}", "ANY /jobs/{id}/model",
+                           "ANY /jobs/{id}/finish"}
     assert TRAINING_STACK["Condition"] == "TrainingOn"  # the stack that makes them, and all below
     for route in routes.values():
         assert route in TRAINING["Resources"].values()

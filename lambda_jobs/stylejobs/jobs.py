@@ -129,6 +129,9 @@ class Job:
     thumbnail: str | None = None  # the painting, a small JPEG data URL
     engine: dict = field(default_factory=dict)  # the engine's own handle: {"kind": "sagemaker", "name": ...}
     cancel_requested: bool = False
+    # "Use it now": its owner asked to finish early, exporting the furthest checkpoint instead of training on
+    finish_requested: bool = False
+    finished_early_at_step: int | None = None  # the step of the checkpoint a job finished early was exported from
     slots: list = field(default_factory=list)  # the quota slots (store keys) this job claimed: apicommon.slots
 
     @property
@@ -145,3 +148,10 @@ class Job:
 
     def finish(self, state: str, error: str | None = None) -> None:
         self.state, self.error, self.finished_at = state, error, time.time()
+
+    def finished_from(self, card: dict | None) -> None:
+        """Done, from its exported style's card: the step it was exported at, where that is short of the end."""
+        self.finish(DONE)
+        step = ((card or {}).get("training") or {}).get("steps")
+        if self.finish_requested and isinstance(step, int) and step < self.total_steps:
+            self.finished_early_at_step = step

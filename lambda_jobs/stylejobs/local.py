@@ -5,7 +5,9 @@ Jobs wait in their records (state queued, oldest first). The records are files, 
 survive a restart of the local stack: a job found `running` at start was cut off, and is queued again;
 its run resumes from its last checkpoint (the trainer saves one on SIGTERM, and every few steps).
 Cancelling a running job sends the trainer SIGTERM; stopping the stack does the same and leaves the job
-queued. If the stack dies without stopping it, the child gets SIGTERM from the kernel (PR_SET_DEATHSIG)."""
+queued. Finishing one early ("Use it now") first writes the run folder's finish marker, so that the job exports
+its furthest checkpoint after the trainer has saved it, and ends done. If the stack dies without stopping it,
+the child gets SIGTERM from the kernel (PR_SET_DEATHSIG)."""
 
 import importlib.util
 import json
@@ -21,9 +23,10 @@ from pathlib import Path
 from apicommon.userstyles import model_prefix, painting_key, record_key, run_prefix, style_id_of
 
 from training.job import die_with_parent  # the local stack runs from the checkout (training/ on sys.path)
+from training.runfolder import FINISH
 
 from .failures import failure_sentence
-from .jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobError, Schedule, command_line, job_arguments
+from .jobs import CANCELLED, FAILED, QUEUED, RUNNING, Job, JobError, Schedule, command_line, job_arguments
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: training/, export/, lambda_inference/
 PYTHONPATH = [ROOT, ROOT / "lambda_inference", ROOT / "layers" / "common" / "python", ROOT / "lambda_jobs"]
@@ -64,6 +67,20 @@ class LocalEngine:
         return False  # the worker writes the record itself
 
     def cancel(self, job: Job) -> None:
+        self._finish_marker(job).unlink(missing_ok=True)  # a cancel while finishing stops the export too
+        self._terminate(job)
+
+    def finish(self, job: Job) -> None:
+        """The job exports what it has learned: now if it runs, else as soon as it starts (training/job.py)."""
+        marker = self._finish_marker(job)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+        self._terminate(job)
+
+    def _finish_marker(self, job: Job) -> Path:
+        return self.store.path(run_prefix(job.id) + FINISH)
+
+    def _terminate(self, job: Job) -> None:
         process = self._process
         if process is not None and process.job_id == job.id:
             process.send_signal(signal.SIGTERM)  # the trainer saves a checkpoint and exits 130
@@ -145,7 +162,7 @@ class LocalEngine:
         elif code is None:
             job.finish(FAILED, "the trainer could not be started for this job")
         elif code == 0 and card.is_file():
-            job.finish(DONE)
+            job.finished_from(json.loads(card.read_text()))
         elif self._stopping.is_set():
             job.state = QUEUED  # the stack is stopping: resume at the next start
         else:

@@ -2,7 +2,8 @@
 logged step) and samples/step_NNNNNN.jpg (the sample photo next to its stylization).
 
 The run folder's layout is training/runfolder.py's; the jobs function runs without the training package, so
-the two names it reads are repeated here (METRICS, SAMPLES), and a test holds them to runfolder's."""
+the names it reads are repeated here (METRICS, SAMPLES, CHECKPOINTS, FINAL), and a test holds them to
+runfolder's."""
 
 import base64
 import json
@@ -11,6 +12,7 @@ import re
 from apicommon.userstyles import run_prefix
 
 METRICS, SAMPLES = "metrics.jsonl", "samples"  # training/runfolder.py's METRICS and SAMPLES
+CHECKPOINTS, FINAL = "checkpoints", "final.pth"  # and its CHECKPOINTS and FINAL
 METRICS_TAIL_BYTES = 65536  # about 250 lines of metrics.jsonl: over RATE_WINDOW_S of them on a CPU
 RATE_WINDOW_S = 300  # the time left is at the speed of the last five minutes
 SAMPLE = re.compile(SAMPLES + r"/step_(\d{6,})\.jpg$")
@@ -87,3 +89,10 @@ def read_preview(store, job_id: str) -> dict | None:
     if not data:
         return None
     return {"step": latest[0], "image": "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")}
+
+
+def has_checkpoint(store, job_id: str) -> bool:
+    """Whether the run has saved anything to export: a checkpoint, or a finished phase's final state."""
+    run = run_prefix(job_id)
+    saved = any(key.endswith(".pth") for key in store.list(f"{run}{CHECKPOINTS}/"))  # not a .pth.tmp being written
+    return saved or store.size(run + FINAL) is not None

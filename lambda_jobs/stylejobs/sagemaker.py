@@ -17,19 +17,27 @@ The hyperparameters are JSON-encoded (as the SageMaker SDK does: the toolkit JSO
 is a word the shell reads as itself: the prebuilt containers' toolkit (sagemaker-training 4.x) joins them into
 one line and runs it with /bin/sh. The style's name travels as base64url (stylejobs.jobs.name_token).
 
+Finishing early ("Use it now") and cancelling both stop the training job (StopTrainingJob: SIGTERM, then 120 s
+before SIGKILL), which cannot tell the container why; so the training job exports its furthest checkpoint on
+every stop (--on-stop export) into its model folder, which SageMaker uploads even for a Stopped job, and the record
+decides: a Stopped job whose owner asked to finish is done with that style (copied from the artifact to the run's
+model/ prefix, where the style is served from); one cancelled is cancelled.
+
 A job's state is its training job's status; its progress and preview are read from its run prefix. Each job
 started is logged as a CloudWatch embedded metric (STARTED_METRIC), which an alarm of stacks/training.yaml
 watches.
 """
 
+import io
 import json
 import logging
 import os
 import re
+import tarfile
 import time
 from dataclasses import dataclass
 
-from apicommon.userstyles import job_prefix, run_prefix, style_id_of
+from apicommon.userstyles import job_prefix, model_prefix, run_prefix, style_id_of
 
 from .jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobError, Schedule, job_arguments, parse_phases
 
@@ -94,12 +102,14 @@ GPU_SCHEDULE = Schedule(phases=((500, 128), (9500, 256)), batch_size=16, sample_
 class SageMakerEngine:
     kind = "sagemaker"
 
-    def __init__(self, settings: SageMakerSettings, schedule: Schedule = GPU_SCHEDULE, sagemaker_client=None):
+    def __init__(self, settings: SageMakerSettings, schedule: Schedule = GPU_SCHEDULE, sagemaker_client=None,
+                 store=None):
         if sagemaker_client is None:
             import boto3
 
             sagemaker_client = boto3.client("sagemaker")
         self.settings, self.schedule, self.sagemaker = settings, schedule, sagemaker_client
+        self.store = store  # the styles bucket: where a finished-early job's style is put
 
     def check_available(self):
         pass
@@ -125,7 +135,7 @@ class SageMakerEngine:
                             dataset=f"{CONTAINER_INPUT}/photos", run=CONTAINER_RUN, style_id=style_id_of(job.id),
                             name=job.name, max_steps=self.total_steps, base_network=assets + ASSETS["base_network"],
                             vgg_weights=assets + ASSETS["vgg_weights"], sample_image=assets + ASSETS["sample_image"],
-                            gpus="auto", device="cuda", precision="fp16", workers=4),
+                            gpus="auto", device="cuda", precision="fp16", workers=4, on_stop="export"),
         }
         unsafe = sorted(key for key, value in arguments.items() if not (SHELL_WORD.fullmatch(key)
                                                                          and SHELL_WORD.fullmatch(value)))
@@ -207,11 +217,58 @@ class SageMakerEngine:
         elif status == "Failed":
             job.finish(FAILED, described.get("FailureReason", "the training job failed")[:300])
         elif status == "Stopped":  # not while Stopping: the instance still writes to the job's run prefix
-            if secondary in ("MaxRuntimeExceeded", "MaxWaitTimeExceeded"):
-                job.finish(FAILED, f"the training job ran out of time ({secondary})")
-            else:
-                job.finish(CANCELLED)
+            self.settle_stopped(job, described)
         return (job.state, job.error) != before
+
+    def settle_stopped(self, job: Job, described: dict) -> None:
+        secondary = described.get("SecondaryStatus", "")
+        if job.finish_requested and not job.cancel_requested:
+            card = self.collect_style(job, described)
+            if card:
+                job.finished_from(card)
+            else:
+                job.finish(FAILED, "the training job stopped before it could save what it had learned")
+        elif secondary in ("MaxRuntimeExceeded", "MaxWaitTimeExceeded"):
+            job.finish(FAILED, f"the training job ran out of time ({secondary})")
+        else:
+            job.finish(CANCELLED)
+
+    def collect_style(self, job: Job, described: dict) -> dict | None:
+        """A stopped job's style in its run's model/ prefix, and its card: unpacked there from the model artifact
+        (model.tar.gz, which only the export after this stop writes), else what the checkpoint folder's copy put
+        there (the export may have been copied out before the instance stopped)."""
+        prefix, style_id = model_prefix(job.id), style_id_of(job.id)
+        card = self.unpack_artifact(job, described, prefix, style_id) or self.store.get(f"{prefix}{style_id}.json")
+        return json.loads(card) if card else None
+
+    def unpack_artifact(self, job: Job, described: dict, prefix: str, style_id: str) -> bytes | None:
+        key = self.artifact_key(job, described)
+        archive = key and self.store.get(key)
+        if not archive:
+            return None
+        wanted = {f"{style_id}.onnx", f"{style_id}.json"}  # nothing else from the archive, under no other name
+        files = {}
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+            for member in tar.getmembers():
+                name = member.name.removeprefix("./")
+                if member.isfile() and name in wanted:
+                    files[name] = tar.extractfile(member).read()
+        if set(files) != wanted:
+            return None
+        self.store.put(prefix + f"{style_id}.onnx", files[f"{style_id}.onnx"], "application/octet-stream")
+        self.store.put(prefix + f"{style_id}.json", files[f"{style_id}.json"], "application/json")
+        return files[f"{style_id}.json"]
+
+    def artifact_key(self, job: Job, described: dict) -> str | None:
+        """The model artifact's key in the styles bucket, which only this job's output prefix may hold."""
+        uri = (described.get("ModelArtifacts") or {}).get("S3ModelArtifacts") or \
+            f"s3://{self.settings.bucket}/jobs/{job.id}/output/{self.job_name(job)}/output/model.tar.gz"
+        head = f"s3://{self.settings.bucket}/"
+        key = uri[len(head):] if uri.startswith(head) else None
+        return key if key and key.startswith(f"jobs/{job.id}/output/") else None
+
+    def finish(self, job: Job) -> None:
+        self.cancel(job)  # the same stop: the record says it is a finish (settle_stopped)
 
     def cancel(self, job: Job) -> None:
         try:

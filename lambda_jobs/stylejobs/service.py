@@ -23,7 +23,7 @@ from stylecore.modelfiles import without_paths
 
 from .jobs import CANCELLED, DONE, QUEUED, RUNNING, Job, JobError, Quota, check_name
 from .painting import normalise_painting
-from .progress import read_preview, read_progress
+from .progress import has_checkpoint, read_preview, read_progress
 from .slots import STACK_SLOTS_PREFIX, user_slots_prefix
 
 DEFAULT_QUOTA = Quota()
@@ -142,6 +142,29 @@ class JobService:
             self.save(job)
         return job
 
+    def finish(self, owner: str, job_id) -> Job:
+        """"Use it now": a running job stops training and its furthest checkpoint becomes its style (the job ends
+        `done`). Asking again while it finishes, or after, changes nothing."""
+        with self.store.lock:
+            job = self.refreshed(self.load(owner, job_id))
+            if job.finish_requested and not job.cancel_requested:
+                return job
+            self.check_finishable(job)
+            job.finish_requested = True
+            self.engine.finish(job)  # the engine stops it; its state follows (done) when its style is exported
+            self.save(job)
+        return job
+
+    def check_finishable(self, job: Job) -> None:
+        if job.cancel_requested:
+            raise JobError("job_stopping", "The job is being cancelled: what it learned is being discarded.")
+        if job.state != RUNNING:
+            raise JobError("job_not_running", f"The job is {job.state}, not running: only a running job can be "
+                           "finished early.")
+        if not has_checkpoint(self.store, job.id):
+            raise JobError("no_checkpoint_yet", "The job has not saved its first checkpoint yet: there is nothing "
+                           "to use so far. Try again in a minute.")
+
     def model_card(self, job: Job) -> dict | None:
         """A finished job's exported model card (its model's file name, bytes and sha256), or None."""
         data = self.store.get(f"{model_prefix(job.id)}{style_id_of(job.id)}.json") if job.state == DONE else None
@@ -162,10 +185,10 @@ class JobService:
         job_id = job_id_of(style_id) or style_id
         with self.store.lock:
             job = self.refreshed(self.load(owner, job_id))
-            if job.active and job.cancel_requested:
+            if job.active and (job.cancel_requested or job.finish_requested):
                 # its instance is still stopping and writing to the job's files: they would come back
-                raise JobError("job_stopping", "The job is still stopping (cancelled, its last files are being "
-                               "written); try again in a minute.")
+                raise JobError("job_stopping", "The job is still stopping (cancelled or finishing, its last files "
+                               "are being written); try again in a minute.")
             if job.active:
                 raise JobError("job_running", "The job is still running: cancel it first (DELETE /jobs/{id}).")
             self.store.delete_prefix(job_prefix(job.id))
@@ -193,7 +216,8 @@ class JobService:
             elapsed = round((job.finished_at or time.time()) - job.started_at, 1)
         view = {"id": job.id, "name": job.name, "state": job.state, "created_at": iso(job.created_at),
                 "started_at": iso(job.started_at), "finished_at": iso(job.finished_at),
-                "cancel_requested": job.cancel_requested, "thumbnail": job.thumbnail,
+                "cancel_requested": job.cancel_requested, "finish_requested": job.finish_requested,
+                "finished_early_at_step": job.finished_early_at_step, "thumbnail": job.thumbnail,
                 "style": style_id_of(job.id) if job.state == DONE else None,
                 "model": self.model_view(job), "error": without_paths(job.error)}  # a trainer's or SageMaker's words
         if detail:
