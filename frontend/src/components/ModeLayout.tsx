@@ -45,7 +45,8 @@ export interface ModeView {
   withStyle?: ReactNode;
   /** The mode's own setting, after strength and colours. */
   setting: ReactNode;
-  action: { label: ReactNode; hint: ReactNode; disabled: boolean; busy?: boolean };
+  /** `extra`: beside the action's button (the photo mode's Download, on a phone). */
+  action: { label: ReactNode; hint: ReactNode; disabled: boolean; busy?: boolean; extra?: ReactNode };
   submit(): void;
   /** On the page whichever mode is shown (a photo dropped on the page is taken in any mode). */
   always?: ReactNode;
@@ -86,7 +87,7 @@ export function ModeLayout({ view, stageRef, notice, modePicker, stylePicker, ow
         {ownStyles}
         {tune}
         <div className="step">{view.setting}</div>
-        <div className="action-bar">
+        <div className={`action-bar${action.extra ? " action-bar--extra" : ""}`}>
           <button
             type="submit"
             className={`button button--primary button--large${action.busy ? " button--busy" : ""}`}
@@ -95,6 +96,7 @@ export function ModeLayout({ view, stageRef, notice, modePicker, stylePicker, ow
           >
             {action.label}
           </button>
+          {action.extra}
           <p className="action-bar__hint" id="action-hint" aria-live="polite">
             {action.hint}
           </p>

@@ -2,7 +2,7 @@
 // (src/test/make_brush_fixture.py writes the fixture), and the API's brush range as openapi.yaml has it.
 import fixture from "../test/brush-fixture.json";
 import { openapi } from "../test/contract";
-import { BRUSH_RANGE, DEFAULT_BRUSH, boxMean, guidedGain, luminance, paintingSize, upsamplePainting, workingSide } from "./brush";
+import { BRUSH_RANGE, BRUSH_STOPS, DEFAULT_BRUSH, boxMean, guidedGain, luminance, paintingSize, upsamplePainting, workingSide } from "./brush";
 import { resizePlane, resizeRgb, type Rgb8 } from "./resample";
 
 function rgba(rgb: number[], width: number, height: number): Rgb8 {
@@ -29,6 +29,9 @@ describe("the brush option", () => {
     const schema = openapi.components.schemas.StylizeRequest.properties.brush;
     expect(BRUSH_RANGE).toEqual([schema.minimum, schema.maximum]);
     expect(DEFAULT_BRUSH).toBe(schema.default);
+    expect([BRUSH_STOPS[0], BRUSH_STOPS.at(-1)]).toEqual([...BRUSH_RANGE]);
+    expect(BRUSH_STOPS).toContain(DEFAULT_BRUSH);
+    expect([...BRUSH_STOPS].sort((a, b) => a - b)).toEqual([...BRUSH_STOPS]);
   });
 
   it("paints at the server's working size, never above the photo's own", () => {

@@ -10,6 +10,8 @@ import { resizePlane, resizeRgb, type Rgb8 } from "./resample";
 /** The API's brush: 0.125 (the finest: painted at full size) .. 4 (the broadest), 1 by default. */
 export const BRUSH_RANGE = [0.125, 4] as const;
 export const DEFAULT_BRUSH = 1;
+/** The brush sizes the app offers, finest to broadest (a slider's stops: equal steps look equal on its scale). */
+export const BRUSH_STOPS = [0.125, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4] as const;
 /** The long side, in pixels, that brush 1 paints at. */
 export const BRUSH_WORKING_SIDE = 1024;
 

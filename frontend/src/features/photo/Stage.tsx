@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import type { Photo } from "../../types";
 import { formatBytes } from "../../image/pipeline";
 import { boxStyle } from "../../components/boxStyle";
@@ -17,12 +17,19 @@ interface Props {
   wantedName: string;
   strength: number;
   download: MixedDownload;
+  /** A mask applies: the screen shows the browser's mix (download.screenUrl), not the strength's CSS opacity. */
+  masked?: boolean;
+  /** The Download under the result (false on a phone: it is in the action bar there). */
+  downloadHere?: boolean;
+  /** The mask being painted, over the picture; and its tools, under it. */
+  maskLayer?: ReactNode;
+  maskTools?: ReactNode;
   coldStartHintMs: number;
   onBrowse(): void;
   onCancel(): void;
 }
 
-export function Stage({ photo, preparing, job, wantedKey, wantedName, strength, download, coldStartHintMs, onBrowse, onCancel }: Props) {
+export function Stage({ photo, preparing, job, wantedKey, wantedName, strength, download, masked = false, downloadHere = true, maskLayer, maskTools, coldStartHintMs, onBrowse, onCancel }: Props) {
   const shown = job.state === "done" ? job.result : job.state === "busy" ? job.previous : null;
   if (shown && photo) {
     // Never a result under a name that is not its own: while another is coming (or after a cancel), the one on
@@ -36,6 +43,10 @@ export function Stage({ photo, preparing, job, wantedKey, wantedName, strength, 
         wantedName={wantedName}
         strength={strength}
         download={download}
+        masked={masked}
+        downloadHere={downloadHere}
+        maskLayer={maskLayer}
+        maskTools={maskTools}
         overlay={job.state === "busy" ? <BusyOverlay job={job} hintMs={coldStartHintMs} onCancel={onCancel} /> : null}
       />
     );
@@ -54,10 +65,12 @@ export function Stage({ photo, preparing, job, wantedKey, wantedName, strength, 
     <div className="stage" aria-busy={job.state === "busy" || preparing}>
       <figure className="stage__photo" style={boxStyle(photo.width, photo.height)}>
         <img src={photo.previewUrl} alt="Your photo, ready to stylize" data-testid="photo-preview" />
+        {maskLayer}
         {job.state === "busy" && (
           <BusyOverlay job={job} hintMs={coldStartHintMs} onCancel={onCancel} />
         )}
       </figure>
+      {maskTools}
     </div>
   );
 }
@@ -138,33 +151,45 @@ function DownloadProgress({ loaded, total }: { loaded: number; total: number | n
   );
 }
 
-function ResultView({ photo, result, previous, wantedName, strength, download, overlay }: {
+function ResultView({ photo, result, previous, wantedName, strength, download, masked, downloadHere, maskLayer, maskTools, overlay }: {
   photo: Photo;
   result: PhotoResult;
   previous: boolean;
   wantedName: string;
   strength: number;
   download: MixedDownload;
-  overlay: React.ReactNode;
+  masked: boolean;
+  downloadHere: boolean;
+  maskLayer?: ReactNode;
+  maskTools?: ReactNode;
+  overlay: ReactNode;
 }) {
   const label = previous ? `Previous: ${result.styleName}` : result.styleName;
   const percent = Math.round(strength * 100);
+  // With a mask the browser's mix is shown (the last one until the next is made); without, CSS opacity mixes.
+  const mixed = masked ? download.screenUrl : null;
   return (
     <div className={`stage stage--result${previous ? " stage--previous" : ""}`} aria-busy={overlay !== null} data-testid="result-stage"
       data-current={!previous}>
       <div className="stage__compare">
         <CompareSlider
           beforeUrl={photo.previewUrl}
-          afterUrl={result.url}
+          afterUrl={mixed ?? result.url}
           beforeLabel="Original"
           afterLabel={label}
-          afterOpacity={strength}
+          afterOpacity={mixed ? 1 : strength}
           current={!previous}
           width={result.width}
           height={result.height}
         />
+        {maskLayer && (
+          <div className="mask-layer" style={boxStyle(result.width, result.height)}>
+            {maskLayer}
+          </div>
+        )}
         {overlay}
       </div>
+      {maskTools}
       <div className="result-bar">
         <div className="result-bar__info">
           <p className="result-bar__title" data-testid="result-title">
@@ -175,17 +200,22 @@ function ResultView({ photo, result, previous, wantedName, strength, download, o
             {`${result.width} × ${result.height}${percent < 100 ? ` · ${percent}%` : ""} · ${formatSeconds(result.elapsedMs ?? result.roundTripMs)} ${ranOnText(result)}`}
           </p>
         </div>
-        {download.url ? (
-          <a className="button button--primary" href={download.url} download={download.fileName} data-testid="download" data-file-name={download.fileName}>
-            <DownloadIcon /> Download
-          </a>
-        ) : (
-          <button type="button" className="button button--primary" disabled data-testid="download" title={download.error}>
-            <DownloadIcon /> {download.error ? "Download unavailable" : "Preparing…"}
-          </button>
-        )}
+        {downloadHere && <DownloadLink download={download} testId="download" className="result-bar__download" />}
       </div>
     </div>
+  );
+}
+
+/** The Download link (or why it is not there yet); under the result, and on a phone in the action bar instead. */
+export function DownloadLink({ download, testId, className }: { download: MixedDownload; testId: string; className: string }) {
+  return download.url ? (
+    <a className={`button button--primary ${className}`} href={download.url} download={download.fileName} data-testid={testId} data-file-name={download.fileName}>
+      <DownloadIcon /> Download
+    </a>
+  ) : (
+    <button type="button" className={`button button--primary ${className}`} disabled data-testid={testId} title={download.error}>
+      <DownloadIcon /> {download.error ? "Download unavailable" : "Preparing…"}
+    </button>
   );
 }
 

@@ -1,54 +1,89 @@
-import { useEffect, useState } from "react";
-import type { Mixer } from "../../image/mix";
+import { useEffect, useRef, useState } from "react";
+import type { MaskPlane, Mixer } from "../../image/mix";
 import { downloadName, type PhotoResult } from "./useStylizeJob";
 
-/** What the Download link offers: the result at the chosen strength, named for it; url is null while it is made. */
+/** What the Download link offers: the result at the chosen strength and mask, named for it; url is null while it
+ * is made. */
 export interface MixedDownload {
   url: string | null;
   fileName: string;
   /** Why there is none (the browser could not mix the images). */
   error?: string;
+  /** With a mask, what the screen shows: the latest mix made of this result (the last one until the next is
+   * made), or null before the first; without a mask the screen mixes the strength with CSS opacity. */
+  screenUrl: string | null;
+}
+
+export interface MixWith {
+  /** Where the style goes; none: everywhere. */
+  mask?: MaskPlane | null;
+  /** The second style's full-strength result, on the mask's other side instead of the photo (with a mask only). */
+  otherSide?: PhotoResult | null;
 }
 
 /** How long the strength slider must rest before the download at that strength is made. */
 export const MIX_DELAY_MS = 120;
 
-// The download at the chosen strength. The screen shows the mix at once (CSS opacity over the photo: the same
-// sum); the file is made from the two images' pixels once the slider rests. At 100% it is the result itself.
-export function useMixedDownload(result: PhotoResult | null, strength: number, mixer: Mixer, photoName: string): MixedDownload {
-  const [mixed, setMixed] = useState<{ result: PhotoResult; strength: number; url: string | null; error?: string } | null>(null);
+interface Made {
+  result: PhotoResult;
+  strength: number;
+  mask: MaskPlane | null;
+  otherSide: PhotoResult | null;
+  url: string | null;
+  error?: string;
+}
+
+// The download at the chosen strength and mask. Without a mask the screen shows the strength at once (CSS opacity
+// over the photo: the same sum) and the file is made from the two images' pixels once the slider rests; with one,
+// the screen shows that mix too. At 100% with no mask it is the result itself.
+export function useMixedDownload(result: PhotoResult | null, strength: number, mixer: Mixer, photoName: string, { mask = null, otherSide = null }: MixWith = {}): MixedDownload {
+  const other = mask ? otherSide : null;
+  const [made, setMade] = useState<Made | null>(null);
+  const madeUrl = useRef<string | null>(null);
+  const mixedMask = useRef<MaskPlane | null>(null);
   const name = result && downloadName({
     photoName,
-    styleName: result.styleName,
+    styleName: other ? `${result.styleName} and ${other.styleName}` : result.styleName,
     strength,
     keepColours: result.keepColours,
     fullSize: result.fullSize,
     type: result.stylized.type,
+    brush: result.brush,
+    masked: !!mask,
   });
 
+  // The last mix made stays (on screen) until the next replaces it; it is released then, or when leaving.
+  useEffect(() => () => void (madeUrl.current && URL.revokeObjectURL(madeUrl.current)), []);
+
   useEffect(() => {
-    if (!result || strength >= 1) return;
+    if (!result || (strength >= 1 && !mask)) return;
     let alive = true;
-    let made: string | null = null;
+    // A finished stroke mixes at once; a strength waits for the slider to rest.
+    const delay = mixedMask.current !== mask ? 0 : MIX_DELAY_MS;
+    mixedMask.current = mask;
     const timer = window.setTimeout(() => {
-      mixer({ photo: result.photoBlob, stylized: result.stylized, width: result.width, height: result.height, strength }).then(
+      const request = { photo: result.photoBlob, stylized: result.stylized, width: result.width, height: result.height, strength, mask, otherSide: other?.stylized ?? null };
+      mixer(request).then(
         (blob) => {
           if (!alive) return;
-          made = URL.createObjectURL(blob);
-          setMixed({ result, strength, url: made });
+          if (madeUrl.current) URL.revokeObjectURL(madeUrl.current);
+          madeUrl.current = URL.createObjectURL(blob);
+          setMade({ result, strength, mask, otherSide: other, url: madeUrl.current });
         },
-        (error: unknown) => alive && setMixed({ result, strength, url: null, error: error instanceof Error ? error.message : String(error) }),
+        (error: unknown) => alive && setMade({ result, strength, mask, otherSide: other, url: null, error: error instanceof Error ? error.message : String(error) }),
       );
-    }, MIX_DELAY_MS);
+    }, delay);
     return () => {
       alive = false;
       window.clearTimeout(timer);
-      if (made) URL.revokeObjectURL(made);
     };
-  }, [result, strength, mixer]);
+  }, [result, strength, mixer, mask, other]);
 
-  if (!result || !name) return { url: null, fileName: "" };
-  if (strength >= 1) return { url: result.url, fileName: name };
-  if (mixed && mixed.result === result && mixed.strength === strength) return { url: mixed.url, fileName: name, error: mixed.error };
-  return { url: null, fileName: name };
+  const screenUrl = mask && made?.result === result ? made.url : null;
+  if (!result || !name) return { url: null, fileName: "", screenUrl: null };
+  if (strength >= 1 && !mask) return { url: result.url, fileName: name, screenUrl };
+  if (made && made.result === result && made.strength === strength && made.mask === mask && made.otherSide === other) {
+    return { url: made.url, fileName: name, error: made.error, screenUrl };
+  }
+  return { url: null, fileName: name, screenUrl };
 }

@@ -1,17 +1,28 @@
 // The photo mode: a photo (an upload, a paste, a drop or a gallery sample) stylized on the server or on this
 // device, one style or a blend of two, then compared and downloaded. Picking a photo, a style, a blend, keep
-// colours or full size paints it at once (after a short pause, a newer pick replacing an older run); the
-// strength is mixed in the browser over the full-strength result, so it never waits.
+// colours, full size or a brush size paints it at once (after a short pause, a newer pick replacing an older
+// run); the strength and the mask (where the style goes) are mixed in the browser over the full-strength result,
+// so they never wait. A second style on the mask's other side is a second result, mixed the same way.
 import { useCallback, useEffect, useRef, useState } from "react";
 import { SparkIcon } from "../../components/icons";
 import type { ModeProps, ModeView } from "../../components/ModeLayout";
 import type { Where } from "../../device/where";
+import { DEFAULT_BRUSH } from "../../image/brush";
 import { browserMixer } from "../../image/mix";
+import { MaskField, type OtherSide } from "../mask/MaskField";
+import { MaskOverlay } from "../mask/MaskOverlay";
+import { MaskToolbar } from "../mask/MaskToolbar";
+import { useMask } from "../mask/useMask";
+import { BrushField } from "./BrushField";
+import { ResultCache } from "./resultCache";
+import { DownloadLink } from "./Stage";
+import { shownOf, stageJob, wantedBoth } from "./twoSides";
 import { BlendField, blendPartners } from "./BlendField";
 import { FullSizeField, fullSizeOffer } from "./FullSizeField";
 import { PhotoStep } from "./PhotoStep";
 import { Stage } from "./Stage";
 import { useMixedDownload } from "./useMixedDownload";
+import { usePhoneLayout } from "./usePhoneLayout";
 import { usePhotoDrop } from "./usePhotoDrop";
 import { usePhotoIntake } from "./usePhotoIntake";
 import { keyOf, labelOf, useStylizeJob, type StylizeInput } from "./useStylizeJob";
@@ -31,19 +42,34 @@ export function usePhotoMode(props: ModeProps): ModeView {
   const [blendWith, setBlendWith] = useState<string | null>(null);
   const [share, setShare] = useState(0.5);
   const [fullSize, setFullSize] = useState(false);
+  const [brush, setBrush] = useState(DEFAULT_BRUSH);
+  const [otherSide, setOtherSide] = useState<OtherSide>("photo");
+  const [otherStyleId, setOtherStyleId] = useState<string | null>(null);
   const [, setDeviceChecked] = useState(0);
   const fileInput = useRef<HTMLInputElement>(null);
 
   const partners = blendPartners(styles.items, style);
   const second = partners.find((p) => p.id === blendWith) ?? null;
   const blend = second ? { second, share } : null;
-  const { job, stylize, cancel, reset } = useStylizeJob(api, onNotice, device);
+  // One cache for both sides, so that a style painted on one side shows at once on the other.
+  const [cache] = useState(() => new ResultCache());
+  const { job, stylize, cancel, reset, hasCached } = useStylizeJob(api, onNotice, device, cache);
+  const otherJob = useStylizeJob(api, onNotice, device, cache);
+  const resetOther = otherJob.reset;
+  const resetBoth = useCallback(() => {
+    reset();
+    resetOther();
+  }, [reset, resetOther]);
   const { photo, preparing, takeFile, takeGalleryImage } = usePhotoIntake(api, {
     maxSide: config.maxImageSide,
     imageBackend,
     onNotice,
-    onAccept: reset,
+    onAccept: resetBoth,
   });
+  const mask = useMask(photo);
+  const phone = usePhoneLayout();
+  const otherStyles = (styles.items ?? []).filter((s) => s.id !== style?.id);
+  const otherStyle = otherSide === "style" ? (otherStyles.find((s) => s.id === otherStyleId) ?? otherStyles[0] ?? null) : null;
   const dragging = usePhotoDrop(takeFile);
   const browse = useCallback(() => fileInput.current?.click(), []);
 
@@ -60,7 +86,14 @@ export function usePhotoMode(props: ModeProps): ModeView {
 
   const offer = fullSizeOffer(photo, device, where);
   const wanted: StylizeInput | null =
-    photo && style ? { photo, style, blend, keepColours, maxSize: config.maxImageSide, where, fullSize: fullSize && offer.available } : null;
+    photo && style ? { photo, style, blend, keepColours, maxSize: config.maxImageSide, where, fullSize: fullSize && offer.available, brush } : null;
+  // The other side's style is painted only where there is a mask to give it a side.
+  const otherWanted: StylizeInput | null = wanted && otherStyle && mask.plane ? { ...wanted, style: otherStyle, blend: null } : null;
+  const otherKey = otherWanted ? keyOf(otherWanted) : null;
+  const latestOther = useRef(otherWanted);
+  latestOther.current = otherWanted;
+  const otherJobRef = useRef(otherJob.job);
+  otherJobRef.current = otherJob.job;
   const wantedKey = wanted ? keyOf(wanted) : null;
   const latest = useRef(wanted);
   latest.current = wanted;
@@ -87,9 +120,20 @@ export function usePhotoMode(props: ModeProps): ModeView {
     if ((current.state === "done" && current.result.key === wantedKey) || (current.state === "busy" && current.key === wantedKey)) return;
     const newPhoto = shownPhoto.current !== latest.current?.photo.previewUrl;
     shownPhoto.current = latest.current?.photo.previewUrl ?? null;
-    timer.current = window.setTimeout(() => start(newPhoto), APPLY_DELAY_MS);
+    timer.current = window.setTimeout(() => start(newPhoto), hasCached(wantedKey) ? 0 : APPLY_DELAY_MS);
     return () => window.clearTimeout(timer.current);
-  }, [active, wantedKey, start]);
+  }, [active, wantedKey, start, hasCached]);
+
+  // The other side's style, applied the same way.
+  const stylizeOther = otherJob.stylize;
+  const hasOther = otherJob.hasCached;
+  useEffect(() => {
+    if (!active || !otherKey) return;
+    const current = otherJobRef.current;
+    if ((current.state === "done" && current.result.key === otherKey) || (current.state === "busy" && current.key === otherKey)) return;
+    const later = window.setTimeout(() => latestOther.current && void stylizeOther(latestOther.current), hasOther(otherKey) ? 0 : APPLY_DELAY_MS);
+    return () => window.clearTimeout(later);
+  }, [active, otherKey, stylizeOther, hasOther]);
 
   // The on-device runtime downloads in the background after the first result, never before it.
   const hasResult = job.state === "done";
@@ -99,10 +143,17 @@ export function usePhotoMode(props: ModeProps): ModeView {
     return () => window.clearTimeout(later);
   }, [device, hasResult, where]);
 
-  const shown = job.state === "done" ? job.result : job.state === "busy" ? job.previous : null;
-  const download = useMixedDownload(shown, strength, mixer, photo?.name ?? "photo");
+  const shown = shownOf(job);
+  const otherShown = otherWanted ? shownOf(otherJob.job) : null;
+  const download = useMixedDownload(shown, strength, mixer, photo?.name ?? "photo", { mask: mask.plane, otherSide: otherShown });
+  const onStage = stageJob(job, otherWanted ? otherJob.job : null);
+  const cancelOther = otherJob.cancel;
+  const cancelBoth = useCallback(() => {
+    cancel();
+    cancelOther();
+  }, [cancel, cancelOther]);
 
-  const busy = job.state === "busy";
+  const busy = onStage.state === "busy";
   const blocker = !photo ? "Choose a photo first." : !style ? "Pick a style." : null;
   const wantedName = style ? labelOf(style, blend) : "";
   const ranOn = job.state === "done" && job.result.key === wantedKey ? job.result.ranOn : null;
@@ -112,14 +163,18 @@ export function usePhotoMode(props: ModeProps): ModeView {
       <Stage
         photo={photo}
         preparing={preparing}
-        job={job}
-        wantedKey={wantedKey}
-        wantedName={wantedName}
+        job={onStage}
+        wantedKey={wantedBoth(wantedKey, otherKey)}
+        wantedName={otherWanted ? `${wantedName} / ${otherWanted.style.name}` : wantedName}
         strength={strength}
         download={download}
+        masked={mask.plane !== null}
+        downloadHere={!phone}
+        maskLayer={mask.editing && photo ? <MaskOverlay editor={mask} /> : null}
+        maskTools={mask.editing && photo ? <MaskToolbar editor={mask} otherSideName={otherStyle?.name ?? null} /> : null}
         coldStartHintMs={config.coldStartHintMs}
         onBrowse={browse}
-        onCancel={cancel}
+        onCancel={cancelBoth}
       />
     ),
     source: (
@@ -136,10 +191,15 @@ export function usePhotoMode(props: ModeProps): ModeView {
       />
     ),
     withStyle: (
-      <BlendField style={style} partners={partners} secondId={second?.id ?? null} share={share} onSecond={setBlendWith} onShare={setShare} />
+      <>
+        <BlendField style={style} partners={partners} secondId={second?.id ?? null} share={share} onSecond={setBlendWith} onShare={setShare} />
+        <MaskField editor={mask} hasPhoto={photo !== null} otherSide={otherSide} onOtherSide={setOtherSide}
+          otherStyles={otherStyles} otherStyleId={otherStyle?.id ?? null} onOtherStyle={setOtherStyleId} />
+      </>
     ),
     setting: (
       <>
+        <BrushField brush={brush} onBrush={setBrush} />
         <WhereField where={where} device={device?.state ?? NO_DEVICE} onWhere={setWhere} />
         <FullSizeField offer={offer} checked={fullSize && offer.available} onChange={setFullSize} />
       </>
@@ -154,15 +214,17 @@ export function usePhotoMode(props: ModeProps): ModeView {
           <SparkIcon /> Stylize
         </>
       ),
-      hint: busy
-        ? `Painting ${job.styleName}…`
+      hint: busy && onStage.state === "busy"
+        ? `Painting ${onStage.styleName}…`
         : preparing
           ? "Reading your photo…"
           : (blocker ?? (style ? `${wantedName}, ${Math.round(strength * 100)}%` : "")),
       disabled: !busy && (blocker !== null || preparing),
       busy,
+      // On a phone the download sits here, in thumb's reach, rather than under the picture (styles.css).
+      extra: shown && phone ? <DownloadLink download={download} testId="download-bar" className="action-bar__download" /> : undefined,
     },
-    submit: () => (busy ? cancel() : start(true)),
+    submit: () => (busy ? cancelBoth() : start(true)),
     always: (
       <>
         {/* For screen readers: the result arriving is otherwise silent (errors are role="alert"). */}

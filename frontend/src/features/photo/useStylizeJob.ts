@@ -35,6 +35,8 @@ export interface PhotoResult extends StylizedResult {
   photoBlob: Blob;
   keepColours: boolean;
   fullSize: boolean;
+  /** The size of its strokes (the API's brush). */
+  brush: number;
 }
 
 /** The photo's stylizing: nothing yet, a run (over the previous result, if any), or a result. */
@@ -257,16 +259,17 @@ async function onServer(api: Api, input: StylizeInput, signal: AbortSignal): Pro
 }
 
 function describe(input: StylizeInput, blob: Blob, photoBlob: Blob) {
-  const { photo, style, blend, keepColours } = input;
+  const { photo, style, blend, keepColours, brush = DEFAULT_BRUSH } = input;
   const styleName = labelOf(style, blend);
   return {
+    brush,
     url: URL.createObjectURL(blob),
     stylized: blob,
     photoBlob,
     keepColours,
     styleName,
     artist: blend ? `${style.artist} and ${blend.second.artist}` : style.artist,
-    fileName: downloadName({ photoName: photo.name, styleName, strength: 1, keepColours, fullSize: !!input.fullSize, type: blob.type }),
+    fileName: downloadName({ photoName: photo.name, styleName, strength: 1, keepColours, fullSize: !!input.fullSize, type: blob.type, brush }),
     bytes: blob.size,
   };
 }
@@ -277,12 +280,15 @@ export function labelOf(style: Style, blend?: Blend | null): string {
 }
 
 /** The download's name: the photo's, the style's name (never an id), and what sets this variant apart (a strength
- * under 100%, kept colours, full size), so that two variants of one photo never share a name. */
-export function downloadName(what: { photoName: string; styleName: string; strength: number; keepColours: boolean; fullSize: boolean; type: string }): string {
+ * under 100%, kept colours, full size, a brush other than the default, a mask), so that two variants of one photo
+ * never share a name. */
+export function downloadName(what: { photoName: string; styleName: string; strength: number; keepColours: boolean; fullSize: boolean; type: string; brush?: number; masked?: boolean }): string {
   const parts = [what.photoName, slug(what.styleName)];
   if (what.strength < 1) parts.push(`${percent(what.strength)}pct`);
   if (what.keepColours) parts.push("own-colours");
   if (what.fullSize) parts.push("full-size");
+  if (what.brush !== undefined && what.brush !== DEFAULT_BRUSH) parts.push(`brush-${String(what.brush).replace(".", "_")}x`);
+  if (what.masked) parts.push("masked");
   return `${parts.filter(Boolean).join("-")}${extensionOf(what.type)}`;
 }
 
