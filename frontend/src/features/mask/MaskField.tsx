@@ -25,7 +25,7 @@ export function MaskField({ editor, hasPhoto, otherSide, onOtherSide, otherStyle
       <p className="field__hint" data-testid="mask-status">{status}</p>
       <button type="button" className="button button--secondary mask-field__toggle" aria-pressed={editor.editing}
         disabled={!hasPhoto} onClick={() => editor.setEditing(!editor.editing)}>
-        {editor.editing ? "Done painting" : "Paint where the style goes"}
+        Paint where the style goes
       </button>
       <Segmented name="other-side" legend="Other side" value={otherSide} onChange={onOtherSide}
         options={[{ value: "photo", label: "The photo" }, { value: "style", label: "A second style" }]}

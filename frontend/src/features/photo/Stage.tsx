@@ -34,7 +34,8 @@ export function Stage({ photo, preparing, job, wantedKey, wantedName, strength, 
   if (shown && photo) {
     // Never a result under a name that is not its own: while another is coming (or after a cancel), the one on
     // screen is dimmed and named as the previous one.
-    const previous = job.state === "busy" || shown.key !== wantedKey;
+    // With a mask, the mix on screen must be of these results too (a new result is mixed a moment after it comes).
+    const previous = job.state === "busy" || shown.key !== wantedKey || (masked && !download.screenCurrent);
     return (
       <ResultView
         photo={photo}

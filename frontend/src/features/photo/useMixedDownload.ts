@@ -9,9 +9,11 @@ export interface MixedDownload {
   fileName: string;
   /** Why there is none (the browser could not mix the images). */
   error?: string;
-  /** With a mask, what the screen shows: the latest mix made of this result (the last one until the next is
-   * made), or null before the first; without a mask the screen mixes the strength with CSS opacity. */
+  /** With a mask, what the screen shows: the latest mix made (the last one until the next is made), or null before
+   * the first; without a mask the screen mixes the strength with CSS opacity. */
   screenUrl: string | null;
+  /** Whether that mix is of the results shown now (both sides): if not, it is the previous one, named so. */
+  screenCurrent: boolean;
 }
 
 export interface MixWith {
@@ -79,11 +81,11 @@ export function useMixedDownload(result: PhotoResult | null, strength: number, m
     };
   }, [result, strength, mixer, mask, other]);
 
-  const screenUrl = mask && made?.result === result ? made.url : null;
-  if (!result || !name) return { url: null, fileName: "", screenUrl: null };
-  if (strength >= 1 && !mask) return { url: result.url, fileName: name, screenUrl };
+  const screen = { screenUrl: mask ? (made?.url ?? null) : null, screenCurrent: made?.result === result && made.otherSide === other };
+  if (!result || !name) return { url: null, fileName: "", ...screen };
+  if (strength >= 1 && !mask) return { url: result.url, fileName: name, ...screen };
   if (made && made.result === result && made.strength === strength && made.mask === mask && made.otherSide === other) {
-    return { url: made.url, fileName: name, error: made.error, screenUrl };
+    return { url: made.url, fileName: name, error: made.error, ...screen };
   }
-  return { url: null, fileName: name, screenUrl };
+  return { url: null, fileName: name, ...screen };
 }
