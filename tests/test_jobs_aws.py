@@ -613,6 +613,7 @@ def test_a_stopped_job_asked_to_finish_is_done_with_the_style_it_exported(aws, m
     status, body = finish(aws, job_id)
     assert status == 409 and body["error"]["code"] == "no_checkpoint_yet" and stopped == []
     a_checkpoint(job_id)
+    assert call(aws, "GET", f"/jobs/{job_id}", template="/jobs/{id}")[1]["progress"]["checkpoint_step"] == 500
     status, body = finish(aws, job_id, user="bob")
     assert status == 404 and body["error"]["code"] == "unknown_job" and stopped == []  # not bob's job
 

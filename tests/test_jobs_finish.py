@@ -79,7 +79,12 @@ def test_a_running_job_finished_after_its_first_checkpoint_is_a_usable_style(sta
     job = new_job(jobs)
     run = RunFolder(jobs.SERVICE.store.path(f"jobs/{job['id']}/run"))
     jobs.SERVICE.engine.start()
-    wait_for(lambda: run.saved_checkpoints(), "a first checkpoint")
+
+    def checkpointed():
+        view = call(jobs, "GET", f"/jobs/{job['id']}", template="/jobs/{id}")[1]
+        return view if view["progress"]["checkpoint_step"] else None
+
+    assert wait_for(checkpointed, "a first checkpoint")["progress"]["checkpoint_step"] % 3 == 0
 
     status, finishing = finish(jobs, job["id"])
     assert status == 202 and finishing["finish_requested"] and not finishing["cancel_requested"]
@@ -119,7 +124,8 @@ def test_a_job_without_a_checkpoint_or_not_running_cannot_be_finished(stack):
     status, body = finish(jobs, job["id"])
     assert status == 409 and body["error"]["code"] == "no_checkpoint_yet" and "first checkpoint" in \
         body["error"]["message"]
-    assert not call(jobs, "GET", f"/jobs/{job['id']}", template="/jobs/{id}")[1]["finish_requested"]
+    view = call(jobs, "GET", f"/jobs/{job['id']}", template="/jobs/{id}")[1]
+    assert not view["finish_requested"] and view["progress"]["checkpoint_step"] is None
     assert call(jobs, "DELETE", f"/jobs/{job['id']}", template="/jobs/{id}")[1]["cancel_requested"]
     status, body = finish(jobs, job["id"])  # being cancelled: what it learned is being discarded
     assert status == 409 and body["error"]["code"] == "job_stopping"

@@ -91,8 +91,15 @@ def read_preview(store, job_id: str) -> dict | None:
     return {"step": latest[0], "image": "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")}
 
 
+CHECKPOINT = re.compile(CHECKPOINTS + r"/step_(\d{6,})\.pth$")  # not a .pth.tmp being written
+
+
+def last_checkpoint_step(store, job_id: str) -> int | None:
+    """The step of the newest checkpoint the run has saved, or None before the first."""
+    keys = store.list(f"{run_prefix(job_id)}{CHECKPOINTS}/")
+    return max((int(m.group(1)) for key in keys if (m := CHECKPOINT.search(key))), default=None)
+
+
 def has_checkpoint(store, job_id: str) -> bool:
     """Whether the run has saved anything to export: a checkpoint, or a finished phase's final state."""
-    run = run_prefix(job_id)
-    saved = any(key.endswith(".pth") for key in store.list(f"{run}{CHECKPOINTS}/"))  # not a .pth.tmp being written
-    return saved or store.size(run + FINAL) is not None
+    return last_checkpoint_step(store, job_id) is not None or store.size(run_prefix(job_id) + FINAL) is not None

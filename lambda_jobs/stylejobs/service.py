@@ -23,7 +23,7 @@ from stylecore.modelfiles import without_paths
 
 from .jobs import CANCELLED, DONE, QUEUED, RUNNING, Job, JobError, Quota, check_name
 from .painting import normalise_painting
-from .progress import has_checkpoint, read_preview, read_progress
+from .progress import has_checkpoint, last_checkpoint_step, read_preview, read_progress
 from .slots import STACK_SLOTS_PREFIX, user_slots_prefix
 
 DEFAULT_QUOTA = Quota()
@@ -224,6 +224,8 @@ class JobService:
             status = read_progress(self.store, job.id, job.total_steps, self.engine.schedule.batch_size, elapsed)
             if job.state == QUEUED and status["step"]:
                 status["eta_s"] = None  # waiting to resume: the last speed says nothing about when
+            # what "Use it now" would keep at least (the web app offers it from the first checkpoint on)
+            status["checkpoint_step"] = last_checkpoint_step(self.store, job.id) if job.state == RUNNING else None
             view["progress"] = status
             view["preview"] = read_preview(self.store, job.id) if job.state in (RUNNING, DONE) or status["step"] \
                 else None
