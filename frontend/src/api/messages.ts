@@ -104,6 +104,10 @@ const MESSAGES: Record<ErrorCode | ClientCode, Omit<Notice, "code">> = {
     title: "That training job is still stopping",
     message: "Its last files are being written. Try again in a minute.",
   },
+  no_checkpoint_yet: {
+    title: "Nothing learned to use yet",
+    message: "The style has not saved its first checkpoint. Try “Use it now” again in a few minutes.",
+  },
   training_unavailable: {
     title: "Training your own style is not available right now",
     message: "This server does not run training jobs, or its training service is busy. Try again later.",

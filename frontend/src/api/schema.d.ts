@@ -140,6 +140,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/jobs/{id}/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Use it now: finish a running job early, with what it has learned so far as its style.
+         * @description The job stops training and its furthest checkpoint is exported exactly as at the normal end; it becomes
+         *     `done` with that style, and `finished_early_at_step` says at which step. Meanwhile `finish_requested` is
+         *     true (locally within a minute; on AWS when SageMaker has stopped the instance, within about two). Asking
+         *     again while it finishes, or after, changes nothing and answers the same. Unlike `DELETE /jobs/{id}`,
+         *     which discards what the job learned, nothing is lost but the steps it did not train.
+         */
+        post: operations["finishJob"];
+        delete?: never;
+        /** CORS preflight. */
+        options: operations["preflightJobFinish"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/jobs/{id}": {
         parameters: {
             query?: never;
@@ -152,9 +177,10 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Cancel a queued or running job.
+         * Cancel a queued or running job, discarding what it has learned.
          * @description A queued job is cancelled at once. A running one is asked to stop (`cancel_requested` is true) and is
-         *     `cancelled` when it has (locally within seconds; on AWS when SageMaker has stopped the instance).
+         *     `cancelled` when it has (locally within seconds; on AWS when SageMaker has stopped the instance). What
+         *     it learned is lost: to keep it as a style instead, finish it early (`POST /jobs/{id}/finish`).
          */
         delete: operations["cancelJob"];
         /** CORS preflight. */
@@ -263,7 +289,7 @@ export interface components {
                  * @description `forbidden_origin` and `forbidden_host` (403) come only from the local stack (`make dev`), which answers pages of its own origin on this machine's host names alone.
                  * @enum {string}
                  */
-                code: "invalid_json" | "invalid_request" | "invalid_base64" | "invalid_image" | "invalid_parameter" | "invalid_key" | "invalid_blend" | "blend_across_networks" | "unknown_style" | "not_found" | "method_not_allowed" | "payload_too_large" | "image_too_large" | "response_too_large" | "gallery_unavailable" | "rate_limited" | "unknown_job" | "job_not_running" | "job_running" | "job_stopping" | "style_not_ready" | "too_many_jobs" | "training_not_started" | "training_unavailable" | "training_busy" | "unauthorized" | "forbidden_origin" | "forbidden_host" | "unknown_video" | "invalid_video" | "video_not_uploaded" | "video_started" | "video_too_large" | "video_too_long" | "too_many_videos" | "video_minutes" | "video_unavailable" | "internal_error";
+                code: "invalid_json" | "invalid_request" | "invalid_base64" | "invalid_image" | "invalid_parameter" | "invalid_key" | "invalid_blend" | "blend_across_networks" | "unknown_style" | "not_found" | "method_not_allowed" | "payload_too_large" | "image_too_large" | "response_too_large" | "gallery_unavailable" | "rate_limited" | "unknown_job" | "job_not_running" | "job_running" | "job_stopping" | "style_not_ready" | "no_checkpoint_yet" | "too_many_jobs" | "training_not_started" | "training_unavailable" | "training_busy" | "unauthorized" | "forbidden_origin" | "forbidden_host" | "unknown_video" | "invalid_video" | "video_not_uploaded" | "video_started" | "video_too_large" | "video_too_long" | "too_many_videos" | "video_minutes" | "video_unavailable" | "internal_error";
                 message: string;
             };
         };
@@ -459,6 +485,10 @@ export interface components {
             /** Format: date-time */
             finished_at: string | null;
             cancel_requested: boolean;
+            /** @description Its owner asked to finish it early (`POST /jobs/{id}/finish`); it stays `running` until done. */
+            finish_requested: boolean;
+            /** @description When `done` after finishing early, the step of the checkpoint its style was exported from. */
+            finished_early_at_step: number | null;
             /** @description The painting, a small JPEG. */
             thumbnail: string | null;
             /** @description When `done`, the style's id for `POST /stylize` (`user-<job id>`); else null. */
@@ -480,7 +510,7 @@ export interface components {
             } | null;
             /** @description Why a `failed` job failed. */
             error: string | null;
-            /** @description Only in `GET /jobs/{id}`, `POST /styles` and `DELETE /jobs/{id}`. */
+            /** @description Only in `GET /jobs/{id}`, `POST /styles`, `DELETE /jobs/{id}` and `POST /jobs/{id}/finish`. */
             progress?: {
                 step: number;
                 total_steps: number;
@@ -492,6 +522,8 @@ export interface components {
                 /** @description Seconds left at the recent speed; null while waiting. */
                 eta_s: number | null;
                 elapsed_s: number | null;
+                /** @description While `running`, the step of its newest checkpoint: finishing it early (`POST /jobs/{id}/finish`) keeps at least that much; null before the first (`409 no_checkpoint_yet`) and when not running. */
+                checkpoint_step: number | null;
             };
             /** @description The newest preview (a fixed photo next to its stylization), every few steps. */
             preview?: {
@@ -1158,6 +1190,60 @@ export interface operations {
         };
     };
     preflightJobModel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id (from POST /styles). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["Preflight"];
+        };
+    };
+    finishJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The job's id (from POST /styles). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, finishing (`finish_requested`), or already `done`. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["UnknownJob"];
+            405: components["responses"]["MethodNotAllowed"];
+            /**
+             * @description `job_not_running`: the job is queued, done, failed or cancelled: only a running job finishes early.
+             *     `no_checkpoint_yet`: the job has not saved its first checkpoint (a few minutes in): nothing to use yet.
+             *     `job_stopping`: the job is being cancelled.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    preflightJobFinish: {
         parameters: {
             query?: never;
             header?: never;

@@ -1,5 +1,6 @@
-import { fireEvent, render, screen, within } from "@testing-library/react";
+import { cleanup, fireEvent, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+import type { OwnJob } from "../../api/jobs";
 import type { TrainingJob } from "../../api/types";
 import type { OwnStyles } from "./useOwnStyles";
 import { formatLoss, nameFromFile, OwnStylesStep, timeLeft } from "./OwnStyles";
@@ -28,6 +29,7 @@ function own(fields: Partial<OwnStyles> = {}): OwnStyles {
     pollError: null,
     start: vi.fn(async () => null),
     cancel: vi.fn(async () => undefined),
+    finish: vi.fn(async () => undefined),
     remove: vi.fn(async () => true),
     ...fields,
   };
@@ -87,8 +89,58 @@ describe("Your own styles", () => {
     expect(within(card).getByTestId("training-losses")).toHaveTextContent("Style loss4.32e-3Content loss1,230Smoothness loss12Total loss2,500");
     expect(within(card).getByRole("img", { name: "Total loss from 4,000 to 2,500" })).toBeInTheDocument();
     expect(within(card).getByAltText(/Preview at step 40/)).toHaveAttribute("src", "data:image/jpeg;base64,AA==");
+    // Cancelling a running job asks first: what it learned is lost, and Use it now would keep it.
     await user.click(within(card).getByRole("button", { name: "Cancel training" }));
+    expect(state.cancel).not.toHaveBeenCalled();
+    const confirm = within(card).getByRole("group", { name: /Cancel “Blue period”\?/ });
+    expect(confirm).toHaveTextContent("What it has learned so far is lost. To keep it as a style instead, choose Use it now.");
+    await user.click(within(confirm).getByRole("button", { name: "Keep training" }));
+    expect(within(card).queryByRole("group")).toBeNull();
+    await user.click(within(card).getByRole("button", { name: "Cancel training" }));
+    await user.click(within(card).getByRole("button", { name: "Discard and cancel" }));
     expect(state.cancel).toHaveBeenCalledWith(running);
+    expect(state.finish).not.toHaveBeenCalled();
+  });
+
+  it("offers Use it now from a running job's first checkpoint, then says it is finishing", async () => {
+    const early: OwnJob = { ...running, checkpointStep: null };
+    const state = own({ jobs: [early] });
+    const { user } = renderStep(state);
+    const use = screen.getByRole("button", { name: "Use it now" });
+    expect(use).toBeDisabled();
+    expect(use).toHaveAccessibleDescription("Use it now is possible from its first checkpoint, a few minutes in.");
+    cleanup();
+
+    const ready: OwnJob = { ...running, checkpointStep: 1500 };
+    const later = own({ jobs: [ready] });
+    renderStep(later);
+    const button = screen.getByRole("button", { name: "Use it now" });
+    expect(button).toBeEnabled();
+    expect(button).toHaveAccessibleDescription("Stops training and keeps what it has learned (step 1,500 or later) as your style.");
+    await user.click(button);
+    expect(later.finish).toHaveBeenCalledWith(ready);
+    expect(later.cancel).not.toHaveBeenCalled();
+    cleanup();
+
+    renderStep(own({ jobs: [{ ...ready, finishRequested: true }] }));
+    const card = screen.getByRole("article", { name: "Blue period" });
+    expect(within(card).getByTestId("training-status")).toHaveTextContent(/^Finishing…$/); // no time left: it is ending
+    expect(within(card).getByRole("button", { name: "Finishing…" })).toBeDisabled();
+    expect(within(card).getByTestId("finish-hint")).toHaveTextContent("Saving what it has learned as your style");
+  });
+
+  it("offers Use it now only for a running job, where the API has the route", () => {
+    renderStep(own({ jobs: [{ ...running, id: "q", name: "Queued", state: "queued" }, { ...running, cancelRequested: true }] }));
+    expect(screen.queryByRole("button", { name: "Use it now" })).toBeNull(); // waiting, or being cancelled
+    cleanup();
+    renderStep(own({ jobs: [running], finish: null }));
+    expect(screen.queryByRole("button", { name: "Use it now" })).toBeNull();
+    expect(screen.getByRole("button", { name: "Cancel training" })).toBeEnabled();
+  });
+
+  it("says at which step a style finished early", () => {
+    renderStep(own({ jobs: [{ ...done, finishedEarlyAtStep: 1200 } as OwnJob] }));
+    expect(screen.getByRole("list", { name: "Your styles" })).toHaveTextContent("Ready · finished early, at step 1,200");
   });
 
   it("says a queued job waits, and a cancelled one is stopping", () => {

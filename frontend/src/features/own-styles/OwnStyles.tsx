@@ -1,7 +1,8 @@
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
 import type { Notice } from "../../api/messages";
 import type { Auth } from "../../auth/signin";
-import type { NewStyle, TrainingJob } from "../../api/types";
+import type { OwnJob } from "../../api/jobs";
+import type { NewStyle } from "../../api/types";
 import { formatBytes } from "../../image/pipeline";
 import { isActive, MAX_PAINTING_BYTES, type LossPoint, type OwnStyles as Own } from "./useOwnStyles";
 import { Thumb } from "../../components/Thumb";
@@ -48,7 +49,7 @@ export function OwnStylesStep({ own, selectedId, onUse, auth }: Props) {
   const user = auth?.user();
   const finished = jobs.filter((job) => job.state === "done");
   const stopped = jobs.filter((job) => job.state === "failed" || job.state === "cancelled");
-  const row = (job: TrainingJob) => (
+  const row = (job: OwnJob) => (
     <OwnStyleRow key={job.id} job={job} selected={job.style !== null && job.style === selectedId} onUse={onUse} onRemove={() => own.remove(job)} />
   );
   return (
@@ -63,7 +64,14 @@ export function OwnStylesStep({ own, selectedId, onUse, auth }: Props) {
         </p>
       )}
       {jobs.filter(isActive).map((job) => (
-        <TrainingCard key={job.id} job={job} curve={own.losses[job.id] ?? []} pollError={own.pollError} onCancel={() => void own.cancel(job)} />
+        <TrainingCard
+          key={job.id}
+          job={job}
+          curve={own.losses[job.id] ?? []}
+          pollError={own.pollError}
+          onCancel={() => void own.cancel(job)}
+          onFinish={own.finish && (() => void own.finish!(job))}
+        />
       ))}
       {finished.length > 0 && (
         <ul className="own__list" aria-label="Your styles">
@@ -217,10 +225,20 @@ export function nameFromFile(fileName: string): string {
   return name.slice(0, MAX_NAME);
 }
 
-export function TrainingCard({ job, curve, pollError, onCancel }: { job: TrainingJob; curve: LossPoint[]; pollError: Notice | null; onCancel(): void }) {
+interface TrainingCardProps {
+  job: OwnJob;
+  curve: LossPoint[];
+  pollError: Notice | null;
+  onCancel(): void;
+  /** "Use it now"; null where the API has no such route. */
+  onFinish: (() => void) | null;
+}
+
+export function TrainingCard({ job, curve, pollError, onCancel, onFinish }: TrainingCardProps) {
   const progress = job.progress;
   const stopping = job.cancelRequested;
-  const status = stopping ? "Stopping…" : job.state === "queued" ? "Waiting for the trainer" : "Training";
+  const finishing = !stopping && job.finishRequested === true;
+  const status = stopping ? "Stopping…" : finishing ? "Finishing…" : job.state === "queued" ? "Waiting for the trainer" : "Training";
   const ids = useId();
   return (
     <article className="training" aria-labelledby={`${ids}-name`} data-testid="training-card" data-state={job.state} data-job-id={job.id}>
@@ -232,7 +250,7 @@ export function TrainingCard({ job, curve, pollError, onCancel }: { job: Trainin
           </p>
           <p className="training__status" data-testid="training-status">
             {status}
-            {progress && job.state === "running" && !stopping && ` · ${timeLeft(progress.etaS)}`}
+            {progress && job.state === "running" && !stopping && !finishing && ` · ${timeLeft(progress.etaS)}`}
           </p>
         </div>
       </header>
@@ -258,10 +276,67 @@ export function TrainingCard({ job, curve, pollError, onCancel }: { job: Trainin
           Lost touch with the server ({pollError.title.toLowerCase()}); still trying.
         </p>
       )}
-      <button type="button" className="button button--quiet" onClick={onCancel} disabled={stopping}>
-        {stopping ? "Stopping…" : "Cancel training"}
-      </button>
+      <TrainingActions job={job} stopping={stopping} finishing={finishing} onCancel={onCancel} onFinish={job.state === "running" ? onFinish : null} />
     </article>
+  );
+}
+
+/** Whether a running job has saved something to use: unknown (an API that does not say) counts as yes, and the
+ * server says if not. */
+function hasCheckpoint(job: OwnJob): boolean {
+  return job.checkpointStep !== null;
+}
+
+/** "Use it now" beside "Cancel training"; cancelling a running job asks first, since what it learned is lost. */
+function TrainingActions({ job, stopping, finishing, onCancel, onFinish }: { job: OwnJob; stopping: boolean; finishing: boolean; onCancel(): void; onFinish: (() => void) | null }) {
+  const [confirming, setConfirming] = useState(false);
+  const ids = useId();
+  const ready = hasCheckpoint(job);
+  const finishHint = finishing
+    ? "Saving what it has learned as your style; it is ready in a minute or two."
+    : ready
+      ? `Stops training and keeps what it has learned${job.checkpointStep ? ` (step ${job.checkpointStep.toLocaleString("en")} or later)` : " so far"} as your style.`
+      : "Use it now is possible from its first checkpoint, a few minutes in.";
+  if (confirming && !stopping) {
+    return (
+      <div role="group" aria-labelledby={`${ids}-confirm`}>
+        <p className="inline-error" id={`${ids}-confirm`} role="alert">
+          Cancel “{job.name}”? What it has learned so far is lost.{onFinish && " To keep it as a style instead, choose Use it now."}
+        </p>
+        <div className="own__actions">
+          <button type="button" className="button button--quiet button--danger" onClick={onCancel}>
+            Discard and cancel
+          </button>
+          <button type="button" className="button button--quiet" onClick={() => setConfirming(false)}>
+            Keep training
+          </button>
+          {onFinish && !finishing && (
+            <button type="button" className="button button--secondary" onClick={onFinish} disabled={!ready}>
+              Use it now
+            </button>
+          )}
+        </div>
+      </div>
+    );
+  }
+  return (
+    <>
+      <div className="own__actions">
+        {onFinish && !stopping && (
+          <button type="button" className="button button--secondary" onClick={onFinish} disabled={finishing || !ready} aria-describedby={`${ids}-finish`}>
+            {finishing ? "Finishing…" : "Use it now"}
+          </button>
+        )}
+        <button type="button" className="button button--quiet" onClick={job.state === "running" ? () => setConfirming(true) : onCancel} disabled={stopping}>
+          {stopping ? "Stopping…" : "Cancel training"}
+        </button>
+      </div>
+      {onFinish && !stopping && (
+        <p className="field__hint" id={`${ids}-finish`} data-testid="finish-hint">
+          {finishHint}
+        </p>
+      )}
+    </>
   );
 }
 
@@ -330,7 +405,7 @@ export function timeLeft(etaS: number | null): string {
   return `about ${hours} h${rest ? ` ${rest} min` : ""} left`;
 }
 
-function OwnStyleRow({ job, selected, onUse, onRemove }: { job: TrainingJob; selected: boolean; onUse(id: string): void; onRemove(): Promise<boolean> }) {
+function OwnStyleRow({ job, selected, onUse, onRemove }: { job: OwnJob; selected: boolean; onUse(id: string): void; onRemove(): Promise<boolean> }) {
   const [confirming, setConfirming] = useState(false);
   const [removing, setRemoving] = useState(false);
   const done = job.state === "done" && job.style !== null;
@@ -347,7 +422,10 @@ function OwnStyleRow({ job, selected, onUse, onRemove }: { job: TrainingJob; sel
       <Thumb src={job.thumbnail} label={job.name} />
       <div className="own__row-text">
         <p className="own__row-name">{job.name}</p>
-        <p className="field__hint">{done ? (selected ? "In use" : "Ready") : job.state === "failed" ? `Training failed${job.error ? `: ${job.error}` : ""}` : "Cancelled"}</p>
+        <p className="field__hint">
+          {done ? (selected ? "In use" : "Ready") : job.state === "failed" ? `Training failed${job.error ? `: ${job.error}` : ""}` : "Cancelled"}
+          {done && job.finishedEarlyAtStep ? ` · finished early, at step ${job.finishedEarlyAtStep.toLocaleString("en")}` : ""}
+        </p>
       </div>
       <div className="own__row-actions">
         {confirming ? (

@@ -88,6 +88,36 @@ describe("useOwnStyles", () => {
     await waitFor(() => expect(result.current.jobs[0]?.state).toBe("cancelled"));
   });
 
+  it("finishes a job early: it shows finishing until done, even where the polls do not say", async () => {
+    const states = [running("g", 4, 9), trainingJob("g", { state: "done", style: "user-g" })];
+    const getJob = vi.fn(async () => states.shift() ?? trainingJob("g", { state: "done", style: "user-g" }));
+    const finishJob = vi
+      .fn()
+      .mockRejectedValueOnce(new ApiError("no_checkpoint_yet", "Not yet.", 409))
+      .mockResolvedValueOnce({ ...running("g", 4, 9), finishRequested: true, finishedEarlyAtStep: null, checkpointStep: 3 });
+    const api = { ...stubApi({ listJobs: vi.fn(async () => [running("g", 4, 9)]), getJob }), jobs: { finishJob } };
+    const onNotice = vi.fn();
+    const { result } = renderHook(() => useOwnStyles(api, { onNotice, pollMs: 30 }));
+    await waitFor(() => expect(result.current.jobs).toHaveLength(1));
+    await act(() => result.current.finish!(result.current.jobs[0]!));
+    expect(onNotice).toHaveBeenLastCalledWith(expect.objectContaining({ code: "no_checkpoint_yet", title: "Nothing learned to use yet" }));
+    expect(result.current.jobs[0]?.finishRequested).toBeUndefined();
+
+    await act(() => result.current.finish!(result.current.jobs[0]!));
+    expect(finishJob).toHaveBeenLastCalledWith("g", expect.any(AbortSignal));
+    expect(result.current.jobs[0]).toMatchObject({ state: "running", finishRequested: true });
+    await waitFor(() => expect(getJob).toHaveBeenCalled());
+    expect(result.current.jobs[0]?.finishRequested).toBe(true); // a poll that does not say keeps it
+    await waitFor(() => expect(result.current.jobs[0]?.state).toBe("done"));
+    expect(result.current.styles.map((s) => s.id)).toEqual(["user-g"]);
+  });
+
+  it("has no finish where the API client has no such route", async () => {
+    const { result } = renderHook(() => useOwnStyles(stubApi({ listJobs: vi.fn(async () => []) }), { onNotice: vi.fn() }));
+    await waitFor(() => expect(result.current.training.state).toBe("on"));
+    expect(result.current.finish).toBeNull();
+  });
+
   it("deletes a style by its style id; a refusal leaves it listed and says why", async () => {
     const deleteStyle = vi
       .fn()

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Api } from "../../api/client";
 import { ApiError, isAbort } from "../../api/errors";
+import type { JobFinish, JobsApi, OwnJob } from "../../api/jobs";
 import { describeError, type Notice } from "../../api/messages";
 import type { NewStyle, Style, TrainingJob } from "../../api/types";
 
@@ -25,7 +26,7 @@ export type Training = { state: "checking" } | { state: "on" } | { state: "off";
 export interface OwnStyles {
   training: Training;
   /** Your jobs, oldest first, each as the latest poll knows it. */
-  jobs: TrainingJob[];
+  jobs: OwnJob[];
   /** The done jobs as styles for the picker, marked as yours, with their model file for the device; not
    * blendable (each is a network of its own). */
   styles: Style[];
@@ -37,7 +38,11 @@ export interface OwnStyles {
   pollError: Notice | null;
   /** Starts a job; resolves to it, or to null when the API refused (the notice says why). */
   start(style: NewStyle): Promise<TrainingJob | null>;
+  /** Cancels a job: what it has learned is discarded. */
   cancel(job: TrainingJob): Promise<void>;
+  /** "Use it now": a running job stops and what it has learned so far becomes its style; null where the API
+   * client has no such route. */
+  finish: ((job: TrainingJob) => Promise<void>) | null;
   /** Deletes a finished style, or removes an ended job from the list. */
   remove(job: TrainingJob): Promise<boolean>;
 }
@@ -51,9 +56,9 @@ export const isActive = (job: TrainingJob) => job.state === "queued" || job.stat
 
 // The person's own styles: their training jobs (GET /jobs at start), each queued or running one polled
 // (GET /jobs/{id}) until it ends, and the finished ones as styles for the picker.
-export function useOwnStyles(api: Api, { onNotice, pollMs = POLL_MS }: Options): OwnStyles {
+export function useOwnStyles(api: Api & { jobs?: JobsApi }, { onNotice, pollMs = POLL_MS }: Options): OwnStyles {
   const [training, setTraining] = useState<Training>({ state: "checking" });
-  const [jobs, setJobs] = useState<TrainingJob[]>([]);
+  const [jobs, setJobs] = useState<OwnJob[]>([]);
   const [losses, setLosses] = useState<Record<string, LossPoint[]>>({});
   const [starting, setStarting] = useState(false);
   const [pollError, setPollError] = useState<Notice | null>(null);
@@ -75,8 +80,10 @@ export function useOwnStyles(api: Api, { onNotice, pollMs = POLL_MS }: Options):
   }, [api]);
 
   /** Puts the API's latest view of a job in the list (and its losses on its curve). */
-  const update = useCallback((job: TrainingJob) => {
-    setJobs((list) => (list.some((j) => j.id === job.id) ? list.map((j) => (j.id === job.id ? job : j)) : [...list, job]));
+  const update = useCallback((job: OwnJob) => {
+    // A view that says nothing of finishing early keeps what the last one said (a finish that was asked for).
+    const merged = (known: OwnJob) => ({ ...finishFields(known), ...job });
+    setJobs((list) => (list.some((j) => j.id === job.id) ? list.map((j) => (j.id === job.id ? merged(j) : j)) : [...list, job]));
     const total = job.progress?.losses?.total;
     const step = job.progress?.step;
     if (total === undefined || step === undefined || !Number.isFinite(total)) return;
@@ -154,6 +161,25 @@ export function useOwnStyles(api: Api, { onNotice, pollMs = POLL_MS }: Options):
     [api, onNotice, update],
   );
 
+  const jobsApi = api.jobs;
+  const finishJob = useCallback(
+    async (job: TrainingJob) => {
+      if (!jobsApi) return;
+      onNotice(null);
+      try {
+        update(await jobsApi.finishJob(job.id, alive.current.signal));
+      } catch (error) {
+        if (isAbort(error)) return;
+        onNotice(describeError(error));
+        // It ended (or is being cancelled) before the request arrived: show where it is now.
+        if (error instanceof ApiError && (error.code === "job_not_running" || error.code === "job_stopping")) {
+          update(await api.getJob(job.id).catch(() => job));
+        }
+      }
+    },
+    [api, jobsApi, onNotice, update],
+  );
+
   const remove = useCallback(
     async (job: TrainingJob) => {
       onNotice(null);
@@ -174,7 +200,13 @@ export function useOwnStyles(api: Api, { onNotice, pollMs = POLL_MS }: Options):
 
   const styles = useMemo(() => jobs.filter((j) => j.state === "done" && j.style).map(styleOf), [jobs]);
 
-  return { training, jobs, styles, losses, starting, pollError, start, cancel, remove };
+  return { training, jobs, styles, losses, starting, pollError, start, cancel, finish: jobsApi ? finishJob : null, remove };
+}
+
+/** The fields of a job about finishing early that it has (a view from before the API said them has none). */
+function finishFields(job: OwnJob): Partial<JobFinish> {
+  const { finishRequested, finishedEarlyAtStep, checkpointStep } = job;
+  return Object.fromEntries(Object.entries({ finishRequested, finishedEarlyAtStep, checkpointStep }).filter(([, value]) => value !== undefined));
 }
 
 /** A finished job as a style of the picker: yours, on the server or (from its model file) on the device. Its
