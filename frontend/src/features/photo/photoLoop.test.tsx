@@ -141,6 +141,36 @@ describe("the photo loop", () => {
     expect(labels.wrong).toEqual([]);
   });
 
+  it("a brush size paints again with that brush, never under the old result's name, and going back shows the kept result with no request", async () => {
+    const { api, calls } = fakeApi({ slow: true });
+    const user = renderApp(api);
+    await screen.findByRole("radio", { name: /The Starry Night/ });
+    const labels = watchLabels();
+    await upload(user);
+    await waitFor(() => expect(calls).toHaveLength(1));
+    expect(calls[0]!.request.brush).toBe(1);
+    await act(async () => calls[0]!.answer());
+    await waitFor(() => expect(screen.getByTestId("result-image")).toHaveAttribute("data-current", "true"));
+
+    fireEvent.change(screen.getByLabelText("Brush size"), { target: { value: "6" } });
+    expect(screen.getByTestId("brush-value")).toHaveTextContent("2×");
+    // At once, before the new result: the one on screen is not the one asked for.
+    expect(screen.getByTestId("result-image")).toHaveAttribute("data-current", "false");
+    expect(screen.getByTestId("result-title")).toHaveTextContent(/^Previous: /);
+    await waitFor(() => expect(calls).toHaveLength(2));
+    expect(calls[1]!.request).toMatchObject({ styleId: "great_wave", brush: 2 });
+    await act(async () => calls[1]!.answer());
+    await waitFor(() => expect(screen.getByTestId("result-image")).toHaveAttribute("data-current", "true"));
+    expect(screen.getByTestId("download")).toHaveAttribute("download", "Beach-day-the-great-wave-off-kanagawa-brush-2x.jpg");
+
+    fireEvent.change(screen.getByLabelText("Brush size"), { target: { value: "4" } });
+    await waitFor(() => expect(screen.getByTestId("result-image")).toHaveAttribute("data-current", "true"));
+    expect(screen.getByTestId("download")).toHaveAttribute("download", "Beach-day-the-great-wave-off-kanagawa.jpg");
+    expect(calls).toHaveLength(2);
+    labels.stop();
+    expect(labels.wrong).toEqual([]);
+  });
+
   it("paints a blend at once when one is picked", async () => {
     const { api, calls } = fakeApi();
     const user = renderApp(api);

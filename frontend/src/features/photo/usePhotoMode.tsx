@@ -102,12 +102,12 @@ export function usePhotoMode(props: ModeProps): ModeView {
   const timer = useRef<number | undefined>(undefined);
 
   const start = useCallback(
-    (reveal: boolean) => {
+    (reveal: boolean, again = false) => {
       window.clearTimeout(timer.current);
       const input = latest.current;
       if (!input) return;
       if (reveal) revealStage(stageRef.current);
-      void stylize(input);
+      void stylize(input, { again });
     },
     [stylize, stageRef],
   );
@@ -224,7 +224,7 @@ export function usePhotoMode(props: ModeProps): ModeView {
       // On a phone the download sits here, in thumb's reach, rather than under the picture (styles.css).
       extra: shown && phone ? <DownloadLink download={download} testId="download-bar" className="action-bar__download" /> : undefined,
     },
-    submit: () => (busy ? cancelBoth() : start(true)),
+    submit: () => (busy ? cancelBoth() : start(true, true)),
     always: (
       <>
         {/* For screen readers: the result arriving is otherwise silent (errors are role="alert"). */}

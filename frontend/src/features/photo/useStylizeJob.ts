@@ -56,8 +56,9 @@ export type PhotoJob =
 
 export interface StylizeJob {
   job: PhotoJob;
-  /** Starts a run at full strength, abandoning any running one. */
-  stylize(input: StylizeInput): Promise<void>;
+  /** Starts a run at full strength, abandoning any running one; a kept result for the same settings is shown
+   * instead unless `again` (the Stylize button: paint it anew, where it is now asked to run). */
+  stylize(input: StylizeInput, options?: { again?: boolean }): Promise<void>;
   /** Stops the running one at once (on the device too: its result is ignored): the previous result, or the photo. */
   cancel(): void;
   /** Cancels and drops the result and every cached one (a new photo came in). */
@@ -111,11 +112,11 @@ export function useStylizeJob(api: Api, onNotice: (notice: Notice | null) => voi
   }, [cancel, keep, results]);
 
   const stylize = useCallback(
-    async (input: StylizeInput) => {
+    async (input: StylizeInput, { again = false }: { again?: boolean } = {}) => {
       const styleName = labelOf(input.style, input.blend);
       const key = keyOf(input);
       cancel();
-      const cached = results.take(key);
+      const cached = again ? null : results.take(key);
       if (cached) {
         keep(cached);
         return void setJob({ state: "done", result: cached });
