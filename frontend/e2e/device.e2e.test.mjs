@@ -137,7 +137,7 @@ async function finestBrush(page) {
 // within 1e-2 of a level on the upsampling); the network's own difference (WebAssembly against the server's CPU
 // float order) is what is left. Measured on this machine's Chromium (WebAssembly, fp32): 69.3 dB (great_wave) and
 // 73.4 dB (monet_houses_of_parliament), halfres 69.4 dB; the bar keeps the finest brush's 40 dB, a margin of ~30 dB
-X
+// for other CPUs' float order and browsers' JPEG decoders.
 const DEFAULT_BRUSH_PSNR = 40;
 
 describe("stylizing on the device", { timeout: 900_000 }, () => {
