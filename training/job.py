@@ -173,8 +173,10 @@ class StopSignal:
 
     def run(self, command: list, keep_running=None) -> int:
         """A child process that a SIGTERM stops, unless keep_running() is then true."""
+        self._keep_running = keep_running  # first: a signal may come as soon as the child exists
         self._child = subprocess.Popen(command, preexec_fn=die_with_parent)
-        self._keep_running = keep_running
+        if self.requested:  # it came after the last look and before the child: the child stops too
+            self._handle(signal.SIGTERM, None)
         try:
             return self._child.wait()
         finally:
