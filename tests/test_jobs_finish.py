@@ -133,6 +133,24 @@ def test_a_job_without_a_checkpoint_or_not_running_cannot_be_finished(stack):
     assert status == 404 and body["error"]["code"] == "unknown_job"
 
 
+def test_a_finish_reaches_the_job_as_its_marker_and_a_cancel_takes_it_back(stack):
+    jobs, _ = stack  # the worker is not started: the record and the run folder are the test's
+    job = new_job(jobs, "Changed my mind")
+    record = jobs.SERVICE.load("local", job["id"])
+    record.state = RUNNING
+    jobs.SERVICE.save(record)
+    jobs.SERVICE.store.put(f"jobs/{job['id']}/run/checkpoints/step_000006.pth", b"saved")
+    jobs.SERVICE.store.put(f"jobs/{job['id']}/run/checkpoints/step_000009.pth.tmp", b"being written")
+    view = call(jobs, "GET", f"/jobs/{job['id']}", template="/jobs/{id}")[1]
+    assert view["progress"]["checkpoint_step"] == 6
+    marker = RunFolder(jobs.SERVICE.store.path(f"jobs/{job['id']}/run")).finish_request
+    assert finish(jobs, job["id"])[0] == 202 and marker.exists()  # training/job.py exports when it sees it
+    status, body = call(jobs, "DELETE", f"/styles/user-{job['id']}", template="/styles/{id}")
+    assert status == 409 and body["error"]["code"] == "job_stopping"
+    assert call(jobs, "DELETE", f"/jobs/{job['id']}", template="/jobs/{id}")[1]["cancel_requested"]
+    assert not marker.exists()  # a cancel while finishing stops the export too: what it learned is discarded
+
+
 # ------------------------------------------------------------------------------------ training/job.py
 def job_command(tmp_path, photo_dir, *extra):
     painting = tmp_path / "painting.png"
