@@ -33,7 +33,8 @@ const stylized = {
 const JOB_ID = "x6ipsoziz7rpfkqjb7d5mfm644";
 const job = (fields: Record<string, unknown>) => ({
   id: JOB_ID, name: "My watercolour", state: "queued", created_at: "2026-12-01T10:00:00Z", started_at: null, finished_at: null,
-  cancel_requested: false, thumbnail: "data:image/jpeg;base64,AA==", style: null, model: null, error: null, ...fields,
+  cancel_requested: false, finish_requested: false, finished_early_at_step: null, thumbnail: "data:image/jpeg;base64,AA==",
+  style: null, model: null, error: null, ...fields,
 });
 
 describe("the API client", () => {
@@ -121,7 +122,7 @@ describe("the API client", () => {
   });
 
   it("starts a training job with the painting and its name, and maps the job", async () => {
-    const queued = job({ state: "queued", progress: { step: 0, total_steps: 2000, losses: null, images_per_s: null, eta_s: null, elapsed_s: null }, preview: null });
+    const queued = job({ state: "queued", progress: { step: 0, total_steps: 2000, losses: null, images_per_s: null, eta_s: null, elapsed_s: null, checkpoint_step: null }, preview: null });
     assertMatchesSchema("Job", queued);
     const { calls, impl } = fakeFetch(Response.json(queued, { status: 202 }));
     const painting = new Blob(["TIFF bytes"], { type: "image/tiff" });
@@ -133,6 +134,7 @@ describe("the API client", () => {
     expect(sent).toEqual({ name: "My watercolour", image: btoa("TIFF bytes") });
     expect(started).toEqual({
       id: JOB_ID, name: "My watercolour", state: "queued", cancelRequested: false, thumbnail: "data:image/jpeg;base64,AA==",
+      finishRequested: false, finishedEarlyAtStep: null, checkpointStep: null,
       style: null, model: null, error: null, progress: { step: 0, totalSteps: 2000, losses: null, etaS: null, elapsedS: null }, preview: null,
     });
   });
@@ -140,7 +142,7 @@ describe("the API client", () => {
   it("lists, polls and cancels jobs, and deletes a style by its id", async () => {
     const running = job({
       state: "running", cancel_requested: true,
-      progress: { step: 40, total_steps: 2000, losses: { total: 12.5, style: 3 }, images_per_s: 2.1, eta_s: 9400, elapsed_s: 80 },
+      progress: { step: 40, total_steps: 2000, losses: { total: 12.5, style: 3 }, images_per_s: 2.1, eta_s: 9400, elapsed_s: 80, checkpoint_step: 25 },
       preview: { step: 40, image: "data:image/jpeg;base64,BB==" },
     });
     const list = { jobs: [job({ state: "done", style: `user-${JOB_ID}` })] };
@@ -150,7 +152,7 @@ describe("the API client", () => {
     const api = createApi("/api/", impl);
     expect(await api.listJobs()).toMatchObject([{ state: "done", style: `user-${JOB_ID}` }]);
     expect(await api.getJob(JOB_ID)).toMatchObject({
-      cancelRequested: true, progress: { step: 40, totalSteps: 2000, losses: { total: 12.5, style: 3 }, etaS: 9400, elapsedS: 80 },
+      cancelRequested: true, checkpointStep: 25, progress: { step: 40, totalSteps: 2000, losses: { total: 12.5, style: 3 }, etaS: 9400, elapsedS: 80 },
       preview: { step: 40, image: "data:image/jpeg;base64,BB==" },
     });
     await api.cancelJob(JOB_ID);

@@ -4,6 +4,7 @@
 import { DEFAULT_BRUSH } from "../image/brush";
 import { base64ToBlob, blobToBase64 } from "../image/pipeline";
 import { ApiError, CLIENT_CODES } from "./errors";
+import { finishOf, jobRoutes, type JobsApi } from "./jobs";
 import { modelFilesOf } from "./modelFiles";
 import type { components } from "./schema";
 import type { GalleryImage, NewStyle, Style, StylizeRequest, StylizeResult, TrainingJob } from "./types";
@@ -29,6 +30,8 @@ export interface Api {
   cancelJob(id: string, signal?: AbortSignal): Promise<TrainingJob>;
   /** Deletes a finished style (its id, user-<job id>) or an ended job (its id), and all its job made. */
   deleteStyle(id: string, signal?: AbortSignal): Promise<void>;
+  /** "Use it now" for a running training job; absent from the tests' fakes of the other routes. */
+  jobs?: JobsApi;
   /** The video routes; absent from the tests' fakes of the other routes. */
   videos?: VideoApi;
 }
@@ -149,6 +152,7 @@ export function createApi(baseUrl: string, fetchImpl: typeof fetch = (...args) =
       await call<void>(`/styles/${encodeURIComponent(id)}`, { method: "DELETE", signal, empty: true, signedIn: true });
     },
 
+    jobs: jobRoutes(call, (job) => jobFrom(job, base)),
     videos: videoRoutes(call),
   };
 }
@@ -173,6 +177,7 @@ function jobFrom(job: Schemas["Job"], base: string): TrainingJob {
       ...(model.styles.length > 0 && { styles: model.styles }),
     },
     error: job.error,
+    ...finishOf(job),
     ...(progress && {
       progress: {
         step: progress.step,
