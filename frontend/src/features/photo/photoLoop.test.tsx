@@ -148,7 +148,7 @@ describe("the photo loop", () => {
     const labels = watchLabels();
     await upload(user);
     await waitFor(() => expect(calls).toHaveLength(1));
-    expect(calls[0]!.request.brush).toBe(1);
+    expect(calls[0]!.request).toMatchObject({ brush: 1 });
     await act(async () => calls[0]!.answer());
     await waitFor(() => expect(screen.getByTestId("result-image")).toHaveAttribute("data-current", "true"));
 
