@@ -1,7 +1,8 @@
 // End-to-end, "Train your own style": Debian's Chromium drives the built app against the local
-// stack, whose worker runs the real trainer and exporter on this CPU on a tiny schedule (24 steps on 32-pixel
-// crops, the random-weight loss network, a preview every 20 steps). It uploads a painting, watches the step,
-// losses, time left and preview arrive, queues and cancels a second job, then uses the finished style, which
+// stack, whose worker runs the real trainer and exporter on this CPU on a tiny schedule (32-pixel crops, the
+// random-weight loss network, a preview every 20 steps). It uploads a painting, watches the step, losses, time
+// left and preview arrive, queues and cancels a second job, ends the first with Use it now at a checkpoint
+// long before its last step, then uses that style, which
 // the server and the device stylize, alone and blended with a bundled style (the job fine-tunes the bundled
 // network, as `make dev` does), and deletes it. A phone-width, dark page picks the running job up after a reload.
 // Screenshots land in frontend/test-results/e2e-train/.
@@ -18,7 +19,7 @@ const frontendDir = resolve(fileURLToPath(import.meta.url), "../..");
 const { repo, python } = repoPaths(frontendDir);
 const artifacts = join(frontendDir, "test-results", "e2e-train");
 const fixtures = join(artifacts, "fixtures");
-const STEPS = 200; // previews every 20 steps while it runs (a few seconds, even on a fast CPU); then the export
+const STEPS = 20_000; // more than this test waits for: Use it now ends the job at a checkpoint (every 50 steps)
 const TRAINING = { timeout: 480_000 }; // PyTorch's start, the steps and the export on a busy 2-core machine
 const WAIT = { timeout: 90_000 };
 const SCREAM = join(repo, "..", "shared", "assets", "styles", "the_scream.jpg");
@@ -86,12 +87,12 @@ describe("train your own style", { timeout: 900_000 }, () => {
     // The step, the losses and the time left, polled from GET /jobs/{id} while the job runs.
     await page.waitForFunction((steps) => {
       const text = document.querySelector("[data-testid=training-card] [data-testid=training-step]")?.textContent ?? "";
-      const step = Number(/^Step (\d+) of/.exec(text)?.[1] ?? 0);
+      const step = Number((/^Step ([\d,]+) of/.exec(text)?.[1] ?? "0").replace(/,/g, ""));
       return step >= 1 && step < steps && document.querySelector("[data-testid=training-losses]");
     }, STEPS, TRAINING);
-    assert.match(await training.getByTestId("training-step").innerText(), new RegExp(`^Step \\d+ of ${STEPS}$`));
+    assert.match(await training.getByTestId("training-step").innerText(), new RegExp(`^Step [\\d,]+ of ${STEPS.toLocaleString("en")}$`));
     assert.match(await training.getByTestId("training-losses").innerText(), /Style loss\s*[\d.,e+-]+[\s\S]*Total loss\s*[\d.,e+-]+/);
-    assert.match(await training.getByTestId("training-status").innerText(), /^Training · (about \d+ min|less than a minute|estimating the time) left$/);
+    assert.match(await training.getByTestId("training-status").innerText(), /^Training · (about (\d+ h )?\d+ min|less than a minute|estimating the time) left$/);
     await training.scrollIntoViewIfNeeded();
     await shot(page, "01-training-progress");
 
@@ -120,6 +121,13 @@ describe("train your own style", { timeout: 900_000 }, () => {
     await shot(page, "02-training-preview");
     await assertAccessible(page, "while a style trains");
 
+    // Use it now, from the first checkpoint: training stops and what it learned so far becomes the style.
+    const useNow = training.getByRole("button", { name: "Use it now" });
+    await page.waitForFunction((button) => !button.disabled, await useNow.elementHandle(), TRAINING); // from the first checkpoint
+    const finished = page.waitForResponse((r) => r.url().endsWith(`/api/jobs/${id}/finish`) && r.request().method() === "POST");
+    await useNow.click();
+    assert.equal((await finished).status(), 202);
+
     // The same job on a phone in dark mode, picked up from GET /jobs by a fresh page (still running, or done by
     // now on a fast machine: its card or its row).
     const phone = await open({ width: 375, height: 812 }, { colorScheme: "dark", isMobile: true, hasTouch: true });
@@ -142,7 +150,9 @@ describe("train your own style", { timeout: 900_000 }, () => {
     assert.equal(runningWithPreview, "running", "the preview arrived before the job was done");
     assert.match(await mine.innerText(), /Yours\s+My Scream\s+Your style/);
     const ready = page.locator(`.own__row[data-job-id="${id}"]`);
-    assert.match(await ready.innerText(), /My Scream\s+Ready/);
+    const readyText = await ready.innerText();
+    assert.match(readyText, /My Scream\s+Ready · finished early, at step \d+/);
+    assert.ok(Number(/at step ([\d,]+)/.exec(readyText)[1].replace(/,/g, "")) < STEPS, readyText);
     await ready.getByRole("button", { name: "Use My Scream" }).click();
     assert.equal(await mine.locator("input").isChecked(), true);
     await page.getByRole("radio", { name: "On the server" }).check(); // Auto would pick this device: it has the model
@@ -170,10 +180,9 @@ describe("train your own style", { timeout: 900_000 }, () => {
     if (base === "none") {
       assert.equal(await mix.count(), 0, "a style trained from scratch is a network of its own: no blend");
     } else {
-      await mix.selectOption("great_wave");
-      const blended = page.waitForRequest((request) => request.url().endsWith("/api/stylize") && request.method() === "POST");
       await page.getByRole("radio", { name: "On the server" }).check();
-      await page.getByRole("button", { name: "Stylize" }).click();
+      const blended = page.waitForRequest((request) => request.url().endsWith("/api/stylize") && request.method() === "POST");
+      await mix.selectOption("great_wave"); // a blend picked paints at once
       assert.deepEqual(JSON.parse((await blended).postData()).blend.map((part) => part.style), [`user-${id}`, "great_wave"]);
       await page.waitForFunction(() => document.querySelector("[data-testid=ran-on]")?.getAttribute("data-ran-on") === "server",
         null, WAIT);
