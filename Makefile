@@ -65,7 +65,7 @@ test-frontend: test-frontend-unit test-frontend-e2e
 test-frontend-unit: frontend/node_modules/.installed
 	cd frontend && npm test --silent
 
-test-frontend-e2e: frontend-build chromium $(VENV)/.test-installed
+test-frontend-e2e: frontend-build chromium $(VENV)/.test-installed vgg-weights  # the training e2e: as make dev-train
 	cd frontend && PYTHON=$(CURDIR)/$(PY) npm run e2e --silent
 
 # ------------------------------------------------------------------------------- training assets

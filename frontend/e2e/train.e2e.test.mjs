@@ -1,10 +1,10 @@
-// End-to-end, "Train your own style": Debian's Chromium drives the built app against the local
-// stack, whose worker runs the real trainer and exporter on this CPU on a tiny schedule (32-pixel crops, the
-// random-weight loss network, a preview every 20 steps). It uploads a painting, watches the step, losses, time
-// left and preview arrive, queues and cancels a second job, ends the first with Use it now at a checkpoint
-// long before its last step, then uses that style, which
-// the server and the device stylize, alone and blended with a bundled style (the job fine-tunes the bundled
-// network, as `make dev` does), and deletes it. A phone-width, dark page picks the running job up after a reload.
+// End-to-end, "Train your own style": Debian's Chromium drives the built app against the local stack, whose
+// worker runs the real trainer and exporter on this CPU on a tiny schedule (32-pixel crops, the ImageNet loss
+// network `make dev-train` builds, a preview every 20 steps). It uploads a painting, watches the step, losses,
+// time left and preview arrive, queues and cancels a second job, ends the first with Use it now at a checkpoint
+// long before its last step, then uses that style, which the server and the device stylize, alone and blended
+// with a bundled style (the job fine-tunes the bundled network, as `make dev` does), and deletes it. A phone-
+// width, dark page picks the running job up after a reload.
 // Screenshots land in frontend/test-results/e2e-train/.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -37,7 +37,9 @@ before(async () => {
   // (a checkout without models/ trains one from scratch, which does not blend).
   const bundled = join(modelsDir, "bundled.onnx");
   base = existsSync(bundled) ? bundled : "none";
-  const tiny = ["--training-phases", `${STEPS}@32`, "--vgg-weights", "random", "--base-network", base];
+  // The loss network's weights are the stack's default, weights/vgg16-caffe.pth, which `make dev-train` builds
+  // (and `make test-frontend-e2e`): the first job on a clean clone trains from what `make dev-train` gives.
+  const tiny = ["--training-phases", `${STEPS}@32`, "--base-network", base];
   stack = await startStack({ repo, python, modelsDir, staticDir: join(frontendDir, "dist"), logFile: join(artifacts, "devserver.log"), extraArgs: tiny });
   browser = await launchBrowser();
 });
