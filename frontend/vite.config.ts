@@ -24,5 +24,8 @@ export default defineConfig({
     globals: true,
     include: ["src/**/*.test.{ts,tsx}"],
     setupFiles: ["src/test/setup.ts"],
+    // Whole flows in jsdom (a photo picked, painted, mixed) take 2 s on a quiet 2-core machine and over 5 s, the
+    // default, when it is busy: a limit for hangs, not a timing.
+    testTimeout: 20_000,
   },
 });
