@@ -198,7 +198,7 @@ class LocalEngine:
 def local_engine_from_env():
     """(store, engine) from the local stack's environment: JOBS_DIR (records and runs), TRAINING_PHOTOS,
     TRAINING_BASE_NETWORK (or none), TRAINING_VGG_WEIGHTS, TRAINING_SAMPLE_PHOTO, TRAINING_PHASES (e.g.
-    200@128,1800@256) and TRAINER_PYTHON (a Python with PyTorch; default: this one, if it has it)."""
+    400@128,200@256) and TRAINER_PYTHON (a Python with PyTorch; default: this one, if it has it)."""
     from apicommon.store import LocalStore
 
     from .jobs import parse_phases

@@ -1230,7 +1230,7 @@ export interface operations {
             405: components["responses"]["MethodNotAllowed"];
             /**
              * @description `job_not_running`: the job is queued, done, failed or cancelled: only a running job finishes early.
-             *     `no_checkpoint_yet`: the job has not saved its first checkpoint (a few minutes in): nothing to use yet.
+             *     `no_checkpoint_yet`: the job has not saved its first checkpoint (about a minute in): nothing to use yet.
              *     `job_stopping`: the job is being cancelled.
              */
             409: {

@@ -108,7 +108,7 @@ describe("Your own styles", () => {
     const { user } = renderStep(state);
     const use = screen.getByRole("button", { name: "Use it now" });
     expect(use).toBeDisabled();
-    expect(use).toHaveAccessibleDescription("Use it now is possible from its first checkpoint, a few minutes in.");
+    expect(use).toHaveAccessibleDescription("Use it now is possible from its first checkpoint, about a minute in.");
     cleanup();
 
     const ready: OwnJob = { ...running, checkpointStep: 1500 };

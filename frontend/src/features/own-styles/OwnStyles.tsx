@@ -296,7 +296,7 @@ function TrainingActions({ job, stopping, finishing, onCancel, onFinish }: { job
     ? "Saving what it has learned as your style; it is ready in a minute or two."
     : ready
       ? `Stops training and keeps what it has learned${job.checkpointStep ? ` (step ${job.checkpointStep.toLocaleString("en")} or later)` : " so far"} as your style.`
-      : "Use it now is possible from its first checkpoint, a few minutes in.";
+      : "Use it now is possible from its first checkpoint, about a minute in.";
   if (confirming && !stopping) {
     return (
       <div role="group" aria-labelledby={`${ids}-confirm`}>
