@@ -398,6 +398,9 @@ def contact_sheet(runs: list, out: Path, steps: list, height: int = 160):
                 image = Image.open(sample).convert("RGB")
                 cells.append((f"step {step}", image.crop((image.width // 2, 0, image.width, image.height))))
         cells = [(label, im.resize((max(1, im.width * height // im.height), height))) for label, im in cells]
+        painting = Image.new("RGB", (max(cells[0][1].width, 3 * height // 2), height), "white")
+        painting.paste(cells[0][1], (0, 0))  # room for the label beside a tall painting
+        cells[0] = (cells[0][0], painting)
         row = Image.new("RGB", (sum(im.width for _, im in cells), height + 18), "white")
         x = 0
         for label, im in cells:
@@ -410,7 +413,7 @@ def contact_sheet(runs: list, out: Path, steps: list, height: int = 160):
     for row in rows:
         sheet.paste(row, (0, y))
         y += row.height
-    sheet.save(out, quality=80)
+    sheet.save(out, quality=75)
     print(f"contact sheet: {out}")
 
 
