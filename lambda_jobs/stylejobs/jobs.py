@@ -29,7 +29,7 @@ class Schedule:
 
     # Measured on four paintings, two the bundled network never saw (docs/style-schedule.md): the style ratio
     # settles within 10 % of where 800 steps take it after 250-500 steps, and a longer 128 px warm-up gets there
-    # for half the time of 256 px steps. About 7 minutes on a quiet 2-core CPU, where 2,000 steps took 41.
+    # for half the time of 256 px steps. About 8 minutes on a quiet 2-core CPU, where 2,000 steps took 41.
     phases: tuple = ((400, 128), (200, 256))
     batch_size: int = 4
     width: int = 16  # a network trained without a base network; fine-tuned into one, a style takes its width
