@@ -10,7 +10,8 @@ image (pixel_unshuffle), the same arithmetic on 4x the channels at a quarter of 
 - the stride-2 3x3 kernel after the first layer is a 2x2 kernel over the phases;
 - reflection padding at full resolution is replicate padding at half resolution (exact where one pixel is
   padded); the output convolution's 4-pixel reflection is done at full resolution on the depth-to-space view;
-- an instance norm over a phase-split tensor pools each channel's 4 phases (the statistics are the same).
+- an instance norm over a phase-split tensor pools each channel's 4 phases (the statistics are the same);
+- the detail path's 1x1 kernel maps each phase to itself.
 
 An antialiased network (training/model.py) low-passes before its strides and upsamples bilinearly:
 - its symmetric 3x3 low-pass then the stride-2 3x3 kernel is one 5x5 kernel with stride 2, a 3x3 kernel over
@@ -31,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from training.model import PLAN, TransformerNet
+from training.model import DETAIL_GAIN, PLAN, TransformerNet
 
 from .network import ExportableTransformer
 
@@ -121,6 +122,15 @@ def bilinear_upsample_to_phases(weight: torch.Tensor) -> torch.Tensor:
     return result
 
 
+def pointwise_to_phases(weight: torch.Tensor) -> torch.Tensor:
+    """(O, C, 1, 1) at full resolution -> (4O, 4C, 1, 1) on phase-split input and output: each phase to itself."""
+    out_ch, in_ch = weight.shape[:2]
+    result = weight.new_zeros(out_ch * PHASES, in_ch * PHASES, 1, 1)
+    for phase in range(PHASES):
+        result[phase::PHASES, phase::PHASES] = weight
+    return result
+
+
 def reflect_pad(split: torch.Tensor, rows: int) -> torch.Tensor:
     """Full resolution's reflection padding by 2 * rows pixels, done on the phase-split tensor (`rows` rows and
     columns of phases each side): each padded row takes its row-parity-0 channels from one row and its parity-1
@@ -182,6 +192,10 @@ class HalfResTransformer(nn.Module):
         self.up1 = conv_from(upsample(conv(up1).weight), conv(up1).bias, PHASES)
         self.up2 = conv_from(upsample(conv(up2).weight), conv(up2).bias, PHASES)
         self.conv_out = conv_from(nine_to_five(conv(last).weight), conv(last).bias, PHASES)
+        if net.detail:
+            detail = body.detail_path
+            self.detail_path = conv_from(pointwise_to_phases(detail.weight * DETAIL_GAIN), detail.bias * DETAIL_GAIN,
+                                         PHASES)
 
     def forward(self, image, norm_stats_override, norm_stats_mix, style_weights=None):
         ctx = self.exposed.context
@@ -192,14 +206,16 @@ class HalfResTransformer(nn.Module):
         try:
             x = F.pad(image, (0, (-width) % 4, 0, (-height) % 4), mode="replicate")
             x = F.pixel_unshuffle(F.pad(x, (4, 4, 4, 4), mode="reflect"), 2)
-            h = F.relu(norm_first(self.conv1(x), styles, PHASES))
-            h = reflect_pad(h, 1) if self.antialias else F.pad(h, (1, 0, 1, 0), mode="replicate")
+            first = F.relu(norm_first(self.conv1(x), styles, PHASES))
+            h = reflect_pad(first, 1) if self.antialias else F.pad(first, (1, 0, 1, 0), mode="replicate")
             h = F.relu(norm_down(self.conv2(h), styles))
             for layer in self.middle:
                 h = layer(h, styles)
             h = F.pixel_shuffle(self.up1(F.pad(h, (1, 1, 1, 1), mode="replicate")), 2)
             h = F.relu(norm_up1(h, styles))
             h = F.relu(norm_up2(self.up2(F.pad(h, (1, 1, 1, 1), mode="replicate")), styles, PHASES))
+            if hasattr(self, "detail_path"):
+                h = h + self.detail_path(first)
             h = reflect_pad(h, 2)
             out = F.pixel_shuffle(self.conv_out(h), 2)[:, :, :height, :width]
             stats = torch.cat(ctx.collected, dim=2)

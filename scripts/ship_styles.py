@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 
@@ -48,18 +49,35 @@ DATASET_LICENSE = ("trained on ../shared/assets/photos/train (ImageNet samples, 
 # has, segment by segment, is in models/campaign/README.md.
 
 
-def network_name(width: int, antialias: bool = False) -> str:
-    """A network's run and progress name: its width, and -aa for the antialiased network (training/model.py)."""
-    return f"{NETWORK_ID}-w{width}" + ("-aa" if antialias else "")
+class Network(NamedTuple):
+    """Which network a run trains (training/model.py): its width, whether it is antialiased, and whether it has
+    the detail path."""
 
+    width: int
+    antialias: bool = False
+    detail: bool = False
 
-def run_folder(width: int, antialias: bool = False) -> Path:
-    return RUNS / network_name(width, antialias)
+    @property
+    def name(self) -> str:
+        """Its run and progress name: the width, -aa for the antialiased network, -detail for the detail path."""
+        return f"{NETWORK_ID}-w{self.width}" + ("-aa" if self.antialias else "") + ("-detail" if self.detail else "")
 
+    @property
+    def run_folder(self) -> Path:
+        return RUNS / self.name
 
-def progress_checkpoint(width: int, antialias: bool = False) -> Path:
-    """A network still in training (not served), committed by --keep-progress so that a new machine continues it."""
-    return CAMPAIGN_CHECKPOINT.with_name(f"{network_name(width, antialias)}.pth")
+    @property
+    def progress_checkpoint(self) -> Path:
+        """Its state while in training (not served), committed by --keep-progress so that a new machine continues
+        it."""
+        return CAMPAIGN_CHECKPOINT.with_name(f"{self.name}.pth")
+
+    @property
+    def starts_from(self) -> "Network | None":
+        """The network a first run of this one starts from: the same weights with less (new parts start neutral)."""
+        if self.detail:
+            return self._replace(detail=False)
+        return self._replace(antialias=False) if self.antialias else None
 
 
 def teacher_for(width: int) -> Path | None:
@@ -67,39 +85,39 @@ def teacher_for(width: int) -> Path | None:
     narrower run starts from (narrowed) and distils: the width-16 network taught the width-12 one."""
     committed = [CAMPAIGN_CHECKPOINT, *CAMPAIGN_CHECKPOINT.parent.glob(f"{NETWORK_ID}-w*.pth")]
     wider = [(its_width, path) for path in committed if path.exists()
-             for its_width in [network_shape(path)[1]] if its_width > width]
+             for its_width in [network_shape(path)[1].width] if its_width > width]
     return max(wider)[1] if wider else None
 
 
-def latest_state(width: int, antialias: bool = False) -> tuple[int, Path | None]:
+def latest_state(network: Network) -> tuple[int, Path | None]:
     """The furthest-trained state of this network: the run's final.pth or a later checkpoint (an extension cut
     short), or a committed campaign checkpoint (a new machine, or a run folder behind it)."""
-    run = RunFolder(run_folder(width, antialias))
-    candidates = [run.final, *run.saved_checkpoints()[-1:], CAMPAIGN_CHECKPOINT, progress_checkpoint(width, antialias)]
+    run = RunFolder(network.run_folder)
+    candidates = [run.final, *run.saved_checkpoints()[-1:], CAMPAIGN_CHECKPOINT, network.progress_checkpoint]
     found = [(step, path) for path in filter(Path.exists, candidates)
-             for step, its_width, its_antialias in [network_shape(path)]
-             if (its_width, its_antialias) == (width, antialias)]
+             for step, its_network in [network_shape(path)] if its_network == network]
     return max(found, key=lambda pair: pair[0]) if found else (0, None)
 
 
-def network_shape(checkpoint_path: Path) -> tuple[int, int, bool]:
-    """(step, width, antialias) of a checkpoint."""
+def network_shape(checkpoint_path: Path) -> tuple[int, Network]:
+    """(step, network) of a checkpoint."""
     checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
     shape = architecture(clean_state_dict(checkpoint["model"]))
-    return checkpoint["step"], shape["width"], shape["antialias"]
+    return checkpoint["step"], Network(shape["width"], shape["antialias"], shape["detail"])
 
 
 def recipe(args, state: Path | None) -> TrainConfig:
     """This segment's recipe: the catalog's paintings with their own weights (the others: the command line's), and
     where it starts from."""
-    run = run_folder(args.width, args.antialias)
+    network = args.network
+    run = network.run_folder
     images, ids = read_catalog(CATALOG, SHARED / "styles")
     tuned = {s["id"]: s.get("training", {}) for s in json.loads(CATALOG.read_text())["styles"]}
     per_style = lambda name, default: [float(tuned[i].get(name, default)) for i in ids]
-    init_from, teacher = args.init_from, teacher_for(args.width)
+    init_from, teacher = args.init_from, teacher_for(network.width)
     taught = teacher and (args.teacher_weight or args.teacher_features_weight)  # both 0: no distillation
-    if not init_from and args.antialias:  # the antialiased network starts from the same weights without its filters
-        init_from = latest_state(args.width, antialias=False)[1]
+    if not init_from and network.starts_from:  # the same weights without its low-pass filters or detail path
+        init_from = latest_state(network.starts_from)[1]
     if not init_from and teacher:
         init_from = teacher  # a network narrower than a committed one starts from the widest, narrowed
     # the weights (narrowed when wider) and their lineage a run at a new width started from; given again on a
@@ -107,8 +125,8 @@ def recipe(args, state: Path | None) -> TrainConfig:
     start = init_from if init_from and (not state or run in state.parents) else None
     return TrainConfig(
         dataset=str(args.dataset), style_images=images, style_ids=ids, out=str(run), iterations=args.iterations,
-        batch_size=args.batch_size, lr=args.lr, image_size=args.image_size, width=args.width,
-        antialias=args.antialias,
+        batch_size=args.batch_size, lr=args.lr, image_size=args.image_size, width=network.width,
+        antialias=network.antialias, detail=network.detail,
         style_size=args.style_size, vgg_weights=str(args.vgg_weights), content_weight=args.content_weight,
         style_weight=per_style("style_weight", args.style_weight), tv_weight=per_style("tv_weight", args.tv_weight),
         tv_abs_weight=per_style("tv_abs_weight", args.tv_abs_weight), style_share=per_style("style_share", 1.0),
@@ -123,8 +141,8 @@ def recipe(args, state: Path | None) -> TrainConfig:
 
 
 def train(args) -> Path:
-    run = RunFolder(run_folder(args.width, args.antialias))
-    done, state = latest_state(args.width, args.antialias)
+    run = RunFolder(args.network.run_folder)
+    done, state = latest_state(args.network)
     if done >= args.iterations and state == run.final:
         print(f"{NETWORK_ID}: already trained ({done} steps)")
         return state
@@ -144,18 +162,18 @@ def export(checkpoint: Path, args):
     print(" ".join(command), flush=True)
     subprocess.run(command, check=True, cwd=ROOT)
     if Path(args.out_dir).resolve() == (ROOT / "models").resolve() and checkpoint.resolve() != CAMPAIGN_CHECKPOINT:
-        keep_replaced_width(*network_shape(checkpoint)[1:])
+        keep_replaced_width(network_shape(checkpoint)[1])
         shutil.copyfile(checkpoint, CAMPAIGN_CHECKPOINT)  # the shipped network's own state, to continue from
         print(f"{CAMPAIGN_CHECKPOINT}: the checkpoint of the shipped network (commit it with models/bundled.*)")
 
 
-def keep_replaced_width(width: int, antialias: bool):
+def keep_replaced_width(network: Network):
     """Shipping a network of another width: the one it replaces stays committed as bundled-w<its width>.pth (the
     teacher of narrower runs), and a kept state of the new network is superseded by the shipped one."""
-    if CAMPAIGN_CHECKPOINT.exists() and (old_width := network_shape(CAMPAIGN_CHECKPOINT)[1]) != width:
-        shutil.copyfile(CAMPAIGN_CHECKPOINT, progress_checkpoint(old_width))
-        print(f"{progress_checkpoint(old_width)}: the width-{old_width} network it replaces (commit it)")
-    progress_checkpoint(width, antialias).unlink(missing_ok=True)
+    if CAMPAIGN_CHECKPOINT.exists() and (old_width := network_shape(CAMPAIGN_CHECKPOINT)[1].width) != network.width:
+        shutil.copyfile(CAMPAIGN_CHECKPOINT, Network(old_width).progress_checkpoint)
+        print(f"{Network(old_width).progress_checkpoint}: the width-{old_width} network it replaces (commit it)")
+    network.progress_checkpoint.unlink(missing_ok=True)
 
 
 def command_line() -> argparse.ArgumentParser:
@@ -170,6 +188,9 @@ def command_line() -> argparse.ArgumentParser:
     parser.add_argument("--antialias", action=argparse.BooleanOptionalAction,
                         help="the network without the 4-px lattice (training --help); default: the committed "
                              "network's. The first antialiased run starts from the plain network of its width")
+    parser.add_argument("--detail", action=argparse.BooleanOptionalAction,
+                        help="the network with the full-resolution detail path (training --help); default: the "
+                             "committed network's. Its first run starts from the antialiased network of its width")
     parser.add_argument("--style-size", type=int, default=512)
     # Every segment up to 14 ran Adam at 1e-3. Segment 15 resumed width 16 at 1e-4 (docs/model-quality.md):
     # udnie's style fell from 0.051 to 0.046 in 3,100 steps, with the other styles held. Segments 22-23 (256 px)
@@ -210,21 +231,20 @@ def command_line() -> argparse.ArgumentParser:
 def main():
     parser = command_line()
     args = parser.parse_args()
-    committed = network_shape(CAMPAIGN_CHECKPOINT) if CAMPAIGN_CHECKPOINT.exists() else (0, 16, False)
-    args.width = committed[1] if args.width is None else args.width
-    args.antialias = committed[2] if args.antialias is None else args.antialias
-    name = network_name(args.width, args.antialias)
+    committed = network_shape(CAMPAIGN_CHECKPOINT)[1] if CAMPAIGN_CHECKPOINT.exists() else Network(16)
+    given = {"width": args.width, "antialias": args.antialias, "detail": args.detail}
+    network = args.network = committed._replace(**{k: v for k, v in given.items() if v is not None})
     if args.keep_progress:
-        step, state = latest_state(args.width, args.antialias)
+        step, state = latest_state(network)
         if state is None or state == CAMPAIGN_CHECKPOINT:
-            parser.error(f"no run of {name} in progress: nothing to keep")
-        shutil.copyfile(state, progress_checkpoint(args.width, args.antialias))
-        print(f"{progress_checkpoint(args.width, args.antialias)}: step {step} of the {name} run (commit it)")
+            parser.error(f"no run of {network.name} in progress: nothing to keep")
+        shutil.copyfile(state, network.progress_checkpoint)
+        print(f"{network.progress_checkpoint}: step {step} of the {network.name} run (commit it)")
         return
-    checkpoint = (Path(args.checkpoint) if args.checkpoint else latest_state(args.width, args.antialias)[1]) \
+    checkpoint = (Path(args.checkpoint) if args.checkpoint else latest_state(network)[1]) \
         if args.export_only else train(args)
     if checkpoint is None:
-        parser.error(f"nothing to export: no run under {run_folder(args.width, args.antialias)}")
+        parser.error(f"nothing to export: no run under {network.run_folder}")
     export(checkpoint, args)
 
 

@@ -31,7 +31,7 @@ def test_same_weights_same_sizes_and_the_state_dict_says_which_network():
     assert {k for k in smooth.state_dict() if k not in plain.state_dict()} == {"conv2.0.blur.kernel",
                                                                               "conv3.0.blur.kernel"}
     assert architecture(plain.state_dict())["antialias"] is False
-    assert architecture(smooth.state_dict()) == {"num_styles": 2, "width": 8, "antialias": True}
+    assert architecture(smooth.state_dict()) == {"num_styles": 2, "width": 8, "antialias": True, "detail": False}
     smooth.load_state_dict(plain.state_dict() | {k: v for k, v in smooth.state_dict().items() if "blur" in k})
     for h, w in ((37, 50), (16, 16), (9, 13)):
         x = torch.rand(1, 3, h, w) * 255

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from stylecore.modelfiles import ANTIALIAS_METADATA_KEY
 
-from .model import TransformerNet, architecture, clean_state_dict, is_blur, is_style_row, load_transformer
+from .model import TransformerNet, architecture, clean_state_dict, is_blur, is_detail, is_style_row, load_transformer
 from .narrow import narrow_state
 from .runfolder import RunFolder
 
@@ -152,6 +152,8 @@ def init_from(net: TransformerNet, path, style_ids: list) -> list:
     new_styles = [i for i, sid in enumerate(style_ids) if sid not in source_ids]
     for key, value in new_state.items():
         if is_blur(key):  # fixed, not learnt: a network without them starts an antialiased one as well
+            continue
+        if is_detail(key) and key not in state:  # a network without the detail path starts one with it at zero
             continue
         if key not in state:
             raise ValueError(f"--init-from {path}: no {key}")

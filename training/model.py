@@ -148,6 +148,10 @@ class UpsampleConvLayer(nn.Module):
 
 
 RESIDUAL_BLOCKS = 5  # Table 1
+# The detail path's output is its weights' times this: Adam moves each weight by about the learning rate a step,
+# so the path, which starts at zero beside trained layers, learns this much faster (as the equalized learning
+# rate of Karras et al. 2018). The exported files fold it into the weights.
+DETAIL_GAIN = 10.0
 
 
 @dataclass(frozen=True)
@@ -209,13 +213,19 @@ class TransformerNet(nn.Module):
 
     antialias: the two stride-2 layers low-pass their input (Blur) and the two upsamplings interpolate. Without
     it the strokes sit on a 4-pixel lattice and jump when the picture moves by 1 to 3 pixels: a video boils
-    (training/stability.py). The same weights either way: a trained network can be fine-tuned into it."""
+    (training/stability.py). The same weights either way: a trained network can be fine-tuned into it.
 
-    def __init__(self, num_styles: int = 1, width: int = TABLE_1_WIDTH, antialias: bool = False):
+    detail: a 1x1 convolution from the first layer's full-resolution features, added before the output layer.
+    An antialiased network's decoder only has interpolated, smooth features to paint fine strokes from; this
+    path gives it the photo's own fine detail at full resolution, where every operation moves with the picture.
+    It starts at zero, so a trained network gains it without changing what it paints."""
+
+    def __init__(self, num_styles: int = 1, width: int = TABLE_1_WIDTH, antialias: bool = False,
+                 detail: bool = False):
         super().__init__()
         if num_styles < 1 or width < 1:
             raise ValueError("a transformer network needs at least one style and a width of at least 1")
-        self.num_styles, self.width, self.antialias = num_styles, width, antialias
+        self.num_styles, self.width, self.antialias, self.detail = num_styles, width, antialias, detail
         for layer in PLAN:  # in the plan's order: the order of the initial weights' random draws
             module = build_layer(layer, width, num_styles, antialias)
             if layer.kind == "residual":
@@ -224,6 +234,10 @@ class TransformerNet(nn.Module):
                 self.residuals.append(module)
             else:
                 setattr(self, layer.name, module)
+        if detail:
+            self.detail_path = nn.Conv2d(width, width, 1)
+            nn.init.zeros_(self.detail_path.weight)
+            nn.init.zeros_(self.detail_path.bias)
 
     def forward(self, x, styles=None):
         """styles: None for a one-style network, else style indices (N,) or blend weights (N, S)."""
@@ -236,6 +250,8 @@ class TransformerNet(nn.Module):
             h = block(h, styles)
         h = self.up1(h, half, styles)
         h = self.up2(h, full, styles)
+        if self.detail:
+            h = h + DETAIL_GAIN * self.detail_path(h1)
         return self.conv_out(h)
 
     def norm_layers(self) -> list:
@@ -261,7 +277,8 @@ def clean_state_dict(state_dict: dict) -> dict:
                 key = key[len(prefix):]
         cleaned[key] = value
     for key, value in list(cleaned.items()):
-        if key.endswith((".weight", ".bias")) and value.dim() == 1 and not key.endswith(("conv.weight", "conv.bias")):
+        if (key.endswith((".weight", ".bias")) and value.dim() == 1 and not key.endswith(("conv.weight", "conv.bias"))
+                and not is_detail(key)):
             cleaned[key] = value.unsqueeze(0)
     return cleaned
 
@@ -271,13 +288,19 @@ def is_blur(key: str) -> bool:
     return key.endswith(".blur.kernel")
 
 
+def is_detail(key: str) -> bool:
+    """A weight of TransformerNet's full-resolution detail path."""
+    return key.startswith("detail_path.")
+
+
 def architecture(state_dict: dict) -> dict:
-    """num_styles, width and antialias, read off a (cleaned) state dict: its first layer's norm rows and output
-    channels, and whether it has the low-pass kernels."""
+    """num_styles, width, antialias and detail, read off a (cleaned) state dict: its first layer's norm rows and
+    output channels, whether it has the low-pass kernels, and whether it has the detail path."""
     first = PLAN[0]
     return {"num_styles": state_dict[f"{first.norms[0]}.weight"].shape[0],
             "width": state_dict[f"{first.convs[0]}.weight"].shape[0] // first.channels_out,
-            "antialias": any(is_blur(key) for key in state_dict)}
+            "antialias": any(is_blur(key) for key in state_dict),
+            "detail": any(is_detail(key) for key in state_dict)}
 
 
 def load_transformer(state_dict: dict) -> TransformerNet:

@@ -38,9 +38,11 @@ def channel_sets() -> list:
 
 def narrow_state(state: dict, width: int) -> dict:
     """The state dict of a `width` network made of the wider `state`'s most important channels."""
-    source_width = architecture(state)["width"]
-    if width > source_width:
-        raise ValueError(f"a network of width {source_width} cannot be widened to {width}")
+    source = architecture(state)
+    if width > source["width"]:
+        raise ValueError(f"a network of width {source['width']} cannot be widened to {width}")
+    if source["detail"] and width != source["width"]:
+        raise ValueError("a network with the detail path cannot be narrowed (its channels are not in the plan)")
     state = dict(state)
     for norms, producers, consumers, multiple in channel_sets():
         importance = torch.stack([state[f"{n}.weight"].abs().mean(0) for n in norms]).mean(0)

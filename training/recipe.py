@@ -32,6 +32,7 @@ class TrainConfig:
     style_size: int | None = 512  # long side of the style image; None keeps it as it is
     width: int = 32  # model.TABLE_1_WIDTH: Table 1; 16: half width (c9s1-16, d32, d64, R64 x5, u32, u16, c9s1-3)
     antialias: bool = False  # low-pass before each stride of 2, interpolating upsampling: no 4-px lattice (model.py)
+    detail: bool = False  # a full-resolution path from the first layer to the last, for fine strokes (model.py)
     lr: float = 1e-3
     content_weight: float | None = None  # None: DEFAULT_WEIGHTS for the loss network's preprocessing
     style_weight: float | list | None = None  # one weight, or one per style
@@ -97,6 +98,9 @@ OPTIONS = {
     "antialias": dict(action=argparse.BooleanOptionalAction,
                       help="low-pass filter before each stride of 2 and bilinear upsampling, so that the strokes do "
                            "not snap to a 4-pixel lattice and jump when the picture moves (video, the live camera)"),
+    "detail": dict(action=argparse.BooleanOptionalAction,
+                   help="a full-resolution path from the first layer's features to the output layer, starting at "
+                        "zero: fine strokes that move with the picture, for the antialiased network"),
     "lr": dict(type=float),
     "content_weight": dict(type=float, help="default: by the VGG weights' preprocessing"),
     "style_weight": dict(type=float, nargs="+",
@@ -286,7 +290,8 @@ def recipe_record(config: TrainConfig, weights: dict) -> dict:
 
 
 # fixed at a run's start
-RUN_SETTINGS = ("style_size", "width", "antialias", "channels_last", "seed", "init_from", "finetune_new_styles")
+RUN_SETTINGS = ("style_size", "width", "antialias", "detail", "channels_last", "seed", "init_from",
+                "finetune_new_styles")
 
 
 def hyperparameters(settings: dict, recipe: dict, steps: int) -> dict:

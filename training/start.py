@@ -45,7 +45,8 @@ class Start:
 def new_network(config: TrainConfig, device, memory_format) -> Start:
     """The transformer network, from its initialisation or from --init-from's weights."""
     num_styles = len(config.style_images)
-    net = TransformerNet(num_styles, config.width, config.antialias).to(device, memory_format=memory_format)
+    net = TransformerNet(num_styles, config.width, config.antialias, config.detail)
+    net = net.to(device, memory_format=memory_format)
     start = Start(net, list(range(num_styles)))
     if config.init_from:
         new_styles = ckpt.init_from(net, config.init_from, config.style_ids)

@@ -1,0 +1,82 @@
+// The live camera's frame rate in headless Chromium (onnxruntime-web, WebAssembly, the page's own threads), for
+// one or more models folders in the same run, in turns: the first is the baseline the others are read against.
+// Chromium's fake 640x480 camera; each size is held for --seconds after the first rate shows.
+//
+//   make frontend-build && node benchmarks/live_fps.mjs --models models --models /tmp/new-models [--rounds 2]
+//
+// Prints a table (docs/benchmarks.md, "On the device"). Ratios hold across machines; frames per second do not.
+import { mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const repo = resolve(fileURLToPath(import.meta.url), "../..");
+const frontend = join(repo, "frontend");
+const { launchBrowser } = await import(join(frontend, "e2e", "browser.mjs"));
+const { startStack } = await import(join(frontend, "e2e", "stack.mjs"));
+const { values: args } = parseArgs({
+  options: {
+    models: { type: "string", multiple: true, default: [join(repo, "models")] },
+    variant: { type: "string", default: "halfres" },
+    style: { type: "string", default: "great_wave" },
+    sizes: { type: "string", default: "256,384" },
+    seconds: { type: "string", default: "12" },
+    rounds: { type: "string", default: "2" },
+  },
+});
+const python = process.env.PYTHON ?? join(repo, ".venv", "bin", "python");
+const sizes = args.sizes.split(",").map(Number);
+const WAIT = { timeout: 300_000 };
+const work = join(tmpdir(), `live-fps-${process.pid}`);
+mkdirSync(work, { recursive: true });
+
+/** Frames per second at each size for one models folder: the app's own counter, after it has settled. */
+async function measure(browser, modelsDir) {
+  const stack = await startStack({ repo, python, modelsDir: resolve(modelsDir), staticDir: join(frontend, "dist"),
+    logFile: join(work, "devserver.log"), env: { MODELS_VARIANT: args.variant } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, permissions: ["camera"] });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${stack.baseUrl}/`);
+    await page.locator(`.style-card[data-style-id="${args.style}"]`).click(WAIT);
+    await page.getByRole("radio", { name: "Live camera" }).check();
+    await page.getByRole("button", { name: "Start camera" }).click();
+    const fps = {};
+    for (const size of sizes) {
+      await page.getByRole("radio", { name: `${size} px` }).check();
+      await page.waitForFunction(() => /frames per second/.test(document.querySelector("[data-testid=live-fps]").textContent), null, WAIT);
+      await page.waitForTimeout(Number(args.seconds) * 1000);
+      fps[size] = Number.parseFloat(await page.getByTestId("live-fps").innerText());
+    }
+    await page.getByRole("button", { name: "Stop camera" }).click();
+    return fps;
+  } finally {
+    await context.close();
+    await stack.stop();
+  }
+}
+
+const browser = await launchBrowser(["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]);
+const results = args.models.map(() => []);
+try {
+  for (let round = 0; round < Number(args.rounds); round++) {
+    for (const [i, dir] of args.models.entries()) results[i].push(await measure(browser, dir));
+  }
+} finally {
+  await browser.close();
+  rmSync(work, { recursive: true, force: true });
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+console.log(`\nThe live camera, "${args.style}", ${args.variant} files, headless Chromium (WebAssembly), ` +
+  `median of ${args.rounds} rounds in turns; frames per second (x the first folder's)`);
+console.log(`\n| models | ${sizes.map((s) => `${s} px`).join(" | ")} |\n| --- |${sizes.map(() => " ---: |").join("")}`);
+const baseline = Object.fromEntries(sizes.map((s) => [s, median(results[0].map((r) => r[s]))]));
+for (const [i, dir] of args.models.entries()) {
+  const cells = sizes.map((s) => {
+    const fps = median(results[i].map((r) => r[s]));
+    return `${fps.toFixed(1)} (${(fps / baseline[s]).toFixed(2)}x)`;
+  });
+  console.log(`| ${dir} | ${cells.join(" | ")} |`);
+}
