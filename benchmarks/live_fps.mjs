@@ -68,7 +68,11 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
 console.log(`\nThe live camera, "${args.style}", ${args.variant} files, headless Chromium (WebAssembly), ` +
   `median of ${args.rounds} rounds in turns; frames per second (x the first folder's)`);
 console.log(`\n| models | ${sizes.map((s) => `${s} px`).join(" | ")} |\n| --- |${sizes.map(() => " ---: |").join("")}`);
