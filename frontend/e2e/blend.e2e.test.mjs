@@ -4,43 +4,19 @@
 // Screenshots land in frontend/test-results/e2e-blend/.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { launchBrowser } from "./browser.mjs";
-import { freshArtifacts, repoPaths, startStack } from "./stack.mjs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { openApp, useStack } from "./stack.mjs";
 
-const frontendDir = resolve(fileURLToPath(import.meta.url), "../..");
-const { repo, python } = repoPaths(frontendDir);
-const artifacts = join(frontendDir, "test-results", "e2e-blend");
-const fixtures = join(artifacts, "fixtures");
+const e2e = useStack("e2e-blend", { modelArgs: ["--blend"] });
+const { artifacts, fixtures } = e2e;
 const WAIT = { timeout: 90_000 };
-
-let stack;
-let browser;
-
-before(async () => {
-  const run = freshArtifacts(frontendDir, artifacts);
-  run("make_fixtures.py", fixtures);
-  const modelsDir = run("make_models.py", "--blend", join(artifacts, "models"));
-  stack = await startStack({ repo, python, modelsDir, staticDir: join(frontendDir, "dist"), logFile: join(artifacts, "devserver.log") });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
 
 const shot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 
 describe("blending two styles", { timeout: 300_000 }, () => {
   test("pick a second style and a mix by keyboard, stylize, download", async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-    const page = await context.newPage();
-    const errors = [];
-    page.on("pageerror", (error) => errors.push(error));
-    await page.goto(`${stack.baseUrl}/`);
+    const { page, close } = await openApp(e2e, { width: 1280, height: 900 }, { contextOptions: { acceptDownloads: true }, timeout: WAIT.timeout });
     await page.locator('.style-card[data-style-id="great_wave"]').waitFor(WAIT);
     await page.locator("#photo-input").setInputFiles(join(fixtures, "sideways.jpg"));
     await page.getByTestId("sent-size").waitFor(WAIT);
@@ -73,7 +49,6 @@ describe("blending two styles", { timeout: 300_000 }, () => {
     const saved = join(artifacts, download.suggestedFilename());
     await download.saveAs(saved);
     assert.deepEqual([...readFileSync(saved).subarray(0, 3)], [0xff, 0xd8, 0xff], "the download is a JPEG");
-    await context.close();
-    assert.deepEqual(errors, [], "uncaught errors in the page");
+    await close();
   });
 });

@@ -2,35 +2,14 @@
 // mirror image of the camera (a selfie view) and so is the snapshot, and the snapshot with its download stays
 // after the camera stops. Screenshots land in frontend/test-results/e2e-live/.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { launchBrowser } from "./browser.mjs";
-import { repoPaths, startStack } from "./stack.mjs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { openApp, useStack } from "./stack.mjs";
 
-const frontendDir = resolve(fileURLToPath(import.meta.url), "../..");
-const { repo, python } = repoPaths(frontendDir);
-const artifacts = join(frontendDir, "test-results", "e2e-live");
 const LONG = { timeout: 180_000 }; // the first frame waits for the runtime and the model, on 2 cores
 const CAMERA_FLAGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"];
-
-let browser;
-let stack;
-
-before(async () => {
-  rmSync(artifacts, { recursive: true, force: true });
-  mkdirSync(artifacts, { recursive: true });
-  const modelsDir = execFileSync(python, [join(frontendDir, "e2e", "make_models.py"), join(artifacts, "models")], { cwd: repo, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
-  stack = await startStack({ repo, python, modelsDir, staticDir: join(frontendDir, "dist"), logFile: join(artifacts, "devserver.log"), env: { MODELS_VARIANT: "halfres" } });
-  browser = await launchBrowser(CAMERA_FLAGS);
-});
-
-after(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
+const e2e = useStack("e2e-live", { fixtureArgs: null, stackOptions: { env: { MODELS_VARIANT: "halfres" } }, browserArgs: CAMERA_FLAGS });
+const { artifacts } = e2e;
 
 const snap = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`) });
 
@@ -58,12 +37,7 @@ function distances(page, image) {
 
 describe("the live camera", () => {
   test("a selfie view: mirrored frames and snapshot; the snapshot and its download stay after Stop", async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, permissions: ["camera"], acceptDownloads: true });
-    const page = await context.newPage();
-    const problems = [];
-    page.on("pageerror", (error) => problems.push(error));
-    await page.goto(`${stack.baseUrl}/`);
-    await page.locator(".style-card input[type=radio]").first().waitFor({ state: "attached", ...LONG });
+    const { page, close } = await openApp(e2e, { width: 1280, height: 900 }, { contextOptions: { permissions: ["camera"], acceptDownloads: true }, timeout: LONG.timeout });
     await page.getByRole("radio", { name: "Live camera" }).check();
     await page.locator("#strength").fill("0"); // strength 0: each frame is the camera's own, so it can be compared
     await page.getByRole("radio", { name: "256 px" }).check();
@@ -93,7 +67,6 @@ describe("the live camera", () => {
     assert.match(download.suggestedFilename(), /^camera-.*\.png$/);
     assert.ok((await download.failure()) === null, "the snapshot still downloads after Stop");
     await snap(page, "02-live-stopped-snapshot-kept");
-    assert.deepEqual(problems, []);
-    await context.close();
+    await close();
   });
 });

@@ -4,17 +4,13 @@
 // brush size asks the server again and changes the result; on a phone the mask's canvas takes the touches (no
 // scrolling) and the Download sits in the action bar. Screenshots land in frontend/test-results/e2e-mask/.
 import assert from "node:assert/strict";
-import { join, resolve } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { describe, test } from "node:test";
 import { assertAccessible } from "./axe.mjs";
-import { launchBrowser } from "./browser.mjs";
-import { freshArtifacts, repoPaths, startStack } from "./stack.mjs";
+import { openApp, useStack } from "./stack.mjs";
 
-const frontendDir = resolve(fileURLToPath(import.meta.url), "../..");
-const { repo, python } = repoPaths(frontendDir);
-const artifacts = join(frontendDir, "test-results", "e2e-mask");
-const fixtures = join(artifacts, "fixtures");
+const e2e = useStack("e2e-mask");
+const { artifacts, fixtures } = e2e;
 const WAIT = { timeout: 120_000 };
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
@@ -22,43 +18,16 @@ const PHONE = { width: 390, height: 844 };
 const PAINTED = [0.15, 0.17, 0.85, 0.23];
 const UNPAINTED = [0.1, 0.6, 0.9, 0.95];
 
-let stack;
-let browser;
-
-before(async () => {
-  const run = freshArtifacts(frontendDir, artifacts);
-  run("make_fixtures.py", fixtures);
-  const modelsDir = run("make_models.py", join(artifacts, "models"));
-  stack = await startStack({ repo, python, modelsDir, staticDir: join(frontendDir, "dist"), logFile: join(artifacts, "devserver.log") });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
-
 const shot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`) });
 
+/** The app on a fresh context; `stylizeBodies` collects the body of every POST /api/stylize. */
 async function visit(viewport, options = {}) {
-  const context = await browser.newContext({ viewport, acceptDownloads: true, ...options });
-  const page = await context.newPage();
-  const errors = [];
   const stylizeBodies = [];
-  page.on("pageerror", (error) => errors.push(error));
-  page.on("request", (request) => {
+  const watch = (page) => page.on("request", (request) => {
     if (request.method() === "POST" && new URL(request.url()).pathname === "/api/stylize") stylizeBodies.push(JSON.parse(request.postData()));
   });
-  await page.goto(`${stack.baseUrl}/`);
-  await page.locator(".style-card input[type=radio]").first().waitFor({ state: "attached", ...WAIT });
-  return {
-    page,
-    stylizeBodies,
-    async close() {
-      await context.close();
-      assert.deepEqual(errors, [], "uncaught errors in the page");
-    },
-  };
+  const opened = await openApp(e2e, viewport, { contextOptions: { acceptDownloads: true, ...options }, beforeLoad: watch, timeout: WAIT.timeout });
+  return { ...opened, stylizeBodies };
 }
 
 /** A photo on the server, the first style, waited for until its result is the current one. */

@@ -6,52 +6,26 @@
 // frontend/test-results/e2e-photo-loop/.
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { launchBrowser } from "./browser.mjs";
-import { freshArtifacts, repoPaths, startStack } from "./stack.mjs";
+import { join } from "node:path";
+import { before, describe, test } from "node:test";
+import { openApp, useStack } from "./stack.mjs";
 
-const frontendDir = resolve(fileURLToPath(import.meta.url), "../..");
-const { repo, python } = repoPaths(frontendDir);
-const artifacts = join(frontendDir, "test-results", "e2e-photo-loop");
-const fixtures = join(artifacts, "fixtures");
+const e2e = useStack("e2e-photo-loop");
+const { artifacts, fixtures } = e2e;
 const WAIT = { timeout: 90_000 };
 const LONG = { timeout: 240_000 };
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
 
-let stack;
-let browser;
 let styles;
-
-before(async () => {
-  const run = freshArtifacts(frontendDir, artifacts);
-  run("make_fixtures.py", fixtures);
-  const modelsDir = run("make_models.py", join(artifacts, "models"));
-  stack = await startStack({ repo, python, modelsDir, staticDir: join(frontendDir, "dist"), logFile: join(artifacts, "devserver.log") });
-  styles = (await (await fetch(`${stack.baseUrl}/api/styles`)).json()).styles;
-  assert.ok(styles.length >= 2, "the loop needs two styles");
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
 
 const shot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`) });
 
 /** A fresh visitor (a new context: empty storage and cache); requests are logged with their time. */
 async function visit(viewport, options = {}) {
-  const context = await browser.newContext({ viewport, acceptDownloads: true, ...options });
-  const page = await context.newPage();
-  const errors = [];
   const requests = [];
-  page.on("pageerror", (error) => errors.push(error));
-  page.on("request", (request) => requests.push({ at: Date.now(), method: request.method(), path: new URL(request.url()).pathname }));
-  await page.goto(`${stack.baseUrl}/`);
-  await page.locator(".style-card input[type=radio]").first().waitFor({ state: "attached", ...WAIT });
+  const watch = (page) => page.on("request", (request) => requests.push({ at: Date.now(), method: request.method(), path: new URL(request.url()).pathname }));
+  const { page, close } = await openApp(e2e, viewport, { contextOptions: { acceptDownloads: true, ...options }, beforeLoad: watch, timeout: WAIT.timeout });
   // In the page, on every change: a result marked current must carry the name of the style picked now.
   await page.evaluate(() => {
     window.__wrongLabels = [];
@@ -68,8 +42,7 @@ async function visit(viewport, options = {}) {
     requests,
     async close() {
       assert.deepEqual(await page.evaluate(() => window.__wrongLabels), [], "a result under a label that is not its own");
-      await context.close();
-      assert.deepEqual(errors, [], "uncaught errors in the page");
+      await close();
     },
   };
 }
@@ -92,6 +65,11 @@ function imageSize(bytes) {
 }
 
 describe("the photo loop", { timeout: 600_000 }, () => {
+  before(async () => { // within the suite: after the stack's own (root) before has started it
+    styles = (await (await fetch(`${e2e.stack.baseUrl}/api/styles`)).json()).styles;
+    assert.ok(styles.length >= 2, "the loop needs two styles");
+  });
+
   test("a first-time visitor: Auto answers from the server with no runtime download first; a style picked paints at once", async () => {
     const { page, requests, close } = await visit(DESKTOP);
     const picked = Date.now();

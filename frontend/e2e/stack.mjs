@@ -1,9 +1,15 @@
 // The real local stack for the e2e tests: `python -m devserver` serving the API under /api, the
 // built app (frontend/dist) at / and /config.json, started on a free port and stopped afterwards.
+import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { after, before } from "node:test";
+import { fileURLToPath } from "node:url";
+import { launchBrowser } from "./browser.mjs";
+
+const FRONTEND_DIR = resolve(fileURLToPath(import.meta.url), "../..");
 
 export async function freePort() {
   return new Promise((resolve, reject) => {
@@ -82,4 +88,51 @@ export function freshArtifacts(frontendDir, artifacts) {
   const { repo, python } = repoPaths(frontendDir);
   return (script, ...args) =>
     execFileSync(python, [join(frontendDir, "e2e", script), ...args], { cwd: repo, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+}
+
+/** One e2e file's stack and browser, made in its `before` and ended in its `after`: the artifacts folder
+ * frontend/test-results/NAME emptied, the fixtures (`fixtureArgs`; null: none) and small real models
+ * (`modelArgs`) made there, the local stack started on them (`stackOptions`: startStack's env, extraArgs; or a
+ * function of the models folder that returns them) and Chromium launched (`browserArgs`). `stack` and `browser`
+ * are set once `before` has run. */
+export function useStack(name, { fixtureArgs = [], modelArgs = [], stackOptions = {}, browserArgs = [] } = {}) {
+  const { repo, python } = repoPaths(FRONTEND_DIR);
+  const artifacts = join(FRONTEND_DIR, "test-results", name);
+  const setup = { repo, artifacts, fixtures: join(artifacts, "fixtures"), modelsDir: null, stack: null, browser: null };
+  before(async () => {
+    const run = freshArtifacts(FRONTEND_DIR, artifacts);
+    if (fixtureArgs) run("make_fixtures.py", setup.fixtures, ...fixtureArgs);
+    setup.modelsDir = run("make_models.py", ...modelArgs, join(artifacts, "models"));
+    const options = typeof stackOptions === "function" ? stackOptions(setup.modelsDir) : stackOptions;
+    setup.stack = await startStack({ repo, python, modelsDir: setup.modelsDir, staticDir: join(FRONTEND_DIR, "dist"),
+      logFile: join(artifacts, "devserver.log"), ...options });
+    setup.browser = await launchBrowser(browserArgs);
+  });
+  after(async () => {
+    await setup.browser?.close();
+    await setup.stack?.stop();
+  });
+  return setup;
+}
+
+/** A fresh visitor: a new browser context at `viewport` (`contextOptions`: playwright's), the app opened once
+ * its styles show. `beforeLoad(page)` runs before the page loads (to watch its requests). `close()` ends the
+ * context and fails the test on any uncaught error in the page (also in `errors`). */
+export async function openApp(setup, viewport, { contextOptions = {}, beforeLoad, timeout = 90_000 } = {}) {
+  const context = await setup.browser.newContext({ viewport, ...contextOptions });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error));
+  beforeLoad?.(page);
+  await page.goto(`${setup.stack.baseUrl}/`);
+  await page.locator(".style-card input[type=radio]").first().waitFor({ state: "attached", timeout });
+  return {
+    page,
+    context,
+    errors,
+    async close() {
+      await context.close();
+      assert.deepEqual(errors, [], "uncaught errors in the page");
+    },
+  };
 }

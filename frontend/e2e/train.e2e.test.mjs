@@ -8,55 +8,33 @@
 // Screenshots land in frontend/test-results/e2e-train/.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { describe, test } from "node:test";
 import { assertAccessible } from "./axe.mjs";
-import { launchBrowser } from "./browser.mjs";
-import { freshArtifacts, repoPaths, startStack } from "./stack.mjs";
+import { openApp, useStack } from "./stack.mjs";
 
-const frontendDir = resolve(fileURLToPath(import.meta.url), "../..");
-const { repo, python } = repoPaths(frontendDir);
-const artifacts = join(frontendDir, "test-results", "e2e-train");
-const fixtures = join(artifacts, "fixtures");
 const STEPS = 20_000; // more than this test waits for: Use it now ends the job at a checkpoint (every 50 steps)
 const TRAINING = { timeout: 480_000 }; // PyTorch's start, the steps and the export on a busy 2-core machine
 const WAIT = { timeout: 90_000 };
+let base;
+
+// The new style is fine-tuned from the bundled network, as in `make dev`, so that it blends with its styles (a
+// checkout without models/ trains one from scratch, which does not blend). The loss network's weights are the
+// stack's default, weights/vgg16-caffe.pth, which `make dev-train` builds (and `make test-frontend-e2e`): the
+// first job on a clean clone trains from what `make dev-train` gives.
+const e2e = useStack("e2e-train", {
+  stackOptions: (modelsDir) => {
+    const bundled = join(modelsDir, "bundled.onnx");
+    base = existsSync(bundled) ? bundled : "none";
+    return { extraArgs: ["--training-phases", `${STEPS}@32`, "--base-network", base] };
+  },
+});
+const { artifacts, fixtures, repo } = e2e;
 const SCREAM = join(repo, "..", "shared", "assets", "styles", "the_scream.jpg");
 const PAINTING = existsSync(SCREAM) ? SCREAM : join(repo, "sample_gallery", "rocket.jpg"); // a checkout without ../shared
 
-let stack;
-let browser;
-let base;
-
-before(async () => {
-  const run = freshArtifacts(frontendDir, artifacts);
-  run("make_fixtures.py", fixtures);
-  const modelsDir = run("make_models.py", join(artifacts, "models"));
-  // The new style is fine-tuned from the bundled network, as in `make dev`, so that it blends with its styles
-  // (a checkout without models/ trains one from scratch, which does not blend).
-  const bundled = join(modelsDir, "bundled.onnx");
-  base = existsSync(bundled) ? bundled : "none";
-  // The loss network's weights are the stack's default, weights/vgg16-caffe.pth, which `make dev-train` builds
-  // (and `make test-frontend-e2e`): the first job on a clean clone trains from what `make dev-train` gives.
-  const tiny = ["--training-phases", `${STEPS}@32`, "--base-network", base];
-  stack = await startStack({ repo, python, modelsDir, staticDir: join(frontendDir, "dist"), logFile: join(artifacts, "devserver.log"), extraArgs: tiny });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
-
 async function open(viewport, options = {}) {
-  const context = await browser.newContext({ viewport, ...options });
-  const page = await context.newPage();
-  const errors = [];
-  page.on("pageerror", (error) => errors.push(error));
-  await page.goto(`${stack.baseUrl}/`);
-  await page.locator(".style-card input[type=radio]").first().waitFor({ state: "attached", ...WAIT });
-  return { page, errors, context };
+  return openApp(e2e, viewport, { contextOptions: options, timeout: WAIT.timeout });
 }
 
 const shot = (page, name, options = {}) => page.screenshot({ path: join(artifacts, `${name}.png`), ...options });
@@ -206,7 +184,7 @@ describe("train your own style", { timeout: 900_000 }, () => {
     assert.equal((await deleted).status(), 204);
     await mine.waitFor({ state: "detached", ...WAIT });
     assert.equal(await page.locator(".style-card input[type=radio]").first().isChecked(), true);
-    const left = await (await fetch(`${stack.baseUrl}/api/jobs`)).json();
+    const left = await (await fetch(`${e2e.stack.baseUrl}/api/jobs`)).json();
     assert.deepEqual(left.jobs, [], "both jobs are gone from GET /jobs");
     await shot(page, "05-style-deleted");
     await context.close();

@@ -4,57 +4,25 @@
 // original, in step, with its download. A clip over the limits is refused in the browser, before anything is
 // sent. Screenshots land in frontend/test-results/e2e-video/.
 import assert from "node:assert/strict";
-import { join, resolve } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { describe, test } from "node:test";
 import { assertAccessible } from "./axe.mjs";
-import { launchBrowser } from "./browser.mjs";
-import { freshArtifacts, repoPaths, startStack } from "./stack.mjs";
+import { openApp, useStack } from "./stack.mjs";
 
-const frontendDir = resolve(fileURLToPath(import.meta.url), "../..");
-const { repo, python } = repoPaths(frontendDir);
-const artifacts = join(frontendDir, "test-results", "e2e-video");
-const fixtures = join(artifacts, "fixtures");
+const e2e = useStack("e2e-video", { fixtureArgs: ["--videos"] });
+const { artifacts, fixtures } = e2e;
 const WAIT = { timeout: 90_000 };
 const PAINTING = { timeout: 180_000 }; // the worker's start, 24 frames and the join on a busy 2-core machine
 const PHONE = { width: 390, height: 844 };
 
-let stack;
-let browser;
-
-before(async () => {
-  const run = freshArtifacts(frontendDir, artifacts);
-  run("make_fixtures.py", fixtures, "--videos");
-  const modelsDir = run("make_models.py", join(artifacts, "models"));
-  stack = await startStack({ repo, python, modelsDir, staticDir: join(frontendDir, "dist"), logFile: join(artifacts, "devserver.log") });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
-
 /** The app in the Video mode once its limits are read; `requests` lists every request the page makes. */
 async function openVideoMode(viewport, options = {}) {
-  const context = await browser.newContext({ viewport, ...options });
-  const page = await context.newPage();
-  const errors = [];
   const requests = [];
-  page.on("pageerror", (error) => errors.push(error));
-  page.on("request", (request) => requests.push(`${request.method()} ${request.url()}`));
-  await page.goto(`${stack.baseUrl}/`);
-  await page.locator(".style-card input[type=radio]").first().waitFor({ state: "attached", ...WAIT });
+  const watch = (page) => page.on("request", (request) => requests.push(`${request.method()} ${request.url()}`));
+  const { page, close } = await openApp(e2e, viewport, { contextOptions: options, beforeLoad: watch, timeout: WAIT.timeout });
   await page.getByRole("radio", { name: "Video" }).check();
   await page.getByTestId("video-limits").filter({ hasText: /^MP4, MOV or WebM, up to 200 MB and 60 s\./ }).waitFor(WAIT);
-  return {
-    page,
-    requests,
-    async close() {
-      await context.close();
-      assert.deepEqual(errors, [], "uncaught errors in the page");
-    },
-  };
+  return { page, requests, close };
 }
 
 const shot = (page, name) => page.screenshot({ path: join(artifacts, `${name}.png`) });
@@ -101,7 +69,7 @@ describe("the video mode on the local stack", { timeout: 600_000 }, () => {
 
     // The download is the same file, served as an attachment.
     const href = await page.getByTestId("video-download").getAttribute("href");
-    const download = await page.request.get(new URL(href, stack.baseUrl).href);
+    const download = await page.request.get(new URL(href, e2e.stack.baseUrl).href);
     assert.equal(download.status(), 200);
     assert.match(download.headers()["content-disposition"] ?? "", /^attachment/);
     assert.ok((await download.body()).length > 1000, "the download has the clip's bytes");
