@@ -3,6 +3,7 @@ import type { Photo } from "../../types";
 import { formatBytes } from "../../image/pipeline";
 import { boxStyle } from "../../components/boxStyle";
 import { CompareSlider } from "../../components/CompareSlider";
+import { Dropzone } from "../../components/Dropzone";
 import { DownloadIcon } from "../../components/icons";
 import type { MixedDownload } from "./useMixedDownload";
 import type { PhotoJob, PhotoResult } from "./useStylizeJob";
@@ -77,27 +78,18 @@ export function Stage({ photo, preparing, job, wantedKey, wantedName, strength, 
 }
 
 function EmptyStage({ onBrowse }: { onBrowse(): void }) {
+  const paste = (
+    <>
+      or <span className="link-like">browse your files</span>, or paste with <kbd>{isMac() ? "⌘" : "Ctrl"}</kbd>+<kbd>V</kbd>
+    </>
+  );
   return (
-    <div className="stage stage--empty">
-      <button type="button" className="dropzone" onClick={onBrowse}>
-        <span className="dropzone__art" aria-hidden="true">
-          <span />
-          <span />
-          <span />
-        </span>
-        {/* Touch screens cannot drop or paste easily: they get "tap" wording (see .for-touch). */}
-        <span className="dropzone__title">
-          <span className="for-pointer">Drop a photo here</span>
-          <span className="for-touch">Tap to choose a photo</span>
-        </span>
-        <span className="dropzone__text for-pointer">
-          or <span className="link-like">browse your files</span>, or paste with <kbd>{isMac() ? "⌘" : "Ctrl"}</kbd>+
-          <kbd>V</kbd>
-        </span>
-        <span className="dropzone__text for-touch">from your photos or camera</span>
-        <span className="dropzone__small">JPEG, PNG or WebP, any size: it is resized in your browser before upload.</span>
-      </button>
-    </div>
+    <Dropzone
+      onBrowse={onBrowse}
+      title={{ pointer: "Drop a photo here", touch: "Tap to choose a photo" }}
+      text={{ pointer: paste, touch: "from your photos or camera" }}
+      small="JPEG, PNG or WebP, any size: it is resized in your browser before upload."
+    />
   );
 }
 

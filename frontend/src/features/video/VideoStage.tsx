@@ -1,4 +1,5 @@
 import { useEffect } from "react";
+import { Dropzone } from "../../components/Dropzone";
 import { DownloadIcon } from "../../components/icons";
 import type { VideoJob, VideoResult } from "../../api/videos";
 import { timeLeft } from "../own-styles/OwnStyles";
@@ -32,25 +33,18 @@ export function VideoStage({ clip, run, styleName, onBrowse, onCancel, onStartOv
 }
 
 function EmptyStage({ onBrowse }: { onBrowse(): void }) {
+  const browse = (
+    <>
+      or <span className="link-like">browse your files</span>
+    </>
+  );
   return (
-    <div className="stage stage--empty">
-      <button type="button" className="dropzone" onClick={onBrowse}>
-        <span className="dropzone__art" aria-hidden="true">
-          <span />
-          <span />
-          <span />
-        </span>
-        <span className="dropzone__title">
-          <span className="for-pointer">Drop a clip here</span>
-          <span className="for-touch">Tap to choose a clip</span>
-        </span>
-        <span className="dropzone__text for-pointer">
-          or <span className="link-like">browse your files</span>
-        </span>
-        <span className="dropzone__text for-touch">from your videos or camera</span>
-        <span className="dropzone__small">A short clip from your phone: every frame is painted, then the sound is put back.</span>
-      </button>
-    </div>
+    <Dropzone
+      onBrowse={onBrowse}
+      title={{ pointer: "Drop a clip here", touch: "Tap to choose a clip" }}
+      text={{ pointer: browse, touch: "from your videos or camera" }}
+      small="A short clip from your phone: every frame is painted, then the sound is put back."
+    />
   );
 }
 
