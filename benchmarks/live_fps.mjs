@@ -1,8 +1,10 @@
 // The live camera's frame rate in headless Chromium (onnxruntime-web, WebAssembly, the page's own threads), for
-// one or more models folders in the same run, in turns: the first is the baseline the others are read against.
-// Chromium's fake 640x480 camera; each size is held for --seconds after the first rate shows.
+// one or more models folders, or builds of the web app, in the same run, in turns: the first is the baseline the
+// others are read against. Chromium's fake 640x480 camera; each size is held for --seconds after the first rate
+// shows.
 //
 //   make frontend-build && node benchmarks/live_fps.mjs --models models --models /tmp/new-models [--rounds 2]
+//   node benchmarks/live_fps.mjs --dist /tmp/old-dist --dist frontend/dist   (two builds, the same models)
 //
 // Prints a table (docs/benchmarks.md, "On the device"). Ratios hold across machines; frames per second do not.
 import { mkdirSync, rmSync } from "node:fs";
@@ -18,6 +20,7 @@ const { startStack } = await import(join(frontend, "e2e", "stack.mjs"));
 const { values: args } = parseArgs({
   options: {
     models: { type: "string", multiple: true, default: [join(repo, "models")] },
+    dist: { type: "string", multiple: true, default: [join(frontend, "dist")] },
     variant: { type: "string", default: "halfres" },
     style: { type: "string", default: "great_wave" },
     sizes: { type: "string", default: "256,384" },
@@ -27,13 +30,19 @@ const { values: args } = parseArgs({
 });
 const python = process.env.PYTHON ?? join(repo, ".venv", "bin", "python");
 const sizes = args.sizes.split(",").map(Number);
+// Each arm: a models folder and a build; a list of one serves every arm.
+const arms = Array.from({ length: Math.max(args.models.length, args.dist.length) }, (_, i) => ({
+  models: args.models[args.models.length === 1 ? 0 : i], dist: args.dist[args.dist.length === 1 ? 0 : i] }));
+if (arms.some((arm) => !arm.models || !arm.dist)) throw new Error("give one --models or --dist, or as many as the other");
+const label = (arm) => [args.models.length > 1 && arm.models, args.dist.length > 1 && arm.dist].filter(Boolean).join(", ")
+  || arm.models;
 const WAIT = { timeout: 300_000 };
 const work = join(tmpdir(), `live-fps-${process.pid}`);
 mkdirSync(work, { recursive: true });
 
-/** Frames per second at each size for one models folder: the app's own counter, after it has settled. */
-async function measure(browser, modelsDir) {
-  const stack = await startStack({ repo, python, modelsDir: resolve(modelsDir), staticDir: join(frontend, "dist"),
+/** Frames per second at each size for one arm: the app's own counter, after it has settled. */
+async function measure(browser, { models, dist }) {
+  const stack = await startStack({ repo, python, modelsDir: resolve(models), staticDir: resolve(dist),
     logFile: join(work, "devserver.log"), env: { MODELS_VARIANT: args.variant } });
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, permissions: ["camera"] });
   try {
@@ -58,10 +67,10 @@ async function measure(browser, modelsDir) {
 }
 
 const browser = await launchBrowser(["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]);
-const results = args.models.map(() => []);
+const results = arms.map(() => []);
 try {
   for (let round = 0; round < Number(args.rounds); round++) {
-    for (const [i, dir] of args.models.entries()) results[i].push(await measure(browser, dir));
+    for (const [i, arm] of arms.entries()) results[i].push(await measure(browser, arm));
   }
 } finally {
   await browser.close();
@@ -74,13 +83,13 @@ function median(values) {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 console.log(`\nThe live camera, "${args.style}", ${args.variant} files, headless Chromium (WebAssembly), ` +
-  `median of ${args.rounds} rounds in turns; frames per second (x the first folder's)`);
-console.log(`\n| models | ${sizes.map((s) => `${s} px`).join(" | ")} |\n| --- |${sizes.map(() => " ---: |").join("")}`);
+  `median of ${args.rounds} rounds in turns; frames per second (x the first arm's)`);
+console.log(`\n| models, build | ${sizes.map((s) => `${s} px`).join(" | ")} |\n| --- |${sizes.map(() => " ---: |").join("")}`);
 const baseline = Object.fromEntries(sizes.map((s) => [s, median(results[0].map((r) => r[s]))]));
-for (const [i, dir] of args.models.entries()) {
+for (const [i, arm] of arms.entries()) {
   const cells = sizes.map((s) => {
     const fps = median(results[i].map((r) => r[s]));
     return `${fps.toFixed(1)} (${(fps / baseline[s]).toFixed(2)}x)`;
   });
-  console.log(`| ${dir} | ${cells.join(" | ")} |`);
+  console.log(`| ${label(arm)} | ${cells.join(" | ")} |`);
 }
