@@ -137,6 +137,8 @@ export function resizeRgb(image: Rgb8, outWidth: number, outHeight: number, filt
   return resampleRgb(source, box, outWidth, outHeight, filter);
 }
 
+// The two passes (here and in resizePlane) are written out: one pass function for both directions and both
+// layouts gave the same bytes, 2x slower for RGB in V8 (an 800x600 photo to 2400x1800, lanczos).
 function resampleRgb(image: Rgb8, box: number[], outWidth: number, outHeight: number, filter: Filter): Rgb8 {
   const { width, height, data } = image;
   const needAcross = outWidth !== width || box[0] !== 0 || box[2] !== outWidth;
