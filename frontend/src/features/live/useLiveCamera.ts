@@ -27,7 +27,6 @@ export interface LiveCamera {
   /** The video inputs, where the browser lists them; a switch is offered where there are several. */
   cameras: MediaDeviceInfo[];
   switchCamera(): Promise<void>;
-  frames: number;
   error: string | null;
   videoRef: React.RefObject<HTMLVideoElement | null>;
   canvasRef: React.RefObject<HTMLCanvasElement | null>;
@@ -44,7 +43,6 @@ export function useLiveCamera(device: DeviceStylizer | undefined, settings: Live
   const [rate, setRate] = useState<FrameRate | null>(null);
   const [mirrored, setMirrored] = useState(true);
   const [cameras, setCameras] = useState<MediaDeviceInfo[]>([]);
-  const [frames, setFrames] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const videoRef = useRef<HTMLVideoElement | null>(null);
   const canvasRef = useRef<HTMLCanvasElement | null>(null);
@@ -70,7 +68,6 @@ export function useLiveCamera(device: DeviceStylizer | undefined, settings: Live
     async (mine: number) => {
       const meter = frameMeter();
       const grab = canvas2d(1, 1);
-      let count = 0;
       while (session.current === mine) {
         const video = videoRef.current;
         const { style, size, strength, keepColours } = latest.current;
@@ -99,7 +96,6 @@ export function useLiveCamera(device: DeviceStylizer | undefined, settings: Live
           canvas.height = height;
           canvas.getContext("2d")?.putImageData(new ImageData(out.data as Uint8ClampedArray<ArrayBuffer>, width, height), 0, 0);
         }
-        setFrames(++count);
         const measured = meter(size);
         if (measured) setRate(measured);
         await nextFrame();
@@ -115,7 +111,6 @@ export function useLiveCamera(device: DeviceStylizer | undefined, settings: Live
       if (!navigator.mediaDevices?.getUserMedia) return setError("This browser gives no camera to this page (it needs https).");
       const mine = ++session.current;
       setState("starting");
-      setFrames(0);
       try {
         const ready = await device.check();
         if (ready.state !== "ready") throw new Error(`this browser cannot stylize by itself (${ready.state === "unavailable" ? ready.reason : "not ready"})`);
@@ -165,7 +160,7 @@ export function useLiveCamera(device: DeviceStylizer | undefined, settings: Live
   }, [device]);
 
   const fps = rate?.fps ?? null;
-  return { state, fps, rate, mirrored, cameras, switchCamera, frames, error, videoRef, canvasRef, start, stop, snapshot };
+  return { state, fps, rate, mirrored, cameras, switchCamera, error, videoRef, canvasRef, start, stop, snapshot };
 }
 
 /** The front camera unless one is named; the largest frames up to 720p (snapshots are at the camera's size). */
