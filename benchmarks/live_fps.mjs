@@ -5,6 +5,7 @@
 //
 //   make frontend-build && node benchmarks/live_fps.mjs --models models --models /tmp/new-models [--rounds 2]
 //   node benchmarks/live_fps.mjs --dist /tmp/old-dist --dist frontend/dist   (two builds, the same models)
+//   node benchmarks/live_fps.mjs --variant halfres --variant fp32            (the device's file)
 //
 // Prints a table (docs/benchmarks.md, "On the device"). Ratios hold across machines; frames per second do not.
 import { mkdirSync, rmSync } from "node:fs";
@@ -21,7 +22,7 @@ const { values: args } = parseArgs({
   options: {
     models: { type: "string", multiple: true, default: [join(repo, "models")] },
     dist: { type: "string", multiple: true, default: [join(frontend, "dist")] },
-    variant: { type: "string", default: "halfres" },
+    variant: { type: "string", multiple: true, default: ["halfres"] },
     style: { type: "string", default: "great_wave" },
     sizes: { type: "string", default: "256,384" },
     seconds: { type: "string", default: "12" },
@@ -30,20 +31,23 @@ const { values: args } = parseArgs({
 });
 const python = process.env.PYTHON ?? join(repo, ".venv", "bin", "python");
 const sizes = args.sizes.split(",").map(Number);
-// Each arm: a models folder and a build; a list of one serves every arm.
-const arms = Array.from({ length: Math.max(args.models.length, args.dist.length) }, (_, i) => ({
-  models: args.models[args.models.length === 1 ? 0 : i], dist: args.dist[args.dist.length === 1 ? 0 : i] }));
-if (arms.some((arm) => !arm.models || !arm.dist)) throw new Error("give one --models or --dist, or as many as the other");
-const label = (arm) => [args.models.length > 1 && arm.models, args.dist.length > 1 && arm.dist].filter(Boolean).join(", ")
-  || arm.models;
+// Each arm: a models folder, a build and the variant of the files the device gets; a list of one serves every arm.
+const ARM_OPTIONS = ["models", "dist", "variant"];
+const armCount = Math.max(...ARM_OPTIONS.map((name) => args[name].length));
+const arms = Array.from({ length: armCount }, (_, i) =>
+  Object.fromEntries(ARM_OPTIONS.map((name) => [name, args[name][args[name].length === 1 ? 0 : i]])));
+if (arms.some((arm) => ARM_OPTIONS.some((name) => !arm[name]))) {
+  throw new Error("give --models, --dist and --variant once each, or as many times as the arms");
+}
+const label = (arm) => ARM_OPTIONS.filter((name) => args[name].length > 1).map((name) => arm[name]).join(", ") || arm.models;
 const WAIT = { timeout: 300_000 };
 const work = join(tmpdir(), `live-fps-${process.pid}`);
 mkdirSync(work, { recursive: true });
 
 /** Frames per second at each size for one arm: the app's own counter, after it has settled. */
-async function measure(browser, { models, dist }) {
+async function measure(browser, { models, dist, variant }) {
   const stack = await startStack({ repo, python, modelsDir: resolve(models), staticDir: resolve(dist),
-    logFile: join(work, "devserver.log"), env: { MODELS_VARIANT: args.variant } });
+    logFile: join(work, "devserver.log"), env: { MODELS_VARIANT: variant } });
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, permissions: ["camera"] });
   try {
     const page = await context.newPage();
@@ -82,9 +86,9 @@ function median(values) {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
-console.log(`\nThe live camera, "${args.style}", ${args.variant} files, headless Chromium (WebAssembly), ` +
+console.log(`\nThe live camera, "${args.style}", ${args.variant.join(" / ")} files, headless Chromium (WebAssembly), ` +
   `median of ${args.rounds} rounds in turns; frames per second (x the first arm's)`);
-console.log(`\n| models, build | ${sizes.map((s) => `${s} px`).join(" | ")} |\n| --- |${sizes.map(() => " ---: |").join("")}`);
+console.log(`\n| ${ARM_OPTIONS.filter((name) => args[name].length > 1).join(", ") || "models"} | ${sizes.map((s) => `${s} px`).join(" | ")} |\n| --- |${sizes.map(() => " ---: |").join("")}`);
 const baseline = Object.fromEntries(sizes.map((s) => [s, median(results[0].map((r) => r[s]))]));
 for (const [i, arm] of arms.entries()) {
   const cells = sizes.map((s) => {
