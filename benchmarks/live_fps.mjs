@@ -39,7 +39,8 @@ const arms = Array.from({ length: armCount }, (_, i) =>
 if (arms.some((arm) => ARM_OPTIONS.some((name) => !arm[name]))) {
   throw new Error("give --models, --dist and --variant once each, or as many times as the arms");
 }
-const label = (arm) => ARM_OPTIONS.filter((name) => args[name].length > 1).map((name) => arm[name]).join(", ") || arm.models;
+const varied = ARM_OPTIONS.filter((name) => args[name].length > 1); // what tells the arms apart in the table
+const label = (arm) => varied.map((name) => arm[name]).join(", ") || arm.models;
 const WAIT = { timeout: 300_000 };
 const work = join(tmpdir(), `live-fps-${process.pid}`);
 mkdirSync(work, { recursive: true });
@@ -88,7 +89,7 @@ function median(values) {
 }
 console.log(`\nThe live camera, "${args.style}", ${args.variant.join(" / ")} files, headless Chromium (WebAssembly), ` +
   `median of ${args.rounds} rounds in turns; frames per second (x the first arm's)`);
-console.log(`\n| ${ARM_OPTIONS.filter((name) => args[name].length > 1).join(", ") || "models"} | ${sizes.map((s) => `${s} px`).join(" | ")} |\n| --- |${sizes.map(() => " ---: |").join("")}`);
+console.log(`\n| ${varied.join(", ") || "models"} | ${sizes.map((s) => `${s} px`).join(" | ")} |\n| --- |${sizes.map(() => " ---: |").join("")}`);
 const baseline = Object.fromEntries(sizes.map((s) => [s, median(results[0].map((r) => r[s]))]));
 for (const [i, arm] of arms.entries()) {
   const cells = sizes.map((s) => {
