@@ -1,5 +1,5 @@
 """python -m export CHECKPOINT --out models/STYLE_ID.onnx [--name ... --artist ... --year ...] [--fp16] [--int8 ...]
-[--halfres]"""
+[--halfres] [--steady CHECKPOINT]"""
 
 import argparse
 import logging
@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     var.add_argument("--fp16", action="store_true", help="weights stored in float16 (half the file)")
     var.add_argument("--halfres", action="store_true", help="the full-resolution layers computed at half resolution "
                      "(export/halfres.py): the same network, faster on CPU")
+    var.add_argument("--steady", metavar="CHECKPOINT", help="a second network with the same styles, trained to hold "
+                     "still when the scene moves (the antialiased network): saved in its halfres layout as "
+                     "STYLE_ID.steady.onnx, what the live camera and video use")
     var.add_argument("--int8", action="store_true", help="static QDQ int8 convolutions, calibrated on photos")
     var.add_argument("--calibration-photos", help="folder of photos for int8 calibration")
     var.add_argument("--calibration-count", type=int, default=INT8_DEFAULTS["calibration_count"],
@@ -79,7 +82,7 @@ def main(argv=None) -> int:
     request = ExportRequest(
         checkpoint=args.checkpoint, out=args.out, style_id=args.style_id, name=args.name, artist=args.artist,
         year=args.year, style_image=args.style_image, style_license=args.style_license,
-        dataset_license=args.dataset_license, fp16=args.fp16, int8=args.int8, halfres=args.halfres,
+        dataset_license=args.dataset_license, fp16=args.fp16, int8=args.int8, halfres=args.halfres, steady=args.steady,
         calibration_photos=args.calibration_photos, eval_photos=args.eval_photos, eval_size=args.eval_size,
         vgg_weights=args.vgg_weights, catalog=args.catalog, join=args.join, without_paths=args.without_paths,
         int8_options={"calibration_count": args.calibration_count, "method": args.calibration_method,

@@ -1,8 +1,9 @@
-"""Checkpoint -> checked ONNX file + model card (+ the fp16 / int8 / halfres variants asked for)."""
+"""Checkpoint -> checked ONNX file + model card (+ the fp16 / int8 / halfres / steady variants asked for)."""
 
 import json
 import logging
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from stylecore import Stylizer
 from stylecore.modelfiles import (
     PIXEL_MAX,
     PIXEL_MIN,
+    STEADY_VARIANT,
     STYLE_ID_RULE,
     USER_STYLE_PREFIX,
     card_filename,
@@ -53,6 +55,9 @@ class ExportRequest:
     vgg_weights: str | None = None  # for the perceptual losses; default: the checkpoint's own
     parity_sizes: tuple = DEFAULT_SIZES
     int8_options: dict = field(default_factory=dict)
+    # The checkpoint of a second network with the same styles, trained to hold still under motion (the antialiased
+    # network): saved in its halfres layout as STYLE_ID.steady.onnx, for the live camera and video.
+    steady: str | None = None
     # A multi-style network: a catalog ({"styles": [{"id", "name", "artist", "year"}, ...]}) names its styles;
     # the paintings are the ones it was trained on.
     catalog: str | None = None
@@ -83,7 +88,7 @@ def validate(req: ExportRequest, config: dict) -> tuple:
         raise ExportError("the checkpoint does not record its style image: pass --style-image")
     if not Path(style_image).is_file():
         raise ExportError(f"style image not found: {style_image} (pass --style-image)")
-    if (req.int8 or req.fp16 or req.halfres) and not req.eval_photos and not req.calibration_photos:
+    if (req.int8 or req.fp16 or req.halfres or req.steady) and not req.eval_photos and not req.calibration_photos:
         raise ExportError("variants are judged on photos: pass --eval-photos (or --calibration-photos)")
     if req.int8 and not req.calibration_photos:
         raise ExportError("--int8 needs --calibration-photos DIR (a folder of photos like the ones users send)")
@@ -97,6 +102,7 @@ def export_model(req: ExportRequest, echo=print) -> dict:
     """Do the export; returns the model card that was written."""
     net, config, step, segments, ancestry = cards.load_checkpoint(req.checkpoint)
     style_id, style_image = validate(req, config)
+    steady = steady_network(req.steady, net, config) if req.steady else None
     out = Path(req.out)
     summary = cards.training_summary(req.checkpoint, config, step, segments, ancestry)
     public = req.without_paths if req.without_paths is not None else style_id.startswith(USER_STYLE_PREFIX)
@@ -131,8 +137,15 @@ def export_model(req: ExportRequest, echo=print) -> dict:
         echo(f"int8: calibrating on {options['calibration_count']} photos from {req.calibration_photos} ...")
         variants["int8"] = to_int8(proto, req.calibration_photos, **options)
         set_metadata(variants["int8"], {"quantization": options})
-    if variants:
-        judge_variants(card, variants, style_id, style_image, out, req, config, echo)
+    references = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        if steady:
+            steady_net, trained = steady
+            variants[STEADY_VARIANT], references[STEADY_VARIANT] = steady_files(steady_net, trained, metadata, styles,
+                                                                                scratch)
+            card["variants_training"] = {STEADY_VARIANT: without_paths(trained) if public else trained}
+        if variants:
+            judge_variants(card, variants, style_id, style_image, out, req, config, echo, references)
     card_path = out.with_name(card_filename(style_id))
     write_card(without_paths(card) if public else card, card_path)
     echo(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) and {card_path}")
@@ -158,17 +171,39 @@ def write_checked(proto, net, out: Path, req: ExportRequest, echo) -> list:
     return parity
 
 
-def judge_variants(card: dict, variants: dict, style_id, style_image, out: Path, req: ExportRequest, config, echo):
-    """Write each variant beside the main file and record in the card how near it stays to it on the photos."""
+def steady_network(checkpoint, net, config: dict) -> tuple:
+    """The steady network and its training summary, checked before anything is written: it must have the main
+    network's styles, painting for painting, in the same order, or a style id would pick another painting."""
+    steady, steady_config, step, segments, ancestry = cards.load_checkpoint(checkpoint)
+    paintings = lambda c: ", ".join(Path(p).name for p in c.get("style_images") or []) or "not recorded"  # noqa: E731
+    if steady.num_styles != net.num_styles or paintings(steady_config) != paintings(config):
+        raise ExportError(f"--steady {checkpoint}: its styles ({paintings(steady_config)}) are not the main "
+                          f"network's ({paintings(config)})")
+    return steady, cards.training_summary(checkpoint, steady_config, step, segments, ancestry)
+
+
+def steady_files(steady, trained: dict, metadata: dict, styles, scratch) -> tuple:
+    """The steady network's file in its halfres layout, and the path of its own fp32 file: what that file is judged
+    against, since the main network is another network."""
+    ids = [s["id"] for s in styles] if styles else None
+    own = {**metadata, "training_summary": trained}
+    reference = Path(scratch) / model_filename(STEADY_VARIANT)
+    save(to_onnx(steady, own, ids), reference)
+    return to_onnx(steady, own, ids, halfres=True), reference
+
+
+def judge_variants(card: dict, variants: dict, style_id, style_image, out: Path, req: ExportRequest, config, echo,
+                   references: dict):
+    """Write each variant beside the main file and record in the card how near it stays, on the photos, to the main
+    file (or to its own fp32 file in `references`: the steady network's)."""
     card["variants"] = {}
     photos_dir = req.eval_photos or req.calibration_photos
     photos = [t.numpy().transpose(1, 2, 0) for _, t in load_photos(photos_dir, req.eval_size)]
-    reference = Stylizer.from_file(out)
     for variant, model in variants.items():
         path = out.with_name(model_filename(style_id, variant))
         set_metadata(model, {"variant": variant})
         size = save(model, path)
-        quality = variant_quality(reference, Stylizer.from_file(path), photos)
+        quality = variant_quality(Stylizer.from_file(references.get(variant, out)), Stylizer.from_file(path), photos)
         card["variants"][variant] = {"file": path.name, "bytes": size, "sha256": cards.file_sha256(path),
                                      **quality}
         echo(f"{variant}: {path} ({size / 1e6:.1f} MB), PSNR vs fp32 {quality['psnr_vs_fp32_db']} dB "

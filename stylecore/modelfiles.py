@@ -19,6 +19,9 @@ STYLE_ID_RULE = "1-64 lower-case letters, digits, '_' or '-', starting with a le
 USER_STYLE_PREFIX = "user-"  # a user's own style: user-<job id> (apicommon.userstyles, which the jobs share)
 VARIANT = re.compile(r"[a-z0-9_]{1,16}")  # both matched whole (fullmatch)
 MAIN_VARIANT = "fp32"  # the main model's precision: `<id>.onnx`, never `<id>.fp32.onnx`
+# The variant for moving pictures (the live camera, video): the same styles from a second network trained to hold
+# still when the scene moves (antialiased, so its strokes do not snap to a 4-px lattice); photos keep the main one.
+STEADY_VARIANT = "steady"
 MODEL_SUFFIX = ".onnx"
 CARD_SUFFIX = ".json"
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from .errors import BlendAcrossNetworks, InvalidBlend, UnknownStyle
 from .modelfiles import (
     MAIN_VARIANT,
+    STEADY_VARIANT,
     card_filename,
     is_style_id,
     is_variant,
@@ -33,7 +34,7 @@ from .stylizer import Stylizer
 log = logging.getLogger(__name__)
 
 LISTED_FIELDS = ("id", "name", "artist", "year", "thumbnail")
-NOT_LISTED = ("training", "parity", "variants_quality", "styles")
+NOT_LISTED = ("training", "parity", "variants_quality", "variants_training", "styles")
 BLEND_STYLES = (2, 4)  # a blend mixes at least 2 and at most 4 styles of one network
 
 
@@ -180,15 +181,23 @@ class StyleRegistry:
             return self.preferred_variant
         return None if None in present else min(present)
 
-    def get(self, style_id: str, variant: str | None = None) -> Stylizer:
-        """The style's stylizer (the served variant, or the one asked for); its network's session is made once,
-        then kept."""
+    def moving_variant(self, network_id: str) -> str | None:
+        """The variant for moving pictures (a video's frames): the steady network where there is one, else the
+        served variant."""
+        return STEADY_VARIANT if STEADY_VARIANT in self._files[network_id] else self.served_variant(network_id)
+
+    def get(self, style_id: str, variant: str | None = None, moving: bool = False) -> Stylizer:
+        """The style's stylizer (the served variant, the one for moving pictures, or the one asked for); its
+        network's session is made once, then kept."""
         self._check(style_id)
         network_id, index, _ = self._styles[style_id]
-        stylizer = self._network(network_id, variant, style_id)
+        stylizer = self._network(network_id, self._moving(network_id, variant, moving), style_id)
         return stylizer if index is None else stylizer.for_style(style_id)
 
-    def blend(self, parts: list, variant: str | None = None) -> Stylizer:
+    def _moving(self, network_id: str, variant: str | None, moving: bool) -> str | None:
+        return self.moving_variant(network_id) if moving and variant is None else variant
+
+    def blend(self, parts: list, variant: str | None = None, moving: bool = False) -> Stylizer:
         """A stylizer for a mix of 2 to 4 styles of one network: [(style_id, weight), ...], weights >= 0,
         normalised to sum to 1. Their instance-norm scales and shifts are mixed (a true interpolation
         between the paintings, not a cross-fade of outputs)."""
@@ -211,7 +220,8 @@ class StyleRegistry:
             raise BlendAcrossNetworks(
                 "only styles of one multi-style network can be blended: " + ", ".join(
                     f"{style_id} is in {self._styles[style_id][0]}" for style_id in ids))
-        network = self._network(networks.pop(), variant, ids[0])
+        network_id = networks.pop()
+        network = self._network(network_id, self._moving(network_id, variant, moving), ids[0])
         weights = [0.0] * len(network.style_ids)
         for style_id, weight in parts:
             weights[network.style_ids.index(style_id)] = weight / total

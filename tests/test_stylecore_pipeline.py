@@ -9,6 +9,7 @@ from moto import mock_aws
 from PIL import Image
 from stylecore import InvalidImage, InvalidParameter, StyleCoreError, StyleRegistry, UnknownStyle, stylize_bytes
 from stylecore.imaging import rgb_to_ycbcr
+from stylecore.modelfiles import STEADY_VARIANT, model_filename
 from synthetic import synthetic_photo
 
 from export.parity import psnr
@@ -201,6 +202,24 @@ def test_registry_serves_the_preferred_variant_where_a_style_has_it(onnx_models_
     monkeypatch.setenv("MODELS_VARIANT", "../x")
     with pytest.raises(RuntimeError, match="MODELS_VARIANT"):
         StyleRegistry.from_env()
+
+
+def test_registry_paints_moving_pictures_with_the_steady_variant_where_a_network_has_it(onnx_models_dir, tmp_path):
+    import shutil
+
+    for name in ("test_a.onnx", "test_a.json", "test_b.onnx", "test_b.json"):
+        shutil.copy(onnx_models_dir / name, tmp_path / name)
+    shutil.copy(onnx_models_dir / "test_b.onnx", tmp_path / model_filename("test_a", STEADY_VARIANT))  # a stand-in
+    shutil.copy(onnx_models_dir / "test_a.onnx", tmp_path / "test_b.int8.onnx")
+    registry = StyleRegistry.from_dir(tmp_path)
+    registry.preferred_variant = "int8"
+    assert registry.get("test_a", moving=True).path.endswith("test_a.steady.onnx")
+    assert registry.get("test_a").path.endswith("test_a.onnx")  # photos: the served file, never the steady one
+    assert registry.get("test_b", moving=True).path.endswith("test_b.int8.onnx")  # no steady file: the served one
+    assert registry.get("test_a", "fp32", moving=True).path.endswith("test_a.onnx")  # a variant asked for wins
+    frame = np.full((16, 16, 3), 120, np.uint8)
+    steady, served = registry.get("test_a", moving=True), registry.get("test_a")
+    assert not np.array_equal(steady.stylize(frame), served.stylize(frame)), "two networks, two pictures"
 
 
 @mock_aws
