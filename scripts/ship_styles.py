@@ -29,7 +29,9 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+import onnx
 import torch
+from stylecore.modelfiles import card_path, write_card
 
 from training.model import architecture, clean_state_dict
 from training.recipe import PRECISIONS, TrainConfig, arguments, read_catalog
@@ -152,15 +154,53 @@ def train(args) -> Path:
     return run.final
 
 
+def steady_state(shipped: Network) -> Path | None:
+    """The furthest state of the antialiased network with the detail path of the shipped one's width, which the
+    export adds as the steady variant (the live camera's and video's): None when there is none, or when it is the
+    network being shipped."""
+    steady = shipped._replace(antialias=True, detail=True)
+    return None if steady == shipped else latest_state(steady)[1]
+
+
+VERDICTS = ("val_quality", "stability")  # what scripts/val_quality.py --card records per style
+
+
+def judged(out: Path) -> tuple[bytes, dict] | None:
+    """The graph of the network exported at `out` now, with each style's verdicts on the val photos from its card."""
+    card = card_path(out)
+    if not out.is_file() or not card.is_file():
+        return None
+    styles = json.loads(card.read_text()).get("styles", [])
+    return onnx.load(out).graph.SerializeToString(), {s["id"]: {k: s[k] for k in VERDICTS if k in s} for s in styles}
+
+
+def keep_verdicts(out: Path, before: tuple[bytes, dict] | None):
+    """A new export of the same network (the same graph, weights and all: a new variant beside it, say) keeps the
+    verdicts measured on it, which take scripts/val_quality.py most of an hour to measure again."""
+    if before is None or onnx.load(out).graph.SerializeToString() != before[0]:
+        return
+    path = card_path(out)
+    card = json.loads(path.read_text())
+    for style in card.get("styles", []):
+        style.update(before[1].get(style["id"], {}))
+    write_card(card, path)
+    print(f"{path}: the same network as before; each style's verdicts on the val photos are kept")
+
+
 def export(checkpoint: Path, args):
-    command = [sys.executable, "-m", "export", str(checkpoint), "--out", str(Path(args.out_dir) / f"{NETWORK_ID}.onnx"),
+    out = Path(args.out_dir) / f"{NETWORK_ID}.onnx"
+    before = judged(out)
+    steady = steady_state(network_shape(checkpoint)[1])
+    command = [sys.executable, "-m", "export", str(checkpoint), "--out", str(out),
                "--name", "The bundled styles", "--catalog", str(CATALOG), "--style-license", "public domain",
                "--dataset-license", DATASET_LICENSE,
                # the served variant (the template's ModelsVariant default): the same network, faster on CPU,
                # judged against fp32 on the val photos (PSNR, content and style losses)
-               "--halfres", "--eval-photos", str(SHARED / "photos" / "val"), *args.export_args]
+               "--halfres", "--eval-photos", str(SHARED / "photos" / "val"),
+               *(["--steady", str(steady)] if steady else []), *args.export_args]
     print(" ".join(command), flush=True)
     subprocess.run(command, check=True, cwd=ROOT)
+    keep_verdicts(out, before)
     if Path(args.out_dir).resolve() == (ROOT / "models").resolve() and checkpoint.resolve() != CAMPAIGN_CHECKPOINT:
         keep_replaced_width(network_shape(checkpoint)[1])
         shutil.copyfile(checkpoint, CAMPAIGN_CHECKPOINT)  # the shipped network's own state, to continue from

@@ -3,14 +3,15 @@ documented by its card (each painting, the training photos' licences, the recipe
 and producing real, distinct pictures in every style."""
 
 import json
+import sys
 from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from stylecore import StyleRegistry
-from stylecore.modelfiles import card_filename, parse_card_filename, read_card
+from stylecore import DecodedImage, StyleRegistry, stylize_pixels
+from stylecore.modelfiles import STEADY_VARIANT, card_filename, parse_card_filename, read_card
 from synthetic import synthetic_photo
 
 from training.vgg import file_sha256
@@ -20,6 +21,10 @@ MODELS = ROOT / "models"
 CATALOG = {s["id"]: s for s in json.loads((ROOT / "scripts" / "bundled_styles.json").read_text())["styles"]}
 NETWORK = "bundled"  # scripts/ship_styles.py's NETWORK_ID
 MAX_MODEL_BYTES = 7_000_000  # the device downloads it; the models layer carries it
+KIT = ROOT.parent / "shared" / "quality-kit"
+VAL_PHOTO = ROOT.parent / "shared" / "assets" / "photos" / "val" / "bsds_100007.jpg"
+sys.path.insert(0, str(KIT))
+import stability  # noqa: E402  (the quality kit's motion metric: its camera and warping error)
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +110,35 @@ def test_blending_two_bundled_styles_lies_between_them(registry):
     mixed = registry.blend([("great_wave", 0.5), ("udnie", 0.5)]).stylize(photo)
     assert np.abs(mixed - a).mean() > 3 and np.abs(mixed - b).mean() > 3
     assert np.abs(mixed - (a + b) / 2).mean() < np.abs(a - b).mean()
+
+
+def test_the_steady_file_is_the_one_the_card_describes_with_the_same_styles(card, registry):
+    steady = card["variants"][STEADY_VARIANT]
+    path = MODELS / steady["file"]
+    assert path.stat().st_size == steady["bytes"] <= MAX_MODEL_BYTES and file_sha256(path) == steady["sha256"]
+    assert steady["psnr_vs_fp32_min_db"] > 40  # its halfres layout against its own fp32 file
+    assert card["variants_training"][STEADY_VARIANT]["steps"] > 0
+    moving = registry.get("great_wave", moving=True)
+    assert moving.path == str(path) and moving.style_ids == [s["id"] for s in card["styles"]]
+
+
+def panned(stylize, photo: np.ndarray, shift: int) -> float:
+    """The kit's figure for a pan of `shift` px a frame: how much more the painted frames change than the camera's
+    own (its noise): about 1 is steady."""
+    clip = stability.frames(photo, (96, 128), shift, 6, 1, 2.0, np.random.default_rng(shift))
+    painted = [stylize(frame) for frame in clip]
+    return stability.warping_error(painted, shift, 1, 8) / stability.warping_error(clip, shift, 1, 8)
+
+
+def test_video_frames_are_painted_by_the_steady_network_which_boils_far_less_on_a_pan(registry):
+    from videojobs.work import painter
+
+    paint = painter(registry, {"style": "great_wave"})  # what a video job paints each frame with
+    served = registry.get("great_wave")  # what a photo is painted with
+    photo = np.asarray(Image.open(VAL_PHOTO).convert("RGB"))
+    frame = photo[:96, :128]
+    assert np.array_equal(paint(frame), stylize_pixels(DecodedImage(frame), registry.get("great_wave", moving=True)))
+    for shift in (1, 2, 3):  # not multiples of the plain network's 4-px lattice
+        steady, plain = panned(paint, photo, shift), panned(lambda f: stylize_pixels(DecodedImage(f), served), photo,
+                                                              shift)
+        assert steady < plain / 3, f"a pan of {shift} px: steady {steady:.2f}, plain {plain:.2f}"

@@ -21,7 +21,7 @@ import boto3
 import pytest
 from api_helpers import ROOT, assert_contract, image_bytes
 from stylecore import StyleRegistry
-from stylecore.modelfiles import card_filename, model_filename
+from stylecore.modelfiles import STEADY_VARIANT, card_filename, model_filename
 from templates import TEMPLATE
 
 SAM = Path(os.environ.get("SAM_CLI", ROOT / ".venv-sam" / "bin" / "sam"))
@@ -181,13 +181,16 @@ def test_build_has_every_part_within_lambdas_size_limit(build_dir):
     for package in ("numpy", "onnxruntime", "PIL"):
         assert (runtime / package).is_dir()
     assert glob.glob(str(runtime / "onnxruntime" / "capi" / "*cpython-312-x86_64-linux-gnu.so"))
-    # What is served and nothing else: each network's card and the file the registry serves for it.
+    # What is served and nothing else: each network's card, the file the registry serves for it, and the one it
+    # paints a video's frames with (its steady variant, where it has one).
     registry = StyleRegistry.from_dir(ROOT / "models")
     registry.preferred_variant = "halfres"  # the template's ModelsVariant default
     networks = {registry.network_of(style["id"]) for style in registry.list_styles()}
-    served = [name for network in networks
-              for name in (card_filename(network), model_filename(network, registry.served_variant(network)))]
+    served = {name for network in networks for name in (card_filename(network), *(
+        model_filename(network, variant) for variant in (registry.served_variant(network),
+                                                         registry.moving_variant(network))))}
     assert networks and sorted(p.name for p in (build_dir / "ModelsLayer" / "models").iterdir()) == sorted(served)
+    assert model_filename("bundled", STEADY_VARIANT) in served, "the bundled network's steady file is shipped"
     total = sum(folder_size(build_dir / part) for part in
                 ("InferenceFunction", "RuntimeLayer", "CommonLayer", "StyleCoreLayer", "ModelsLayer"))
     assert total < LAMBDA_LIMIT_UNZIPPED, f"the inference function unzips to {total / 2**20:.0f} MB"

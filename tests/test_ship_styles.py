@@ -59,3 +59,51 @@ def test_a_first_run_with_the_detail_path_starts_from_the_antialiased_networks_f
     assert (config.antialias, config.detail, config.width) == (True, True, 4)
     assert config.init_from == str(smooth.run_folder / "checkpoints" / "step_000700.pth")
     assert config.out == str(detailed.run_folder) and config.resume is None
+
+
+def test_the_export_adds_the_steady_network_of_the_shipped_ones_width_where_there_is_one(ship):
+    plain, detailed = ship.Network(4), ship.Network(4, True, True)
+    assert ship.steady_state(plain) is None  # none trained yet
+    save(detailed.progress_checkpoint, 200, antialias=True, detail=True)
+    assert ship.steady_state(plain) == detailed.progress_checkpoint
+    assert ship.steady_state(ship.Network(4, True)) == detailed.progress_checkpoint
+    assert ship.steady_state(detailed) is None  # shipping the steady network itself: no second one
+    assert ship.steady_state(ship.Network(8)) is None  # another width
+
+
+def tiny_export(out: Path, scale: float, exported: str, styles: list):
+    """A one-node ONNX file (Mul by `scale`) and a card such as the exporter writes: `exported` stands for the
+    metadata that changes with every export."""
+    import json
+
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = helper.make_graph([helper.make_node("Mul", ["x", "k"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+                              [numpy_helper.from_array(np.array([scale], np.float32), "k")])
+    model = helper.make_model(graph)
+    model.metadata_props.add(key="exported", value=exported)
+    onnx.save(model, out)
+    out.with_suffix(".json").write_text(json.dumps({"exported": exported, "styles": styles}))
+
+
+def test_a_new_export_of_the_same_network_keeps_each_styles_verdicts_and_another_network_does_not(ship, tmp_path):
+    import json
+
+    out = tmp_path / "bundled.onnx"
+    verdict = {"val_quality": {"style_ratio": 0.1, "passes": True}, "stability": {"moving": 1.8}}
+    tiny_export(out, 2.0, "monday", [{"id": "a", "index": 0, **verdict}, {"id": "b", "index": 1}])
+    before = ship.judged(out)
+    tiny_export(out, 2.0, "tuesday", [{"id": "a", "index": 0}, {"id": "b", "index": 1}])  # same weights
+    ship.keep_verdicts(out, before)
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["exported"] == "tuesday" and card["styles"] == [{"id": "a", "index": 0, **verdict},
+                                                                {"id": "b", "index": 1}]
+    before = ship.judged(out)
+    tiny_export(out, 3.0, "wednesday", [{"id": "a", "index": 0}])  # other weights: judged again, or not at all
+    ship.keep_verdicts(out, before)
+    assert json.loads(out.with_suffix(".json").read_text())["styles"] == [{"id": "a", "index": 0}]
+    assert ship.judged(tmp_path / "none.onnx") is None

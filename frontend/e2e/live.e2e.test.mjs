@@ -1,6 +1,6 @@
-// End-to-end, the live camera with Chromium's fake camera against the real local stack: the frames are a
-// mirror image of the camera (a selfie view) and so is the snapshot, and the snapshot with its download stays
-// after the camera stops. Screenshots land in frontend/test-results/e2e-live/.
+// End-to-end, the live camera with Chromium's fake camera against the real local stack: the frames are painted
+// by the bundled network's steady file, they are a mirror image of the camera (a selfie view) and so is the
+// snapshot, and the snapshot with its download stays after the camera stops. Screenshots land in frontend/test-results/e2e-live/.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -37,13 +37,18 @@ function distances(page, image) {
 
 describe("the live camera", () => {
   test("a selfie view: mirrored frames and snapshot; the snapshot and its download stay after Stop", async () => {
-    const { page, close } = await openApp(e2e, { width: 1280, height: 900 }, { contextOptions: { permissions: ["camera"], acceptDownloads: true }, timeout: LONG.timeout });
+    const models = []; // the model files the page downloads
+    const watch = (page) => page.on("request", (request) => /\/models\/[^/]+\.onnx$/.test(request.url()) && models.push(new URL(request.url()).pathname));
+    const { page, close } = await openApp(e2e, { width: 1280, height: 900 }, { contextOptions: { permissions: ["camera"], acceptDownloads: true }, beforeLoad: watch, timeout: LONG.timeout });
     await page.getByRole("radio", { name: "Live camera" }).check();
     await page.locator("#strength").fill("0"); // strength 0: each frame is the camera's own, so it can be compared
     await page.getByRole("radio", { name: "256 px" }).check();
     await page.getByRole("button", { name: "Start camera" }).click();
     await page.waitForFunction(() => /frames per second/.test(document.querySelector("[data-testid=live-fps]")?.textContent), null, LONG);
     assert.equal(await page.getByTestId("live-stage").getAttribute("data-mirrored"), "true", "the fake camera is a front one");
+    // Moving pictures are painted by the steady network (strokes that hold still as the camera moves), not the
+    // file photos use.
+    assert.deepEqual(models, ["/models/bundled.steady.onnx"]);
     // The fake camera's picture moves: held still, every painted frame and the snapshot are of the one frame.
     await page.evaluate(() => document.querySelector(".live__video").pause());
     await page.waitForTimeout(2000); // a few frames painted from the still picture

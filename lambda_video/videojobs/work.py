@@ -65,11 +65,13 @@ def begin(store, owner: str, video_id: str) -> list:
 
 
 def painter(styles, options: dict):
-    """RGB -> stylized RGB with the job's options: `styles` is the registry of the styles a job may use."""
+    """RGB -> stylized RGB with the job's options: `styles` is the registry of the styles a job may use. Frames
+    are moving pictures: a network's steady variant paints them where it has one (strokes that hold still as the
+    scene moves), else the served one."""
     if "blend" in options:
-        stylizer = styles.blend([(part["style"], part["weight"]) for part in options["blend"]])
+        stylizer = styles.blend([(part["style"], part["weight"]) for part in options["blend"]], moving=True)
     else:
-        stylizer = styles.get(options["style"])
+        stylizer = styles.get(options["style"], moving=True)
     strength, keep_colours = options.get("strength", 1.0), options.get("preserve_color", False)
 
     def paint(rgb: np.ndarray) -> np.ndarray:

@@ -3,10 +3,15 @@
 import type { Style } from "../api/types";
 import type { DeviceModel } from "./stylize";
 
-/** The file of `variant` where the style has it, else its main model; null where it names none. */
-export function deviceModelFor(style: Style, variant: string, modelsBaseUrl: string): DeviceModel | null {
+/** The variant for moving pictures (the live camera), as the server's (stylecore.modelfiles.STEADY_VARIANT): the
+ * same styles from a network trained to hold still when the scene moves. Photos keep the served variant. */
+export const STEADY_VARIANT = "steady";
+
+/** The file of the first of `variants` the style has, else its main model; null where it names none. */
+export function deviceModelFor(style: Style, variants: string | readonly string[], modelsBaseUrl: string): DeviceModel | null {
   const files = style.modelFiles ?? [];
-  const chosen = files.find((f) => f.variant === variant) ?? files[0];
+  const wanted = typeof variants === "string" ? [variants] : variants;
+  const chosen = wanted.map((variant) => files.find((f) => f.variant === variant)).find(Boolean) ?? files[0];
   if (!chosen) return null;
   const base = new URL(modelsBaseUrl.replace(/\/*$/, "/"), globalThis.location?.href ?? "http://localhost/");
   return {

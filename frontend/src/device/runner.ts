@@ -5,7 +5,7 @@ import type { AppConfig } from "../config";
 import type { Blend, Photo } from "../types";
 import type { FetchOptions, Progress } from "./cache";
 import { detectBackend, startEngine, type Engine } from "./engine";
-import { deviceModelFor } from "./models";
+import { STEADY_VARIANT, deviceModelFor } from "./models";
 import type { Rgba } from "./pixels";
 import { knownFast, readSpeed, recordSpeed } from "./speed";
 import { DEVICE_FULL_SIZE_MAX_PIXELS, DEVICE_MAX_PIXELS, ensureModel, stylizeOnDevice, type DeviceModel } from "./stylize";
@@ -51,7 +51,8 @@ export interface DeviceStylizer {
   check(onProgress?: (progress: Progress) => void): Promise<DeviceState>;
   modelFor(style: Style): DeviceModel | null;
   stylizePhoto(job: DeviceJob, options: { signal?: AbortSignal; onProgress?(progress: Progress): void }): Promise<DeviceResult>;
-  /** A camera frame (or any pixels) with a style: for the live mode. */
+  /** A camera frame with a style, for the live mode: painted by the style's steady file where it has one (strokes
+   * that hold still as the camera moves), else by the one photos use. */
   stylizePixels(pixels: Rgba, style: Style, how: { strength: number; keepColours: boolean }): Promise<Rgba>;
 }
 
@@ -77,9 +78,10 @@ export function createDeviceStylizer(
   };
 
   const modelFor = (style: Style) => deviceModelFor(style, config.modelVariant, config.modelsBaseUrl);
+  const movingModelFor = (style: Style) => deviceModelFor(style, [STEADY_VARIANT, config.modelVariant], config.modelsBaseUrl);
 
-  const requireModel = (style: Style) => {
-    const model = modelFor(style);
+  const requireModel = (style: Style, moving = false) => {
+    const model = (moving ? movingModelFor : modelFor)(style);
     if (!model) throw new Error(`“${style.name}” has no model file for the browser`);
     return model;
   };
@@ -129,7 +131,7 @@ export function createDeviceStylizer(
     },
     async stylizePixels(pixels, style, how) {
       const ready = await getEngine();
-      return stylizeOnDevice({ engine: ready, model: requireModel(style), photo: pixels, ...how, fetchOptions: { signedFetch } });
+      return stylizeOnDevice({ engine: ready, model: requireModel(style, true), photo: pixels, ...how, fetchOptions: { signedFetch } });
     },
   };
 }
