@@ -5,6 +5,10 @@ files beside it: `<id>.onnx` (the main model) or `<id>.<variant>.onnx` (fp16, in
 the preferred variant where it is there, else the main model, else the variant that is there, so a
 folder or layer need only hold the files it serves (stylecore.modelfiles has the naming rules).
 
+Moving pictures (a video's frames) ask for get(style, moving=True): a network's steady variant
+(`<id>.steady.onnx`, a second network with the same styles, trained to hold its strokes still when the scene
+moves) where it has one, else the served file.
+
 A single-style network is one style with the network's id. A multi-style network's card lists its
 styles (`styles`: id, index, name, ...): each is a style of its own, served by the one session of
 its network, and any of them can be blended (blend()).
@@ -232,14 +236,14 @@ class StyleRegistry:
     def _network(self, network_id: str, variant: str | None, style_id: str) -> Stylizer:
         if variant is not None and not is_variant(variant):
             raise UnknownStyle(f"unknown model variant {variant!r}")
-        key = (network_id, variant)
+        chosen = self.served_variant(network_id) if variant is None else variant
+        key = (network_id, None if chosen == MAIN_VARIANT else chosen)  # one session per file, however asked for
         with self._lock:  # one session per network even when threads ask at once
             if key not in self._stylizers:
                 # Only the file served is fetched: from S3 that downloads, and a cold start should not pull a
                 # model it does not run.
-                chosen = self.served_variant(network_id) if variant is None else variant
                 path = None
-                if (None if chosen == MAIN_VARIANT else chosen) in self._files[network_id]:
+                if key[1] in self._files[network_id]:
                     path = Path(self._fetch_model(network_id, chosen))
                 if path is None or not path.is_file():
                     what = f"style {style_id!r} has no {variant} variant" if variant else f"style {style_id!r}"

@@ -120,6 +120,8 @@ def test_the_steady_file_is_the_one_the_card_describes_with_the_same_styles(card
     assert card["variants_training"][STEADY_VARIANT]["steps"] > 0
     moving = registry.get("great_wave", moving=True)
     assert moving.path == str(path) and moving.style_ids == [s["id"] for s in card["styles"]]
+    assert registry.blend([("great_wave", 0.5), ("udnie", 0.5)], moving=True).path == str(path)
+    assert registry.get("great_wave").path == str(MODELS / card["variants"]["halfres"]["file"])  # photos
 
 
 def panned(stylize, photo: np.ndarray, shift: int) -> float:
