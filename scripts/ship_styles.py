@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 import onnx
 import torch
-from stylecore.modelfiles import card_path, write_card
+from stylecore.modelfiles import card_path, read_card, write_card
 
 from training.model import architecture, clean_state_dict
 from training.recipe import PRECISIONS, TrainConfig, arguments, read_catalog
@@ -170,7 +170,7 @@ def judged(out: Path) -> tuple[bytes, dict] | None:
     card = card_path(out)
     if not out.is_file() or not card.is_file():
         return None
-    styles = json.loads(card.read_text()).get("styles", [])
+    styles = read_card(card).get("styles", [])
     return onnx.load(out).graph.SerializeToString(), {s["id"]: {k: s[k] for k in VERDICTS if k in s} for s in styles}
 
 
@@ -180,7 +180,7 @@ def keep_verdicts(out: Path, before: tuple[bytes, dict] | None):
     if before is None or onnx.load(out).graph.SerializeToString() != before[0]:
         return
     path = card_path(out)
-    card = json.loads(path.read_text())
+    card = read_card(path)
     for style in card.get("styles", []):
         style.update(before[1].get(style["id"], {}))
     write_card(card, path)
